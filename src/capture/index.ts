@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_TEAM_SLUG, MISSING_UUID_WARNING } from '../constants.js';
+import { buildEnvelope, type Envelope, type EnvelopeDraft, type StampContext } from '../derive/envelope.js';
+import { deriveCommits } from '../derive/walk.js';
+import { KittyError } from '../errors/index.js';
+import { currentBranch, hasCommits, repoInfo } from '../git/repo.js';
+import { resolveIdentity, type IdentitySource } from '../identity/index.js';
+import { machineNodeId } from '../identity/node-id.js';
+import { EventQueue } from '../queue/queue.js';
+import { stateDir } from '../state/paths.js';
+
+export interface CaptureOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Revisions for `git log` (a range, or tips); default: all of HEAD's history. */
+  revisions?: readonly string[];
+  /** Derive and return the events without touching the queue or the config. */
+  dryRun?: boolean;
+  strict?: boolean;
+  warn: (line: string) => void;
+  onProgress?: (commits: number) => void;
+}
+
+export interface CaptureSummary {
+  commits: number;
+  transitions: number;
+  /** Newly queued (or, in a dry run, that would be). */
+  queued: number;
+  alreadyQueued: number;
+  /** Dry run: the envelopes that would be queued, with prospective clock values. */
+  events: Envelope[];
+  identitySource: IdentitySource | null;
+}
+
+const BATCH = 500;
+
+/**
+ * Derives the transitions of a commit range and appends them to the queue: the single emission
+ * point for WPStatusChanged events. Re-running over the same commits queues nothing new.
+ */
+export async function captureRange(options: CaptureOptions): Promise<CaptureSummary> {
+  const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, events: [], identitySource: null };
+  const repo = await repoInfo(options.cwd, options.env);
+  if (!(await hasCommits(repo.root, options.env))) return summary;
+
+  let projectUuid: string | null = null;
+  let projectSlug: string | null = null;
+  let nodeId: string;
+  try {
+    const identity = await resolveIdentity({ cwd: repo.root, env: options.env, repo, write: !options.dryRun, strict: options.strict, warn: options.warn });
+    ({ projectUuid, projectSlug, nodeId } = identity);
+    summary.identitySource = identity.source;
+  } catch (error) {
+    if (!(error instanceof KittyError) || options.strict) throw error;
+    options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${error.message})`);
+    nodeId = machineNodeId();
+  }
+  const context: StampContext = {
+    projectUuid,
+    projectSlug,
+    nodeId,
+    teamSlug: LOCAL_TEAM_SLUG,
+    branch: await currentBranch(repo.root, options.env),
+  };
+
+  const queuePath = join(stateDir(options.env), 'queue.db');
+  const queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
+  let clock = options.dryRun && queue ? queue.peekClock(nodeId) : 0;
+  let pending: EnvelopeDraft[] = [];
+  let warnedMissingUuid = false;
+
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    if (options.dryRun) {
+      for (const draft of pending) {
+        if (queue?.has(draft.event_id)) summary.alreadyQueued++;
+        else summary.events.push({ ...draft, lamport_clock: ++clock });
+      }
+      summary.queued = summary.events.length;
+    } else {
+      const result = queue!.enqueue(pending);
+      summary.queued += result.inserted.length;
+      summary.alreadyQueued += result.ignored;
+      if (!warnedMissingUuid && result.inserted.some((event) => !event.project_uuid)) {
+        warnedMissingUuid = true;
+        options.warn(`kitty: warning: ${MISSING_UUID_WARNING}`);
+      }
+    }
+    pending = [];
+  };
+
+  try {
+    const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
+    for await (const derived of deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, warn: options.warn })) {
+      summary.commits++;
+      summary.transitions += derived.transitions.length;
+      for (const transition of derived.transitions) {
+        pending.push(buildEnvelope(transition, context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
+      }
+      if (pending.length >= BATCH) flush();
+      options.onProgress?.(summary.commits);
+    }
+    flush();
+  } finally {
+    queue?.close();
+  }
+  return summary;
+}

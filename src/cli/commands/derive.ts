@@ -1,0 +1,59 @@
+import { captureRange } from '../../capture/index.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, progress, warner, type Io } from '../output.js';
+
+export const command: Command = {
+  help: `Usage: kitty derive [REV-RANGE...] [--dry-run] [--json] [--strict]
+
+Walks commits (default: all of HEAD's history), derives one WPStatusChanged event per lane
+transition and queues those not captured before. Running it again queues nothing new.
+
+Examples:
+  kitty derive                      catch up the whole history
+  kitty derive origin/main..HEAD    only what this branch added
+  kitty derive --dry-run --json     print the events instead of queueing them
+
+Options:
+  --dry-run  derive only; print the events that would be queued
+  --json     JSON on stdout: the events (with --dry-run) or a summary
+  --strict   stop on unknown lanes and malformed files instead of warning
+  -h, --help show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values, positionals } = parse(
+      argv,
+      { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, strict: { type: 'boolean' } },
+      'kitty derive',
+      true,
+    );
+    const bar = progress(io, 'kitty derive: commits');
+    const summary = await captureRange({
+      cwd: process.cwd(),
+      env: io.env,
+      revisions: positionals,
+      dryRun: Boolean(values['dry-run']),
+      strict: Boolean(values.strict),
+      warn: warner(io),
+      onProgress: (done) => bar.update(done),
+    });
+    bar.done();
+    if (values['dry-run']) {
+      if (values.json) {
+        printJson(io, summary.events);
+      } else {
+        for (const event of summary.events) {
+          const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
+          io.stdout.write(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}\n`);
+        }
+        io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued\n`);
+      }
+      return 0;
+    }
+    if (values.json) {
+      printJson(io, { commits: summary.commits, transitions: summary.transitions, queued: summary.queued, already_queued: summary.alreadyQueued });
+    } else {
+      io.stdout.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events queued, ${summary.alreadyQueued} already queued\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { isKittyError } from '../errors/index.js';
+import type { Command } from './command.js';
+import { defaultIo, type Io } from './output.js';
+
+interface Entry {
+  summary: string;
+  load: () => Promise<{ command: Command }>;
+}
+
+// Commands load lazily so `kitty --help` and the hook entry points start without the heavy modules.
+const COMMANDS: Record<string, Entry> = {
+  init: { summary: 'create .kittify/config.yaml and backfill the project identity', load: () => import('./commands/init.js') },
+  identity: { summary: 'show the project identity events are stamped with', load: () => import('./commands/identity.js') },
+  derive: { summary: 'derive WPStatusChanged events from commits and queue them', load: () => import('./commands/derive.js') },
+  'events list': { summary: 'list queued events', load: () => import('./commands/events-list.js') },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return `Usage: kitty <command> [options]
+
+kitty turns work-package lane changes committed in git into WPStatusChanged events, queued
+durably and delivered exactly once to a sync server.
+
+Commands:
+${lines.join('\n')}
+
+Run \`kitty <command> --help\` for a command's options.
+Environment: KITTY_HOME (state dir), NO_COLOR, KITTY=0 (hooks do nothing).`;
+}
+
+function findCommand(argv: string[]): { name: string; entry: Entry; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const entry = COMMANDS[name];
+    if (entry && argv.length >= words) return { name, entry, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `));
+    const hint = group.length ? `did you mean: ${group.map((name) => `kitty ${name}`).join(', ')}?` : 'run `kitty --help` for the list of commands';
+    io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${argv.join(' ')}"; hint: ${hint}\n`);
+    return 2;
+  }
+  const { command } = await found.entry.load();
+  if (found.rest.includes('--help') || found.rest.includes('-h')) {
+    io.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  return command.run(found.rest, io);
+}
+
+/** The one top-level handler: user errors are one line with code and hint; anything else is a bug. */
+export function reportError(error: unknown, io: Io): number {
+  if (isKittyError(error)) {
+    io.stderr.write(`kitty: error ${error.code}: ${error.message}${error.hint ? `; hint: ${error.hint}` : ''}\n`);
+    if (io.env.KITTY_DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (io.env.KITTY_DEBUG ? error.stack : error.message) : String(error);
+  io.stderr.write(`kitty: internal error: ${detail}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`);
+  return 70;
+}
+
+const io = defaultIo();
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = reportError(error, io);
+  },
+);

@@ -1,0 +1,57 @@
+/**
+ * Every failure a user can act on is a KittyError: a stable code that tests and scripts match on,
+ * a one-line message naming the value seen, and a hint with the command that fixes it.
+ * Anything else reaching the top-level handler is a bug and is reported as one.
+ */
+export const ErrorCode = {
+  USAGE: 'KITTY_ERR_USAGE',
+  NOT_A_REPO: 'KITTY_ERR_NOT_A_REPO',
+  GIT_MISSING: 'KITTY_ERR_GIT_MISSING',
+  GIT_FAILED: 'KITTY_ERR_GIT_FAILED',
+  CONFIG_MALFORMED: 'KITTY_ERR_CONFIG_MALFORMED',
+  CONFIG_UNREADABLE: 'KITTY_ERR_CONFIG_UNREADABLE',
+  CONFIG_LOCKED: 'KITTY_ERR_CONFIG_LOCKED',
+  WP_UNREADABLE: 'KITTY_ERR_WP_UNREADABLE',
+  WP_MALFORMED: 'KITTY_ERR_WP_MALFORMED',
+  UNKNOWN_LANE: 'KITTY_ERR_UNKNOWN_LANE',
+  QUEUE_LOCKED: 'KITTY_ERR_QUEUE_LOCKED',
+  QUEUE_UNAVAILABLE: 'KITTY_ERR_QUEUE_UNAVAILABLE',
+  QUEUE_ROW_CORRUPT: 'KITTY_ERR_QUEUE_ROW_CORRUPT',
+  STATE_DIR: 'KITTY_ERR_STATE_DIR',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface KittyErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Process exit code; 2 for usage errors, 1 otherwise. */
+  exitCode?: number;
+}
+
+export class KittyError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCodeValue, message: string, options: KittyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KittyError';
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? (code === ErrorCode.USAGE ? 2 : 1);
+  }
+}
+
+export function isKittyError(error: unknown): error is KittyError {
+  return error instanceof KittyError;
+}
+
+/** errno-style code of a Node system error, if any. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

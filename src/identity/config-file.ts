@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { Document, isMap, parseDocument } from 'yaml';
+import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+
+export interface ConfigValues {
+  uuid: string | null;
+  slug: string | null;
+  nodeId: string | null;
+  autoStart: boolean;
+  serverUrl: string | null;
+}
+
+export type ConfigRead =
+  | { kind: 'absent' }
+  | { kind: 'ok'; text: string; doc: Document; values: ConfigValues }
+  | { kind: 'malformed'; text: string; line: number; reason: string };
+
+const TEMPLATE_URL = new URL('../../.kittify-template/config.yaml', import.meta.url);
+
+export function templateText(): string {
+  return readFileSync(TEMPLATE_URL, 'utf8');
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() || null;
+  return null;
+}
+
+export function configValues(doc: Document): ConfigValues {
+  const autoStart = doc.getIn(['sync', 'auto_start']);
+  return {
+    uuid: text(doc.getIn(['project', 'uuid'])),
+    slug: text(doc.getIn(['project', 'slug'])),
+    nodeId: text(doc.getIn(['project', 'node_id'])),
+    autoStart: autoStart === false || autoStart === 'false' ? false : true,
+    serverUrl: text(doc.getIn(['sync', 'server_url'])),
+  };
+}
+
+/** Pure: parses config text, reporting malformed YAML with its line instead of throwing. */
+export function parseConfig(content: string): ConfigRead {
+  const doc = parseDocument(content, { prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    return { kind: 'malformed', text: content, line: error.linePos?.[0].line ?? 1, reason: error.message.split('\n')[0]! };
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    return { kind: 'malformed', text: content, line: 1, reason: 'the top level is not a mapping of keys' };
+  }
+  return { kind: 'ok', text: content, doc, values: configValues(doc) };
+}
+
+export function readConfig(path: string): ConfigRead {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return { kind: 'absent' };
+    throw new KittyError(ErrorCode.CONFIG_UNREADABLE, `cannot read ${path} (${errnoCode(error) ?? 'error'})`, {
+      cause: error,
+      hint: `make it readable, e.g. \`chmod u+r ${path}\``,
+    });
+  }
+  return parseConfig(content);
+}
+
+/** Pure: sets identity values in place; comments, key order and unknown keys stay as they were. */
+export function applyIdentity(doc: Document, values: { uuid: string; slug: string; nodeId: string }): void {
+  if (doc.contents === null) doc.contents = doc.createNode({}) as Document['contents'];
+  const current = configValues(doc);
+  if (current.uuid !== values.uuid) doc.setIn(['project', 'uuid'], values.uuid);
+  if (current.slug !== values.slug) doc.setIn(['project', 'slug'], values.slug);
+  if (current.nodeId === null) doc.setIn(['project', 'node_id'], values.nodeId);
+  if (doc.getIn(['sync', 'auto_start']) === undefined) doc.setIn(['sync', 'auto_start'], true);
+}
+
+/** The uuid a malformed file held, so repairing it never changes the project's identity. */
+export function salvageUuid(content: string): string | null {
+  const match = /^\s*uuid\s*:\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/im.exec(content);
+  return match ? match[1]!.toLowerCase() : null;
+}

@@ -1,0 +1,212 @@
+import { copyFileSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseDocument, type Document } from 'yaml';
+import { CONFIG_DIR, CONFIG_FILE, GIT_STATE_DIR } from '../constants.js';
+import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { originUrl, repoInfo, rootCommits, type RepoInfo } from '../git/repo.js';
+import { LockTimeoutError, withFileLock } from '../state/lock.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { applyIdentity, readConfig, salvageUuid, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
+import { machineNodeId } from './node-id.js';
+import { projectSlug } from './slug.js';
+import { deterministicUuid, newProjectUuid } from './uuid.js';
+
+export type IdentitySource = 'file' | 'written' | 'memory';
+
+export interface Identity {
+  projectUuid: string;
+  projectSlug: string;
+  /** This machine's node id: what every envelope carries, whatever the committed config says. */
+  nodeId: string;
+  autoStart: boolean;
+  serverUrl: string | null;
+  source: IdentitySource;
+  configPath: string;
+}
+
+export interface ResolveOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Backfill a missing or partial config (init, identity, derive); false only reads. */
+  write: boolean;
+  /** Refuse a malformed config instead of backing it up and repairing it. */
+  strict?: boolean;
+  repo?: RepoInfo;
+  warn?: (line: string) => void;
+}
+
+const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+interface Record {
+  project_uuid: string;
+  project_slug: string;
+}
+
+function paths(repo: RepoInfo) {
+  const kittyDir = join(repo.commonDir, GIT_STATE_DIR);
+  return {
+    configPath: join(repo.root, CONFIG_DIR, CONFIG_FILE),
+    kittyDir,
+    recordPath: join(kittyDir, 'identity.json'),
+    lockPath: join(kittyDir, 'identity.lock'),
+  };
+}
+
+function complete(read: ConfigRead): read is Extract<ConfigRead, { kind: 'ok' }> & { values: ConfigValues & { uuid: string; slug: string } } {
+  return read.kind === 'ok' && read.values.uuid !== null && read.values.slug !== null && read.values.nodeId !== null;
+}
+
+function readRecord(path: string): Record | null {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record>;
+    return typeof value.project_uuid === 'string' ? (value as Record) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** In a linked worktree, the main worktree's config holds the repository's uuid. */
+function mainWorktreeUuid(repo: RepoInfo): string | null {
+  if (basename(repo.commonDir) !== '.git') return null;
+  const mainRoot = dirname(repo.commonDir);
+  if (mainRoot === repo.root) return null;
+  const read = readConfig(join(mainRoot, CONFIG_DIR, CONFIG_FILE));
+  return read.kind === 'ok' ? read.values.uuid : read.kind === 'malformed' ? salvageUuid(read.text) : null;
+}
+
+function existingUuid(read: ConfigRead, repo: RepoInfo, recordPath: string): string | null {
+  if (read.kind === 'ok' && read.values.uuid) return read.values.uuid;
+  if (read.kind === 'malformed') {
+    const salvaged = salvageUuid(read.text);
+    if (salvaged) return salvaged;
+  }
+  return mainWorktreeUuid(repo) ?? readRecord(recordPath)?.project_uuid ?? null;
+}
+
+function malformedError(configPath: string, read: Extract<ConfigRead, { kind: 'malformed' }>): KittyError {
+  return new KittyError(ErrorCode.CONFIG_MALFORMED, `malformed YAML in ${configPath}:${read.line}: ${read.reason}`, {
+    hint: 'fix the YAML by hand, or run `kitty init` to keep a backup and write a repaired file (the uuid is kept)',
+  });
+}
+
+function fromFile(read: Extract<ConfigRead, { kind: 'ok' }>, configPath: string, source: IdentitySource): Identity {
+  return {
+    projectUuid: read.values.uuid!,
+    projectSlug: read.values.slug!,
+    nodeId: machineNodeId(),
+    autoStart: read.values.autoStart,
+    serverUrl: read.values.serverUrl,
+    source,
+    configPath,
+  };
+}
+
+function writeRecord(kittyDir: string, recordPath: string, identity: Identity): void {
+  mkdirSync(kittyDir, { recursive: true });
+  const record: Record = { project_uuid: identity.projectUuid, project_slug: identity.projectSlug };
+  writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+async function backfill(repo: RepoInfo, options: ResolveOptions): Promise<Identity> {
+  const { configPath, kittyDir, recordPath } = paths(repo);
+  const read = readConfig(configPath);
+  if (complete(read)) return fromFile(read, configPath, 'file');
+  if (read.kind === 'malformed' && options.strict) throw malformedError(configPath, read);
+
+  let doc: Document;
+  if (read.kind === 'ok') {
+    doc = read.doc;
+  } else {
+    if (read.kind === 'malformed') {
+      const backup = `${configPath}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      copyFileSync(configPath, backup, fsConstants.COPYFILE_EXCL);
+      options.warn?.(
+        `kitty: malformed YAML in ${configPath}:${read.line} (${read.reason}); kept the original as ${basename(backup)} and wrote a repaired file`,
+      );
+    }
+    doc = parseDocument(templateText());
+  }
+  const uuid = existingUuid(read, repo, recordPath) ?? newProjectUuid();
+  const slug = (read.kind === 'ok' ? read.values.slug : null) ?? projectSlug(await originUrl(repo.root, options.env), repo.root);
+  applyIdentity(doc, { uuid, slug, nodeId: machineNodeId() });
+  mkdirSync(dirname(configPath), { recursive: true });
+  writeFileAtomic(configPath, doc.toString());
+  const written = readConfig(configPath);
+  if (!complete(written)) throw new Error(`identity backfill of ${configPath} did not persist`);
+  const identity = fromFile(written, configPath, 'written');
+  writeRecord(kittyDir, recordPath, identity);
+  return identity;
+}
+
+const warnedReadOnly = new Set<string>();
+
+async function inMemory(repo: RepoInfo, options: ResolveOptions, reason: string | null): Promise<Identity> {
+  const { configPath, recordPath } = paths(repo);
+  let read: ConfigRead;
+  try {
+    read = readConfig(configPath);
+  } catch {
+    read = { kind: 'absent' };
+  }
+  const roots = await rootCommits(repo.root, options.env);
+  const seed = roots[0] ?? realpathSync(repo.commonDir);
+  const uuid = existingUuid(read, repo, recordPath) ?? deterministicUuid(seed);
+  const values = read.kind === 'ok' ? read.values : null;
+  const slug = values?.slug ?? projectSlug(await originUrl(repo.root, options.env), repo.root);
+  if (reason && !warnedReadOnly.has(configPath)) {
+    warnedReadOnly.add(configPath);
+    options.warn?.(
+      `kitty: ${reason}; using an in-memory project identity (uuid ${uuid}). Make ${dirname(configPath)} writable and run \`kitty init\` to persist it`,
+    );
+  }
+  return {
+    projectUuid: uuid,
+    projectSlug: slug,
+    nodeId: machineNodeId(),
+    autoStart: values?.autoStart ?? true,
+    serverUrl: values?.serverUrl ?? null,
+    source: 'memory',
+    configPath,
+  };
+}
+
+/**
+ * The project's identity (architecture.md, "Identity rules"): read from `.kittify/config.yaml`,
+ * backfilled under a lock when allowed (the first persisted value wins), or held in memory,
+ * deterministically, when the repository cannot be written.
+ */
+export async function resolveIdentity(options: ResolveOptions): Promise<Identity> {
+  const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
+  const { configPath, kittyDir, recordPath, lockPath } = paths(repo);
+  const read = readConfig(configPath);
+  if (complete(read)) {
+    const identity = fromFile(read, configPath, 'file');
+    if (options.write && !existsSync(recordPath)) {
+      try {
+        writeRecord(kittyDir, recordPath, identity);
+      } catch {
+        // the record only helps worktrees that lack the config; reading must not fail for it
+      }
+    }
+    return identity;
+  }
+  if (read.kind === 'malformed' && (options.strict || !options.write)) {
+    if (options.strict) throw malformedError(configPath, read);
+    return inMemory(repo, options, `malformed YAML in ${configPath}:${read.line} (${read.reason})`);
+  }
+  if (!options.write) return inMemory(repo, options, null);
+  try {
+    mkdirSync(kittyDir, { recursive: true });
+    return await withFileLock(lockPath, () => backfill(repo, options), { timeoutMs: 10_000 });
+  } catch (error) {
+    if (error instanceof LockTimeoutError) {
+      throw new KittyError(ErrorCode.CONFIG_LOCKED, `timed out waiting for the identity lock ${error.path}`, {
+        cause: error,
+        hint: `if no other kitty process is running, remove it: \`rm ${error.path}\``,
+      });
+    }
+    const code = errnoCode(error);
+    if (code && READ_ONLY.has(code)) return inMemory(repo, options, `${configPath} is not writable (${code})`);
+    throw error;
+  }
+}

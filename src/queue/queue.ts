@@ -1,0 +1,228 @@
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { join } from 'node:path';
+import { LamportClock } from '../clock/lamport.js';
+import { ErrorCode } from '../errors/index.js';
+import type { Envelope, EnvelopeDraft } from '../derive/envelope.js';
+import { ensureStateDir, type Env } from '../state/paths.js';
+import { queueError } from './errors.js';
+import { CLOCK_FLOOR_SQL, EVENTS_DDL, SCHEMA_VERSION } from './schema.js';
+
+export type EventState = 'pending' | 'delivered' | 'dead';
+export const EVENT_STATES: readonly EventState[] = ['pending', 'delivered', 'dead'];
+
+export interface QueuedEvent {
+  seq: number;
+  state: EventState;
+  attempts: number;
+  lastError: string | null;
+  sendable: boolean;
+  createdAt: string;
+  updatedAt: string;
+  envelope: Envelope;
+}
+
+export interface QuarantinedRow {
+  seq: number;
+  eventId: string;
+  error: string;
+}
+
+export interface EnqueueResult {
+  inserted: Envelope[];
+  /** Already in the queue (same event_id): captured before, kept once. */
+  ignored: number;
+}
+
+export interface OpenOptions {
+  env?: Env;
+  /** Busy timeout: how long a writer waits for another process's transaction. */
+  timeoutMs?: number;
+}
+
+interface Row {
+  seq: number;
+  event_id: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  sendable: number;
+  created_at: string;
+  updated_at: string;
+  envelope: string;
+  lamport_clock: number;
+}
+
+/**
+ * The durable queue shared by every kitty process of one user: SQLite in WAL mode with a busy
+ * timeout, `event_id` unique and insert-or-ignore, so capturing a transition twice stores it once.
+ */
+export class EventQueue {
+  readonly path: string;
+  private readonly db: Db;
+  private readonly clock: LamportClock;
+  private readonly stmts: {
+    exists: Statement;
+    insert: Statement;
+    quarantine: Statement;
+    counts: Statement;
+  };
+
+  private constructor(db: Db, path: string) {
+    this.db = db;
+    this.path = path;
+    this.clock = new LamportClock(db, CLOCK_FLOOR_SQL);
+    this.stmts = {
+      exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
+      insert: db.prepare(`INSERT INTO events
+        (event_id, node_id, lamport_clock, project_uuid, sendable, envelope, created_at, updated_at)
+        VALUES (@event_id, @node_id, @lamport_clock, @project_uuid, @sendable, @envelope, @now, @now)`),
+      quarantine: db.prepare("UPDATE events SET state = 'dead', last_error = @error, updated_at = @now WHERE seq = @seq"),
+      counts: db.prepare('SELECT state, COUNT(*) AS n FROM events GROUP BY state'),
+    };
+  }
+
+  static open(options: OpenOptions = {}): EventQueue {
+    const dir = ensureStateDir(options.env);
+    const path = join(dir, 'queue.db');
+    let db: Db | undefined;
+    try {
+      db = new Database(path, { timeout: options.timeoutMs ?? 10_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version < SCHEMA_VERSION) {
+        const handle = db;
+        handle
+          .transaction(() => {
+            for (const ddl of EVENTS_DDL) handle.exec(ddl);
+            handle.pragma(`user_version = ${SCHEMA_VERSION}`);
+          })
+          .immediate();
+      }
+      return new EventQueue(db, path);
+    } catch (error) {
+      db?.close();
+      throw queueError(error, path);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw queueError(error, this.path);
+    }
+  }
+
+  /**
+   * Appends events in one IMMEDIATE transaction. Each new event ticks the Lamport clock inside
+   * that transaction; an event_id already queued is left as it is (its state and attempts too).
+   */
+  enqueue(drafts: readonly EnvelopeDraft[]): EnqueueResult {
+    if (drafts.length === 0) return { inserted: [], ignored: 0 };
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const now = new Date().toISOString();
+          const inserted: Envelope[] = [];
+          let ignored = 0;
+          for (const draft of drafts) {
+            if (this.stmts.exists.get(draft.event_id)) {
+              ignored++;
+              continue;
+            }
+            const envelope: Envelope = { ...draft, lamport_clock: this.clock.tick(draft.node_id) };
+            this.stmts.insert.run({
+              event_id: envelope.event_id,
+              node_id: envelope.node_id,
+              lamport_clock: envelope.lamport_clock,
+              project_uuid: envelope.project_uuid,
+              sendable: envelope.project_uuid ? 1 : 0,
+              envelope: JSON.stringify(envelope),
+              now,
+            });
+            inserted.push(envelope);
+          }
+          return { inserted, ignored };
+        })
+        .immediate(),
+    );
+  }
+
+  has(eventId: string): boolean {
+    return this.guard(() => Boolean(this.stmts.exists.get(eventId)));
+  }
+
+  /**
+   * Events in queue order. A row whose envelope cannot be read is quarantined (moved to dead with
+   * the reason, kept for inspection), never dropped, and reported instead of returned.
+   */
+  list(filter: { state?: EventState | 'all'; limit?: number } = {}): { events: QueuedEvent[]; quarantined: QuarantinedRow[] } {
+    return this.guard(() => {
+      const where = filter.state && filter.state !== 'all' ? 'WHERE state = @state' : '';
+      const limit = filter.limit ? 'LIMIT @limit' : '';
+      const rows = this.db
+        .prepare(`SELECT * FROM events ${where} ORDER BY seq ${limit}`)
+        .all({ ...(where ? { state: filter.state } : {}), ...(limit ? { limit: filter.limit } : {}) }) as Row[];
+      const events: QueuedEvent[] = [];
+      const quarantined: QuarantinedRow[] = [];
+      for (const row of rows) {
+        const envelope = readEnvelope(row);
+        if (typeof envelope === 'string') {
+          const error = `${ErrorCode.QUEUE_ROW_CORRUPT}: ${envelope}`;
+          if (row.state !== 'dead' || row.last_error !== error) {
+            this.stmts.quarantine.run({ seq: row.seq, error, now: new Date().toISOString() });
+          }
+          quarantined.push({ seq: row.seq, eventId: row.event_id, error: envelope });
+          continue;
+        }
+        events.push({
+          seq: row.seq,
+          state: row.state as EventState,
+          attempts: row.attempts,
+          lastError: row.last_error,
+          sendable: row.sendable === 1,
+          createdAt: row.created_at,
+          updatedAt: row.updated_at,
+          envelope,
+        });
+      }
+      return { events, quarantined };
+    });
+  }
+
+  counts(): Record<EventState, number> {
+    return this.guard(() => {
+      const result: Record<EventState, number> = { pending: 0, delivered: 0, dead: 0 };
+      for (const row of this.stmts.counts.all() as { state: EventState; n: number }[]) result[row.state] = row.n;
+      return result;
+    });
+  }
+
+  /** The Lamport value last handed out for `nodeId` (what the next event would follow). */
+  peekClock(nodeId: string): number {
+    return this.guard(() => this.clock.peek(nodeId));
+  }
+
+  /** Applies a server clock (Lamport receive). */
+  receiveClock(nodeId: string, serverClock: number): number {
+    return this.guard(() => this.db.transaction(() => this.clock.receive(nodeId, serverClock)).immediate());
+  }
+}
+
+function readEnvelope(row: Row): Envelope | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(row.envelope);
+  } catch (error) {
+    return `envelope is not JSON (${(error as Error).message})`;
+  }
+  if (typeof value !== 'object' || value === null || (value as Envelope).event_id !== row.event_id) {
+    return 'envelope does not match its row (event_id differs or missing)';
+  }
+  return value as Envelope;
+}

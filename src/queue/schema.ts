@@ -1,0 +1,26 @@
+import { CLOCK_DDL } from '../clock/lamport.js';
+
+export const SCHEMA_VERSION = 1;
+
+export const EVENTS_DDL = [
+  `CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    node_id TEXT NOT NULL,
+    lamport_clock INTEGER NOT NULL,
+    project_uuid TEXT,
+    sendable INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    envelope TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`,
+  'CREATE INDEX IF NOT EXISTS events_state ON events(state, seq)',
+  'CREATE INDEX IF NOT EXISTS events_node_clock ON events(node_id, lamport_clock)',
+  CLOCK_DDL,
+];
+
+/** Highest clock this node already used: the floor the Lamport clock never goes below. */
+export const CLOCK_FLOOR_SQL = 'SELECT COALESCE(MAX(lamport_clock), 0) FROM events WHERE node_id = @node';

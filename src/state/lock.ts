@@ -1,0 +1,88 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errnoCode } from '../errors/index.js';
+
+interface Owner {
+  pid: number;
+  host: string;
+  at: number;
+}
+
+export interface LockOptions {
+  timeoutMs?: number;
+  /** A lock older than this is taken over even if its owner looks alive (a hung or recycled pid). */
+  staleMs?: number;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(readonly path: string, readonly owner: Owner | null) {
+    super(`timed out waiting for lock ${path}${owner ? ` held by pid ${owner.pid}` : ''}`);
+  }
+}
+
+function readOwner(path: string): Owner | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Owner;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) === 'EPERM';
+  }
+}
+
+function isStale(owner: Owner | null, staleMs: number): boolean {
+  if (!owner) return false;
+  if (Date.now() - owner.at > staleMs) return true;
+  return owner.host === hostname() && !alive(owner.pid);
+}
+
+/**
+ * An exclusive lock file (O_EXCL) for short critical sections across processes. A lock left by a
+ * killed process is recognised by its dead pid and taken over, so a crash never leaves it stuck.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o644);
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() } satisfies Owner));
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+      const owner = readOwner(path);
+      if (isStale(owner, staleMs)) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // another waiter removed it first
+        }
+        continue;
+      }
+      if (Date.now() >= deadline) throw new LockTimeoutError(path, owner);
+      await sleep(Math.min(5 + attempt * 5, 50) + Math.random() * 10);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone (taken over as stale); nothing to release
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { normalizeTime } from './time.js';
+
+export interface StatusTransition {
+  /** 1-based line in the file. */
+  line: number;
+  eventId: string | null;
+  wpId: string;
+  fromLane: string | null;
+  toLane: string;
+  at: string | null;
+  rawAt: string | null;
+  actor: string | null;
+}
+
+export interface StatusLogProblem {
+  line: number;
+  message: string;
+}
+
+export interface StatusLogParse {
+  transitions: StatusTransition[];
+  /** Lines of other kinds (annotations, MissionCreated, …): skipped quietly, counted once. */
+  skipped: number;
+  problems: StatusLogProblem[];
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() ? value.trim() : null;
+}
+
+function actorName(value: unknown): string | null {
+  if (typeof value === 'string') return text(value);
+  if (typeof value === 'object' && value !== null) {
+    const actor = value as Record<string, unknown>;
+    return text(actor.display) ?? text(actor.id) ?? text(actor.name);
+  }
+  return null;
+}
+
+/**
+ * Pure and tolerant: parses JSONL lines, keeping transition lines (those with `to_lane`). A bad line
+ * is reported with its number and skipped; it never aborts the rest.
+ */
+export function parseStatusLines(lines: readonly string[], firstLineNumber = 1): StatusLogParse {
+  const result: StatusLogParse = { transitions: [], skipped: 0, problems: [] };
+  lines.forEach((raw, index) => {
+    const line = firstLineNumber + index;
+    const trimmed = raw.trim();
+    if (!trimmed) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      result.problems.push({ line, message: `not JSON (${(error as Error).message})` });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      result.problems.push({ line, message: 'not a JSON object' });
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    const toLane = text(record.to_lane);
+    if (!toLane) {
+      result.skipped++;
+      return;
+    }
+    const wpId = text(record.wp_id);
+    if (!wpId) {
+      result.problems.push({ line, message: 'transition line without wp_id' });
+      return;
+    }
+    const rawAt = text(record.at) ?? text(record.timestamp);
+    result.transitions.push({
+      line,
+      eventId: text(record.event_id),
+      wpId,
+      fromLane: text(record.from_lane),
+      toLane,
+      at: normalizeTime(rawAt),
+      rawAt,
+      actor: actorName(record.actor),
+    });
+  });
+  return result;
+}
+
+export function splitLines(content: string): string[] {
+  const lines = content.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/**
+ * Pure: the lines `after` added to `before`. An append (the normal case) is found without comparing
+ * line by line; a rewritten file falls back to a multiset difference.
+ */
+export function addedLines(before: string | null, after: string): { lines: string[]; firstLineNumber: number } {
+  if (!before) return { lines: splitLines(after), firstLineNumber: 1 };
+  if (after.startsWith(before) && (before.endsWith('\n') || after.length === before.length)) {
+    return { lines: splitLines(after.slice(before.length)), firstLineNumber: splitLines(before).length + 1 };
+  }
+  const seen = new Map<string, number>();
+  for (const line of splitLines(before)) seen.set(line, (seen.get(line) ?? 0) + 1);
+  const added: string[] = [];
+  for (const line of splitLines(after)) {
+    const count = seen.get(line) ?? 0;
+    if (count > 0) seen.set(line, count - 1);
+    else added.push(line);
+  }
+  return { lines: added, firstLineNumber: 1 };
+}

@@ -1,0 +1,131 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { onTestFinished } from 'vitest';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+/** A temp dir removed after the current test. */
+export function tempDir(prefix = 'kitty-'): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Repo {
+  dir: string;
+  /** State dir of this test (KITTY_HOME); never the real home. */
+  home: string;
+  env: NodeJS.ProcessEnv;
+  git(...args: string[]): string;
+  write(path: string, content: string): void;
+  commit(message: string, options?: { date?: string; files?: Record<string, string> }): string;
+  kitty(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string }): RunResult;
+  kittyAsync(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<RunResult>;
+}
+
+export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KITTY_HOME: home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Ada Tester',
+    GIT_AUTHOR_EMAIL: 'ada@example.com',
+    GIT_COMMITTER_NAME: 'Ada Tester',
+    GIT_COMMITTER_EMAIL: 'ada@example.com',
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+export function runKitty(args: string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): RunResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, input, encoding: 'utf8' });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function runKittyAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * A real git repository in a temp dir (user set, gpg signing and gc off) holding `files`, with
+ * one commit when files are given, and its own KITTY_HOME.
+ */
+export function gitdir(files: Record<string, string> = {}, options: { dir?: string; home?: string } = {}): Repo {
+  const dir = options.dir ?? tempDir('kitty-repo-');
+  const home = options.home ?? tempDir('kitty-home-');
+  const env = testEnv(home);
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
+  mkdirSync(dir, { recursive: true });
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.name', 'Ada Tester');
+  git('config', 'user.email', 'ada@example.com');
+  git('config', 'commit.gpgsign', 'false');
+  git('config', 'gc.auto', '0');
+  const write = (path: string, content: string): void => {
+    const full = join(dir, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  };
+  const commit = (message: string, opts: { date?: string; files?: Record<string, string> } = {}): string => {
+    for (const [path, content] of Object.entries(opts.files ?? {})) write(path, content);
+    git('add', '-A');
+    const dateEnv = opts.date ? { GIT_AUTHOR_DATE: opts.date, GIT_COMMITTER_DATE: opts.date } : {};
+    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], { cwd: dir, env: { ...env, ...dateEnv } });
+    return git('rev-parse', 'HEAD');
+  };
+  const repo: Repo = {
+    dir,
+    home,
+    env,
+    git,
+    write,
+    commit,
+    kitty: (args, opts = {}) => runKitty(args, opts.cwd ?? dir, { ...env, ...opts.env }, opts.input),
+    kittyAsync: (args, opts = {}) => runKittyAsync(args, opts.cwd ?? dir, { ...env, ...opts.env }),
+  };
+  if (Object.keys(files).length > 0) commit('initial', { files });
+  return repo;
+}
+
+export interface WpSpec {
+  lane?: string;
+  quoted?: boolean;
+  title?: string;
+  history?: { timestamp: string; lane: string; agent?: string; action?: string }[];
+  body?: string;
+}
+
+/** A work-package markdown file as spec-kitty writes it. */
+export function wp(spec: WpSpec): string {
+  const lines = ['---', `work_package_id: WP`, `title: ${spec.title ?? 'A work package'}`];
+  if (spec.lane !== undefined) lines.push(spec.quoted ? `lane: "${spec.lane}"` : `lane: ${spec.lane}`);
+  if (spec.history) {
+    lines.push('history:');
+    for (const entry of spec.history) {
+      lines.push(`  - timestamp: "${entry.timestamp}"`, `    lane: ${entry.lane}`);
+      if (entry.agent) lines.push(`    agent: ${entry.agent}`);
+      if (entry.action) lines.push(`    action: "${entry.action}"`);
+    }
+  }
+  lines.push('---', '', spec.body ?? '# Work package', '');
+  return lines.join('\n');
+}
+
+export const writeFile = writeFileSync;
