@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Document, isMap, parseDocument } from 'yaml';
 import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { spliceYaml, type YamlEdit } from '../yaml/edit.js';
 
 export interface ConfigValues {
   uuid: string | null;
@@ -64,14 +65,24 @@ export function readConfig(path: string): ConfigRead {
   return parseConfig(content);
 }
 
-/** Pure: sets identity values in place; comments, key order and unknown keys stay as they were. */
-export function applyIdentity(doc: Document, values: { uuid: string; slug: string; nodeId: string }): void {
+/**
+ * Pure: the config text with identity values set. Values are spliced into the original text, so
+ * every other byte stays; only a layout the splice cannot handle goes through the Document API,
+ * which still keeps comments, key order and unknown keys.
+ */
+export function applyIdentity(read: Extract<ConfigRead, { kind: 'ok' }>, values: { uuid: string; slug: string; nodeId: string }): string {
+  const current = read.values;
+  const edits: YamlEdit[] = [];
+  if (current.uuid !== values.uuid) edits.push({ path: ['project', 'uuid'], value: values.uuid });
+  if (current.slug !== values.slug) edits.push({ path: ['project', 'slug'], value: values.slug });
+  if (current.nodeId === null) edits.push({ path: ['project', 'node_id'], value: values.nodeId });
+  if (read.doc.getIn(['sync', 'auto_start']) === undefined) edits.push({ path: ['sync', 'auto_start'], value: true });
+  const spliced = spliceYaml(read.text, edits);
+  if (spliced !== null) return spliced;
+  const doc = read.doc.clone();
   if (doc.contents === null) doc.contents = doc.createNode({}) as Document['contents'];
-  const current = configValues(doc);
-  if (current.uuid !== values.uuid) doc.setIn(['project', 'uuid'], values.uuid);
-  if (current.slug !== values.slug) doc.setIn(['project', 'slug'], values.slug);
-  if (current.nodeId === null) doc.setIn(['project', 'node_id'], values.nodeId);
-  if (doc.getIn(['sync', 'auto_start']) === undefined) doc.setIn(['sync', 'auto_start'], true);
+  for (const edit of edits) doc.setIn(edit.path, edit.value);
+  return doc.toString();
 }
 
 /** The uuid a malformed file held, so repairing it never changes the project's identity. */

@@ -1,12 +1,11 @@
 import { copyFileSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseDocument, type Document } from 'yaml';
 import { CONFIG_DIR, CONFIG_FILE, GIT_STATE_DIR } from '../constants.js';
 import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
 import { originUrl, repoInfo, rootCommits, type RepoInfo } from '../git/repo.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { applyIdentity, readConfig, salvageUuid, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
+import { applyIdentity, parseConfig, readConfig, salvageUuid, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
 import { machineNodeId } from './node-id.js';
 import { projectSlug } from './slug.js';
 import { deterministicUuid, newProjectUuid } from './uuid.js';
@@ -113,9 +112,9 @@ async function backfill(repo: RepoInfo, options: ResolveOptions): Promise<Identi
   if (complete(read)) return fromFile(read, configPath, 'file');
   if (read.kind === 'malformed' && options.strict) throw malformedError(configPath, read);
 
-  let doc: Document;
+  let base: Extract<ConfigRead, { kind: 'ok' }>;
   if (read.kind === 'ok') {
-    doc = read.doc;
+    base = read;
   } else {
     if (read.kind === 'malformed') {
       const backup = `${configPath}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -124,13 +123,13 @@ async function backfill(repo: RepoInfo, options: ResolveOptions): Promise<Identi
         `kitty: malformed YAML in ${configPath}:${read.line} (${read.reason}); kept the original as ${basename(backup)} and wrote a repaired file`,
       );
     }
-    doc = parseDocument(templateText());
+    base = parseConfig(templateText()) as Extract<ConfigRead, { kind: 'ok' }>;
   }
   const uuid = existingUuid(read, repo, recordPath) ?? newProjectUuid();
   const slug = (read.kind === 'ok' ? read.values.slug : null) ?? projectSlug(await originUrl(repo.root, options.env), repo.root);
-  applyIdentity(doc, { uuid, slug, nodeId: machineNodeId() });
+  const text = applyIdentity(base, { uuid, slug, nodeId: machineNodeId() });
   mkdirSync(dirname(configPath), { recursive: true });
-  writeFileAtomic(configPath, doc.toString());
+  writeFileAtomic(configPath, text);
   const written = readConfig(configPath);
   if (!complete(written)) throw new Error(`identity backfill of ${configPath} did not persist`);
   const identity = fromFile(written, configPath, 'written');
