@@ -61,13 +61,22 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
 
   const wpState = async (sha: string | null | undefined, label: string, folderLane: string | null): Promise<WorkPackageState | null> => {
     const text = await read(sha);
-    if (text === null) return null;
+    if (text === null) {
+      if (sha) {
+        const error = new KittyError(ErrorCode.WP_UNREADABLE, `cannot read ${label}: git object ${sha} is missing`, {
+          hint: 'fetch the missing history (`git fetch --unshallow`, or `git fsck` to find damage), then rerun',
+        });
+        if (options.strict) throw error;
+        warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
+      }
+      return null;
+    }
     try {
       const state = parseWorkPackage(text, label);
       return folderLane ? { ...state, lane: folderLane } : state;
     } catch (error) {
       if (options.strict || !(error instanceof KittyError)) throw error;
-      warnOnce(`kitty: warning: ${error.message} (skipped)`);
+      warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
       return null;
     }
   };

@@ -86,7 +86,7 @@ export class EventQueue {
     const path = join(dir, 'queue.db');
     let db: Db | undefined;
     try {
-      db = new Database(path, { timeout: options.timeoutMs ?? 10_000 });
+      db = new Database(path, { timeout: options.timeoutMs ?? busyTimeout(options.env ?? process.env) });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       const version = db.pragma('user_version', { simple: true }) as number;
@@ -212,6 +212,12 @@ export class EventQueue {
   receiveClock(nodeId: string, serverClock: number): number {
     return this.guard(() => this.db.transaction(() => this.clock.receive(nodeId, serverClock)).immediate());
   }
+}
+
+/** KITTY_QUEUE_TIMEOUT_MS tunes how long a writer waits for the queue (default 10 s). */
+function busyTimeout(env: Env): number {
+  const value = Number(env.KITTY_QUEUE_TIMEOUT_MS);
+  return Number.isSafeInteger(value) && value > 0 ? value : 10_000;
 }
 
 function readEnvelope(row: Row): Envelope | string {

@@ -1,0 +1,156 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { EnvelopeDraft } from '../../src/derive/envelope.js';
+import { EventQueue } from '../../src/queue/queue.js';
+import { ROOT, gitdir, tempDir, testEnv } from '../helpers/gitdir.js';
+
+const NODE = 'abcdefabcdef';
+
+function draft(id: string, overrides: Partial<EnvelopeDraft> = {}): EnvelopeDraft {
+  return {
+    event_id: id,
+    event_type: 'WPStatusChanged',
+    aggregate_id: 'WP01',
+    aggregate_type: 'WorkPackage',
+    payload: { wp_id: 'WP01', feature_slug: 'f', from_lane: null, to_lane: 'planned', actor: 'a', transition_key: id, source: 'frontmatter' },
+    timestamp: '2026-01-01T00:00:00Z',
+    node_id: NODE,
+    causation_id: null,
+    team_slug: 'local',
+    project_uuid: '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
+    project_slug: 'demo',
+    git: { commit: 'c'.repeat(40), branch: 'main', author_date: '2026-01-01T00:00:00Z' },
+    schema_version: '1.0.0',
+    ...overrides,
+  };
+}
+
+function runWorker(home: string, count: number, tag: string): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'tests/helpers/enqueue-worker.mjs'), String(count), tag, NODE], {
+      env: testEnv(home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`worker ${tag} exited ${code}: ${err}`))));
+  });
+}
+
+describe('event queue and Lamport clock', () => {
+  it('takes 8 concurrent writer processes × 200 events: 1600 rows, every clock value distinct', async () => {
+    const home = tempDir();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => runWorker(home, 200, `w${i}`)));
+    const clocks = results.flat();
+    expect(clocks).toHaveLength(1600);
+    expect(new Set(clocks).size).toBe(1600);
+    for (const perProcess of results) expect(perProcess).toEqual([...perProcess].sort((a, b) => a - b));
+    const queue = EventQueue.open({ env: testEnv(home) });
+    try {
+      expect(queue.counts()).toEqual({ pending: 1600, delivered: 0, dead: 0 });
+      expect(queue.peekClock(NODE)).toBe(Math.max(...clocks));
+    } finally {
+      queue.close();
+    }
+  });
+
+  it('ignores an event_id already queued, keeping the first row', () => {
+    const env = testEnv(tempDir());
+    const queue = EventQueue.open({ env });
+    try {
+      expect(queue.enqueue([draft('E1'), draft('E2')]).inserted.map((e) => e.lamport_clock)).toEqual([1, 2]);
+      const again = queue.enqueue([draft('E1', { timestamp: '2030-01-01T00:00:00Z' }), draft('E3')]);
+      expect(again.ignored).toBe(1);
+      expect(again.inserted.map((e) => [e.event_id, e.lamport_clock])).toEqual([['E3', 3]]);
+      const { events } = queue.list({ state: 'all' });
+      expect(events.map((e) => e.envelope.event_id)).toEqual(['E1', 'E2', 'E3']);
+      expect(events[0]!.envelope.timestamp).toBe('2026-01-01T00:00:00Z');
+    } finally {
+      queue.close();
+    }
+  });
+
+  it('never goes backwards when its row is lost or corrupted, and applies a server clock', () => {
+    const home = tempDir();
+    const env = testEnv(home);
+    const queue = EventQueue.open({ env });
+    queue.enqueue([draft('A'), draft('B'), draft('C')]);
+    queue.close();
+    const db = new Database(join(home, 'queue.db'));
+    db.prepare('DELETE FROM clock').run();
+    db.close();
+    const reopened = EventQueue.open({ env });
+    expect(reopened.enqueue([draft('D')]).inserted[0]!.lamport_clock).toBe(4);
+    reopened.close();
+    const raw = new Database(join(home, 'queue.db'));
+    raw.prepare("UPDATE clock SET value = 'garbage'").run();
+    raw.close();
+    const third = EventQueue.open({ env });
+    try {
+      expect(third.enqueue([draft('E')]).inserted[0]!.lamport_clock).toBe(5);
+      expect(third.receiveClock(NODE, 41)).toBe(41);
+      expect(third.enqueue([draft('F')]).inserted[0]!.lamport_clock).toBe(42);
+      expect(third.receiveClock(NODE, 7)).toBe(42);
+    } finally {
+      third.close();
+    }
+  });
+
+  it('quarantines a corrupted row as dead with the reason, never drops it, and keeps --json clean', () => {
+    const repo = gitdir();
+    const queue = EventQueue.open({ env: repo.env });
+    queue.enqueue([draft('GOOD1'), draft('BROKEN'), draft('GOOD2')]);
+    queue.close();
+    const db = new Database(join(repo.home, 'queue.db'));
+    db.prepare("UPDATE events SET envelope = '{truncated' WHERE event_id = 'BROKEN'").run();
+    db.close();
+    const listed = repo.kitty(['events', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { event_id: string }[]).map((e) => e.event_id)).toEqual(['GOOD1', 'GOOD2']);
+    expect(listed.stderr).toMatch(/KITTY_ERR_QUEUE_ROW_CORRUPT: queue row 2 \(BROKEN\) is unreadable/);
+    const check = new Database(join(repo.home, 'queue.db'));
+    const row = check.prepare("SELECT state, last_error, envelope FROM events WHERE event_id = 'BROKEN'").get() as Record<string, string>;
+    check.close();
+    expect(row).toMatchObject({ state: 'dead', envelope: '{truncated' });
+    expect(row.last_error).toMatch(/^KITTY_ERR_QUEUE_ROW_CORRUPT/);
+    expect(repo.kitty(['events', 'list', '--state', 'dead']).stderr).toContain('BROKEN');
+  });
+
+  it('stores an event without project_uuid as not sendable, with the warning', () => {
+    const repo = gitdir();
+    repo.write('.kittify/config.yaml/oops', 'a directory where the config belongs');
+    repo.commit('wp', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });
+    const result = repo.kitty(['derive']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('event missing project_uuid; queued locally only');
+    const queue = EventQueue.open({ env: repo.env });
+    try {
+      const [event] = queue.list().events;
+      expect(event!.sendable).toBe(false);
+      expect(event!.envelope.project_uuid).toBeNull();
+    } finally {
+      queue.close();
+    }
+  });
+
+  it('fails with KITTY_ERR_QUEUE_LOCKED when the queue stays locked past the timeout', () => {
+    const repo = gitdir();
+    repo.commit('wp', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });
+    EventQueue.open({ env: repo.env }).close();
+    const holder = new Database(join(repo.home, 'queue.db'));
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const result = repo.kitty(['derive'], { env: { KITTY_QUEUE_TIMEOUT_MS: '200' } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_QUEUE_LOCKED: .*queue\.db stayed locked/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(repo.kitty(['derive', '--json']).code).toBe(0);
+  });
+});
