@@ -32,6 +32,11 @@ const CACHE_LIMIT = 4096;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.set(key, value);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+}
+
 /**
  * Streams the commits of a range and the transitions each one made, reading every blob through one
  * `git cat-file --batch`. A malformed file or line is reported (file@commit:line) and skipped; it
@@ -39,7 +44,9 @@ const PATHSPECS = [`:(top)${SPECS_DIR}`];
  */
 export async function* deriveCommits(options: WalkOptions): AsyncGenerator<DerivedCommit> {
   const blobs = new CatFileBatch(options.root, options.env);
+  // the blob a commit leaves is the one the next commit of that WP starts from: read and parse it once
   const texts = new Map<string, Promise<string | null>>();
+  const states = new Map<string, WorkPackageState>();
   const warned = new Set<string>();
 
   const warnOnce = (line: string): void => {
@@ -53,8 +60,7 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
     let text = texts.get(sha);
     if (!text) {
       text = blobs.read(sha).then((buffer) => (buffer ? buffer.toString('utf8') : null));
-      texts.set(sha, text);
-      if (texts.size > CACHE_LIMIT) texts.delete(texts.keys().next().value!);
+      remember(texts, sha, text);
     }
     return text;
   };
@@ -72,7 +78,11 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
       return null;
     }
     try {
-      const state = parseWorkPackage(text, label);
+      let state = states.get(sha!);
+      if (!state) {
+        state = parseWorkPackage(text, label);
+        remember(states, sha!, state);
+      }
       return folderLane ? { ...state, lane: folderLane } : state;
     } catch (error) {
       if (options.strict || !(error instanceof KittyError)) throw error;

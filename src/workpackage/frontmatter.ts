@@ -1,5 +1,6 @@
 import { YAMLParseError, parse } from 'yaml';
 import { ErrorCode, KittyError } from '../errors/index.js';
+import { fastFields } from './fast-fields.js';
 import { normalizeTime } from './time.js';
 
 export interface HistoryEntry {
@@ -74,6 +75,8 @@ function historyEntries(value: unknown): HistoryEntry[] {
 export function parseWorkPackage(text: string, label: string): WorkPackageState {
   const frontmatter = findFrontmatter(text);
   if (!frontmatter) return { lane: null, history: [], title: null };
+  const fast = fastFields(frontmatter.text);
+  if (fast) return { lane: asText(fast.lane), history: historyEntries(fast.history), title: asText(fast.title) };
   let data: unknown;
   try {
     data = parse(frontmatter.text, { prettyErrors: false, uniqueKeys: false });

@@ -1,0 +1,52 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { fastFields } from '../../src/workpackage/fast-fields.js';
+
+const SAMPLES: Record<string, string> = {
+  plain: 'title: A\nlane: doing\nhistory:\n  - timestamp: "2026-01-01T00:00:00Z"\n    lane: planned\n    agent: a\n',
+  quoted: 'lane: "for_review"\ntitle: \'It\'\'s\'\n',
+  comments: '# top\nlane: done # inline\n# between\nhistory:\n  # before first\n  - timestamp: x\n    # inside\n    lane: doing\n\n  - timestamp: y\n    lane: done\n',
+  crlf: 'lane: doing\r\nhistory:\r\n  - timestamp: t\r\n    lane: doing\r\n',
+  otherKeys: 'subtasks:\n  - T001\n  - T002\ndescription: |\n  multi\n  line: not a key\nlane: planned\ndependencies: [WP01, WP02]\n',
+  flowHistory: 'lane: planned\nhistory: []\n',
+  flowHistory2: 'lane: planned\nhistory: [{timestamp: t, lane: doing}]\n',
+  indentZeroSeq: 'lane: planned\nhistory:\n- timestamp: t\n  lane: doing\n',
+  nested: 'history:\n  - timestamp: t\n    lane: doing\n    meta:\n      a: 1\n      b: [1, 2]\n  -   timestamp: u\n      lane: done\n',
+  anchors: 'base: &b doing\nlane: *b\n',
+  duplicate: 'lane: planned\nlane: done\n',
+  multilineTitle: 'title: a long\n  title here\nlane: doing\n',
+  flowAcrossLines: 'tags: [a,\nb]\nlane: doing\n',
+  emptyValues: 'lane:\ntitle:\nhistory:\n',
+  numbersAndBools: 'lane: 123\ntitle: true\n',
+  deepItem: 'history:\n    - timestamp: t\n      lane: doing\n    - timestamp: u\n      lane: done\n',
+  mergeKey: 'defaults: &d {lane: doing}\n<<: *d\n',
+  quotedKey: '"lane": doing\n',
+};
+
+describe('fast frontmatter fields', () => {
+  for (const [name, text] of Object.entries(SAMPLES)) {
+    it(`agrees with a full parse, or declines: ${name}`, () => {
+      const fast = fastFields(text);
+      if (fast === null) return;
+      const full = parse(text, { uniqueKeys: false, merge: true }) as Record<string, unknown> | null;
+      expect(fast).toEqual({ lane: full?.lane, title: full?.title, history: full?.history });
+    });
+  }
+
+  it('handles the common shapes itself rather than declining', () => {
+    for (const name of ['plain', 'quoted', 'comments', 'crlf', 'otherKeys', 'flowHistory', 'nested', 'deepItem', 'multilineTitle', 'duplicate']) {
+      expect(fastFields(SAMPLES[name]!), name).not.toBeNull();
+    }
+  });
+
+  it('declines what it cannot slice safely', () => {
+    for (const name of ['indentZeroSeq', 'anchors', 'flowAcrossLines', 'mergeKey', 'quotedKey']) {
+      expect(fastFields(SAMPLES[name]!), name).toBeNull();
+    }
+  });
+
+  it('declines malformed pieces so the full parse reports them', () => {
+    expect(fastFields('lane: [unclosed\n')).toBeNull();
+    expect(fastFields('history:\n  - timestamp: t\n    lane: [x\n')).toBeNull();
+  });
+});
