@@ -130,6 +130,7 @@ describe('kitty derive', () => {
     const picked = repo.commit('move', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     const onFeature = dryRun(repo);
     repo.git('checkout', '-q', 'main');
+    repo.commit('unrelated work on main', { files: { 'notes.txt': 'x\n' } });
     repo.git('cherry-pick', picked);
     const onMain = dryRun(repo);
     expect(onMain[1]!.git.commit).not.toBe(picked);
