@@ -20,6 +20,8 @@ export interface CaptureOptions {
   strict?: boolean;
   warn: (line: string) => void;
   onProgress?: (commits: number) => void;
+  /** Dry run: receives the envelopes that would be queued (with prospective clock values), in order. */
+  onEvent?: (event: Envelope) => void;
 }
 
 export interface CaptureSummary {
@@ -28,8 +30,6 @@ export interface CaptureSummary {
   /** Newly queued (or, in a dry run, that would be). */
   queued: number;
   alreadyQueued: number;
-  /** Dry run: the envelopes that would be queued, with prospective clock values. */
-  events: Envelope[];
   identitySource: IdentitySource | null;
 }
 
@@ -40,7 +40,7 @@ const BATCH = 500;
  * point for WPStatusChanged events. Re-running over the same commits queues nothing new.
  */
 export async function captureRange(options: CaptureOptions): Promise<CaptureSummary> {
-  const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, events: [], identitySource: null };
+  const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, identitySource: null };
   const repo = await repoInfo(options.cwd, options.env);
   if (!(await hasCommits(repo.root, options.env))) return summary;
 
@@ -74,10 +74,13 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
     if (pending.length === 0) return;
     if (options.dryRun) {
       for (const draft of pending) {
-        if (queue?.has(draft.event_id)) summary.alreadyQueued++;
-        else summary.events.push({ ...draft, lamport_clock: ++clock });
+        if (queue?.has(draft.event_id)) {
+          summary.alreadyQueued++;
+        } else {
+          summary.queued++;
+          options.onEvent?.({ ...draft, lamport_clock: ++clock });
+        }
       }
-      summary.queued = summary.events.length;
     } else {
       const result = queue!.enqueue(pending);
       summary.queued += result.inserted.length;

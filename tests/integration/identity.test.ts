@@ -91,7 +91,7 @@ describe('project identity', () => {
 
   it('lets concurrent first writers agree on one uuid', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    const runs = await Promise.all(Array.from({ length: 6 }, () => repo.kittyAsync(['identity', '--json'])));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => repo.kittyAsync(['init', '--json'])));
     const uuids = new Set(runs.map((run) => identity(run).project_uuid));
     expect(uuids.size).toBe(1);
     const text = readFileSync(join(repo.dir, '.kittify/config.yaml'), 'utf8');

@@ -1,4 +1,5 @@
 import { captureRange } from '../../capture/index.js';
+import type { Envelope } from '../../derive/envelope.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { printJson, progress, warner, type Io } from '../output.js';
@@ -27,26 +28,30 @@ Options:
       true,
     );
     const bar = progress(io, 'kitty derive: commits');
+    const dryRun = Boolean(values['dry-run']);
+    const events: Envelope[] = [];
     const summary = await captureRange({
       cwd: process.cwd(),
       env: io.env,
       revisions: positionals,
-      dryRun: Boolean(values['dry-run']),
+      dryRun,
       strict: Boolean(values.strict),
       warn: warner(io),
       onProgress: (done) => bar.update(done),
+      onEvent: dryRun ? (event) => events.push(event) : undefined,
     });
     bar.done();
-    if (values['dry-run']) {
+    if (dryRun) {
+      // printed only once the walk succeeded, so --json output is never a truncated document
       if (values.json) {
-        printJson(io, summary.events);
-      } else {
-        for (const event of summary.events) {
-          const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
-          io.stdout.write(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}\n`);
-        }
-        io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued\n`);
+        printJson(io, events);
+        return 0;
       }
+      for (const event of events) {
+        const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
+        io.stdout.write(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}\n`);
+      }
+      io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued\n`);
       return 0;
     }
     if (values.json) {
