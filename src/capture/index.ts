@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_TEAM_SLUG, MISSING_UUID_WARNING } from '../constants.js';
 import { buildEnvelope, type Envelope, type EnvelopeDraft, type StampContext } from '../derive/envelope.js';
+import { reconcileRewrite } from '../derive/rewrite.js';
+import type { Transition } from '../derive/transitions.js';
 import { deriveCommits } from '../derive/walk.js';
 import { KittyError } from '../errors/index.js';
+import type { LogCommit } from '../git/log.js';
 import { currentBranch, hasCommits, repoInfo } from '../git/repo.js';
 import { resolveIdentity, type IdentitySource } from '../identity/index.js';
 import { machineNodeId } from '../identity/node-id.js';
@@ -20,6 +23,13 @@ export interface CaptureOptions {
   strict?: boolean;
   warn: (line: string) => void;
   onProgress?: (commits: number) => void;
+  /** Branch to stamp (`git.branch`); default: the current branch. */
+  branch?: string | null;
+  /**
+   * Rewritten commits (amend, rebase, squash): new sha → the old shas it replaces. Their moves are
+   * reconciled against what the old commits already queued, so a rewrite never repeats a move.
+   */
+  rewrites?: (commit: LogCommit) => readonly string[] | undefined;
   /** Dry run: receives the envelopes that would be queued (with prospective clock values), in order. */
   onEvent?: (event: Envelope) => void;
 }
@@ -61,7 +71,7 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
     projectSlug,
     nodeId,
     teamSlug: LOCAL_TEAM_SLUG,
-    branch: await currentBranch(repo.root, options.env),
+    branch: options.branch !== undefined ? options.branch : await currentBranch(repo.root, options.env),
   };
 
   const queuePath = join(stateDir(options.env), 'queue.db');
@@ -93,12 +103,32 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
     pending = [];
   };
 
+  /** The moves of `olds` whose events are already in the queue. */
+  const capturedTransitions = async (olds: readonly string[]): Promise<Transition[]> => {
+    const captured: Transition[] = [];
+    const walk = deriveCommits({ root: repo.root, env: options.env, revisions: ['--no-walk', ...olds], warn: options.warn });
+    for await (const old of walk) {
+      for (const transition of old.transitions) {
+        const { event_id } = buildEnvelope(transition, context, { sha: old.commit.sha, authorDate: old.authorDate });
+        if (queue!.has(event_id)) captured.push(transition);
+      }
+    }
+    return captured;
+  };
+
   try {
     const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
     for await (const derived of deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, warn: options.warn })) {
       summary.commits++;
-      summary.transitions += derived.transitions.length;
-      for (const transition of derived.transitions) {
+      let transitions = derived.transitions;
+      const olds = options.rewrites?.(derived.commit);
+      if (olds?.length && queue && !options.dryRun) {
+        flush();
+        const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
+        transitions = reconcileRewrite(transitions, await capturedTransitions(olds), facts);
+      }
+      summary.transitions += transitions.length;
+      for (const transition of transitions) {
         pending.push(buildEnvelope(transition, context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
       }
       if (pending.length >= BATCH) flush();

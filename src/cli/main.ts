@@ -6,6 +6,7 @@ import { defaultIo, type Io } from './output.js';
 
 interface Entry {
   summary: string;
+  hidden?: boolean;
   load: () => Promise<{ command: Command }>;
 }
 
@@ -15,6 +16,10 @@ const COMMANDS: Record<string, Entry> = {
   identity: { summary: 'show the project identity events are stamped with', load: () => import('./commands/identity.js') },
   derive: { summary: 'derive WPStatusChanged events from commits and queue them', load: () => import('./commands/derive.js') },
   'events list': { summary: 'list queued events', load: () => import('./commands/events-list.js') },
+  'hooks install': { summary: 'install the git hooks that capture lane changes', load: () => import('./commands/hooks-install.js') },
+  'hooks uninstall': { summary: 'remove kitty\'s git hooks, restoring any they replaced', load: () => import('./commands/hooks-uninstall.js') },
+  'hooks status': { summary: 'show whether each git hook is installed and working', load: () => import('./commands/hooks-status.js') },
+  'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };
 
 function version(): string {
@@ -23,8 +28,9 @@ function version(): string {
 }
 
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  const visible = Object.entries(COMMANDS).filter(([, entry]) => !entry.hidden);
+  const width = Math.max(...visible.map(([name]) => name.length));
+  const lines = visible.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
   return `Usage: kitty <command> [options]
 
 kitty turns work-package lane changes committed in git into WPStatusChanged events, queued
@@ -58,7 +64,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `));
+    const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `) && !COMMANDS[name]!.hidden);
     const hint = group.length ? `did you mean: ${group.map((name) => `kitty ${name}`).join(', ')}?` : 'run `kitty --help` for the list of commands';
     io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${argv.join(' ')}"; hint: ${hint}\n`);
     return 2;

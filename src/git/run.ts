@@ -6,6 +6,8 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv;
   /** Exit codes that are answers rather than failures (e.g. 1 for `config --get` of a missing key). */
   okCodes?: readonly number[];
+  /** Written to git's stdin. */
+  input?: string;
 }
 
 export interface GitResult {
@@ -37,12 +39,13 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
     const child = spawn('git', args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (cause) => {
       reject(errnoCode(cause) === 'ENOENT' ? gitMissingError(cause) : cause);
     });

@@ -1,6 +1,7 @@
 import { captureRange } from '../../capture/index.js';
 import type { Envelope } from '../../derive/envelope.js';
 import { parse } from '../args.js';
+import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
 import { printJson, progress, warner, type Io } from '../output.js';
 
@@ -27,8 +28,9 @@ Options:
       'kitty derive',
       true,
     );
-    const bar = progress(io, 'kitty derive: commits');
     const dryRun = Boolean(values['dry-run']);
+    if (!dryRun) await completePendingCaptures(io);
+    const bar = progress(io, 'kitty derive: commits');
     const events: Envelope[] = [];
     const summary = await captureRange({
       cwd: process.cwd(),

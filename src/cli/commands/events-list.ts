@@ -1,6 +1,7 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { EVENT_STATES, EventQueue, type EventState } from '../../queue/queue.js';
 import { parse } from '../args.js';
+import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
 import { painter, printJson, type Io } from '../output.js';
 
@@ -32,6 +33,7 @@ Options:
         hint: 'e.g. `kitty events list --limit 20`',
       });
     }
+    await completePendingCaptures(io);
     const queue = EventQueue.open({ env: io.env });
     try {
       const { events, quarantined } = queue.list({ state, limit });

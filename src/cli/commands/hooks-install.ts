@@ -1,0 +1,37 @@
+import { installHooks } from '../../hooks/install.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, warner, type Io } from '../output.js';
+
+export const command: Command = {
+  help: `Usage: kitty hooks install [--force] [--json]
+
+Installs kitty's git hooks (post-commit, post-merge, post-rewrite, post-applypatch) where git looks
+for them (core.hooksPath and worktrees respected) and backfills the project identity first.
+Running it again updates the hooks. A hook you already have is kept as <hook>.pre-kitty and still
+runs; with husky, kitty adds one marked line to .husky/<hook>.
+
+Options:
+  --force    install even when CI is set or core.hooksPath points at a global hooks dir
+  --json     print the result as JSON
+  -h, --help show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { force: { type: 'boolean' }, json: { type: 'boolean' } }, 'kitty hooks install');
+    const result = await installHooks({ cwd: process.cwd(), env: io.env, force: Boolean(values.force), warn: warner(io) });
+    if (values.json) {
+      printJson(io, { skipped: result.skipped, hooks_dir: result.hooksDir, husky: result.husky, hooks: result.hooks, notes: result.notes });
+      return 0;
+    }
+    if (result.skipped) {
+      io.stdout.write(`kitty: ${result.skipped}\n`);
+      return 0;
+    }
+    for (const hook of result.hooks) {
+      const how = { installed: 'installed', updated: 'updated', chained: `installed; your hook is kept as ${hook.chained} and still runs`, 'husky-line': 'added to husky' }[hook.action];
+      io.stdout.write(`${hook.name.padEnd(16)} ${how} (${hook.path})\n`);
+    }
+    for (const note of result.notes) io.stderr.write(`kitty: note: ${note}\n`);
+    io.stdout.write('kitty: hooks installed; lane changes you commit are now captured (KITTY=0 skips them once)\n');
+    return 0;
+  },
+};

@@ -1,0 +1,167 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { captureRange } from '../capture/index.js';
+import { GIT_STATE_DIR } from '../constants.js';
+import type { LogCommit } from '../git/log.js';
+import { repoInfo, type RepoInfo } from '../git/repo.js';
+import { runGit } from '../git/run.js';
+import { writeFileAtomic } from '../identity/atomic-write.js';
+import { LockTimeoutError, withFileLock } from '../state/lock.js';
+import { listRequests, readRequest, removeRequest, setAside, type CaptureRequest } from './requests.js';
+import { readTips, recordTips } from './tips.js';
+
+export interface WorkerOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  /** How long to wait for a worker that is already running (0: do not wait). */
+  waitMs?: number;
+}
+
+export interface WorkerResult {
+  requests: number;
+  commits: number;
+  queued: number;
+  /** Another worker held the lock past `waitMs`; it will take these requests. */
+  busy: boolean;
+}
+
+interface PendingSquash {
+  base: string;
+  olds: string[];
+}
+
+/** Rounds per run: requests written while a round works are taken by the next; the loop is bounded. */
+const MAX_ROUNDS = 10;
+
+export function kittyDirOf(repo: RepoInfo): string {
+  return join(repo.commonDir, GIT_STATE_DIR);
+}
+
+/**
+ * Turns recorded capture requests into queued events. One worker per repository at a time (a lock
+ * in the common git dir that a killed worker cannot leave stuck); a request file is removed only
+ * after its events are committed to the queue, so a killed worker loses nothing.
+ */
+export async function processPendingRequests(options: WorkerOptions): Promise<WorkerResult> {
+  const repo = await repoInfo(options.cwd, options.env);
+  const kittyDir = kittyDirOf(repo);
+  const result: WorkerResult = { requests: 0, commits: 0, queued: 0, busy: false };
+  if (listRequests(kittyDir).length === 0) return result;
+  try {
+    await withFileLock(join(kittyDir, 'worker.lock'), () => drain(repo, kittyDir, options, result), {
+      timeoutMs: options.waitMs ?? 120_000,
+      staleMs: 10 * 60_000,
+    });
+  } catch (error) {
+    if (!(error instanceof LockTimeoutError)) throw error;
+    result.busy = true;
+  }
+  return result;
+}
+
+async function drain(repo: RepoInfo, kittyDir: string, options: WorkerOptions, result: WorkerResult): Promise<void> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const requests: CaptureRequest[] = [];
+    for (const path of listRequests(kittyDir)) {
+      const request = readRequest(path);
+      if (request === undefined) continue;
+      if (request === null) {
+        setAside(path);
+        options.log(`set aside unreadable capture request ${path}.bad`);
+        continue;
+      }
+      requests.push(request);
+    }
+    if (requests.length === 0) return;
+    await processRound(repo, kittyDir, requests, options, result);
+    for (const request of requests) removeRequest(request.path);
+    result.requests += requests.length;
+  }
+}
+
+async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureRequest[], options: WorkerOptions, result: WorkerResult): Promise<void> {
+  const { env, log } = options;
+  const direct = new Map<string, Set<string>>();
+  const link = (to: string, from: string): void => {
+    if (to === from) return;
+    const olds = direct.get(to) ?? new Set<string>();
+    olds.add(from);
+    direct.set(to, olds);
+  };
+  for (const request of requests) for (const { from, to } of request.rewritten) link(to, from);
+  for (const request of requests) {
+    if (request.hook !== 'post-commit' || !request.head) continue;
+    const old = await amendedFrom(request, repo.root, env);
+    if (old) link(request.head, old);
+  }
+
+  const squashPath = join(kittyDir, 'squash.json');
+  for (const request of requests) {
+    if (request.squashed.length === 0 || !request.head) continue;
+    // the squashed commits are a teammate's history: capture them as they were made, then let
+    // the commit that carries them reconcile against those events instead of repeating them
+    const summary = await captureRange({ cwd: repo.root, env, revisions: ['--no-walk', ...request.squashed], warn: log });
+    result.commits += summary.commits;
+    result.queued += summary.queued;
+    writeFileAtomic(squashPath, JSON.stringify({ base: request.head, olds: request.squashed } satisfies PendingSquash));
+  }
+  const squash = readSquash(squashPath);
+  let squashUsed = false;
+
+  const expand = (sha: string): string[] => {
+    const seen = new Set<string>();
+    const stack = [...(direct.get(sha) ?? [])];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(direct.get(next) ?? []));
+    }
+    return [...seen];
+  };
+  const rewrites = (commit: LogCommit): string[] | undefined => {
+    const olds = expand(commit.sha);
+    if (squash && commit.parents[0] === squash.base) {
+      squashUsed = true;
+      olds.push(...squash.olds);
+    }
+    return olds.length > 0 ? olds : undefined;
+  };
+
+  const heads = new Map<string, string | null>();
+  for (const request of requests) if (request.head) heads.set(request.head, request.ref);
+  for (const [head, ref] of heads) {
+    const tips = readTips(kittyDir);
+    const revisions = tips?.length ? ['--ignore-missing', head, '--not', ...tips] : [head, '--not', `${head}^@`];
+    const branch = ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+    const summary = await captureRange({ cwd: repo.root, env, revisions, branch, rewrites, warn: log });
+    result.commits += summary.commits;
+    result.queued += summary.queued;
+    await recordTips(kittyDir, [head], repo.root, env);
+    log(`captured ${summary.commits} commits up to ${head.slice(0, 7)}: ${summary.queued} events queued, ${summary.alreadyQueued} already queued`);
+  }
+  if (squashUsed) rmSync(squashPath, { force: true });
+}
+
+/** A missing or broken record only costs the squash reconciliation, never the capture. */
+function readSquash(path: string): PendingSquash | null {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<PendingSquash>;
+    return typeof value.base === 'string' && Array.isArray(value.olds) ? (value as PendingSquash) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `git commit --amend` fires post-commit before post-rewrite; the ref's reflog already says
+ * "commit (amend)", so the worker knows the old commit whichever request it sees first.
+ */
+async function amendedFrom(request: CaptureRequest, root: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
+  const ref = request.ref?.startsWith('refs/') ? request.ref : 'HEAD';
+  const { stdout } = await runGit(['log', '-g', '-n', '2', '--format=%H%x1f%gs', ref, '--'], { cwd: root, env, okCodes: [128] });
+  const [newest, previous] = stdout.split('\n').filter(Boolean).map((line) => line.split('\x1f'));
+  if (newest?.[0] === request.head && newest[1]?.startsWith('commit (amend)') && previous?.[0]) return previous[0];
+  return null;
+}

@@ -1,0 +1,31 @@
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { stateDir, type Env } from './paths.js';
+
+const MAX_BYTES = 1 << 20;
+
+/**
+ * A line logger for background work (hook worker, flusher) whose output nobody sees: it appends to
+ * `<state dir>/logs/<name>.log`, keeping one rotated file, and never throws.
+ */
+export function fileLogger(name: string, env: Env = process.env): (line: string) => void {
+  const dir = join(stateDir(env), 'logs');
+  const path = join(dir, `${name}.log`);
+  return (line) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      try {
+        if (statSync(path).size > MAX_BYTES) renameSync(path, `${path}.1`);
+      } catch {
+        // no log yet
+      }
+      appendFileSync(path, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
+    } catch {
+      // logging must never break the worker
+    }
+  };
+}
+
+export function logPath(name: string, env: Env = process.env): string {
+  return join(stateDir(env), 'logs', `${name}.log`);
+}
