@@ -33,8 +33,10 @@ export interface Repo {
 }
 
 export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  // CI runs set CI=true; tests decide for themselves whether kitty sees it
+  const { CI: _ci, KITTY_HOOK_SYNC: _sync, ...inherited } = process.env;
   return {
-    ...process.env,
+    ...inherited,
     KITTY_HOME: home,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_AUTHOR_NAME: 'Ada Tester',

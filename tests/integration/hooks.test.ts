@@ -1,0 +1,319 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { withFileLock } from '../../src/state/lock.js';
+import { gitdir, tempDir, wp } from '../helpers/gitdir.js';
+import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
+
+const WP1 = `${F}/WP01-api.md`;
+const WP2 = `${F}/WP02-ui.md`;
+
+describe('git hooks capture each transition exactly once', () => {
+  it('captures a commit, and a later move, once each', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+    const sha = repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    const events = queued(repo);
+    expect(moves(events)).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+    expect(events[1]!.git).toMatchObject({ commit: sha, branch: 'main' });
+  });
+
+  it('amend: a reworded commit adds nothing; an extra lane change adds only the new hop', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    repo.git('commit', '-q', '--amend', '-m', 'start WP01 (reworded)');
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+    repo.write(WP1, wp({ lane: 'for_review' }));
+    repo.git('commit', '-q', '-a', '--amend', '--no-edit');
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
+  });
+
+  it('rebase of 3 commits that move lanes: every transition present, none twice', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }), [WP2]: wp({ lane: 'planned' }) } });
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.commit('1', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    repo.commit('2', { files: { [WP1]: wp({ lane: 'for_review' }) } });
+    repo.commit('3', { files: { [WP1]: wp({ lane: 'done' }) } });
+    repo.git('checkout', '-q', 'main');
+    repo.commit('other work', { files: { [WP2]: wp({ lane: 'doing' }) } });
+    repo.git('checkout', '-q', 'feature');
+    const before = queued(repo);
+    repo.git('rebase', '-q', 'main');
+    const after = queued(repo);
+    expect(after.map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
+    expect(moves(after).sort()).toEqual(['WP01 ->planned', 'WP01 doing>for_review', 'WP01 for_review>done', 'WP01 planned>doing', 'WP02 ->planned', 'WP02 planned>doing'].sort());
+  });
+
+  it('rebase -i with squash and fixup adds no event for the combined moves', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.commit('a', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    repo.commit('b', { files: { [WP1]: wp({ lane: 'for_review' }) } });
+    repo.commit('c', { files: { [WP1]: wp({ lane: 'done' }) } });
+    const before = queued(repo);
+    execFileSync('git', ['rebase', '-q', '-i', 'HEAD~3'], {
+      cwd: repo.dir,
+      env: { ...repo.env, GIT_SEQUENCE_EDITOR: "sed -i -e '2s/^pick/squash/' -e '3s/^pick/fixup/'", GIT_EDITOR: 'true' },
+      stdio: 'pipe',
+    });
+    expect(repo.git('rev-list', '--count', 'HEAD')).toBe('4');
+    expect(queued(repo).map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
+  });
+
+  it('cherry-pick keeps the event; revert adds a transition back', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.git('checkout', '-q', '-b', 'side');
+    const picked = repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    repo.git('checkout', '-q', 'main');
+    repo.commit('unrelated', { files: { 'notes.txt': 'x\n' } });
+    const before = queued(repo);
+    repo.git('cherry-pick', picked);
+    expect(queued(repo).map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
+    repo.git('revert', '--no-edit', 'HEAD');
+    expect(moves(queued(repo)).slice(-1)).toEqual(['WP01 doing>planned']);
+    expect(queued(repo)).toHaveLength(before.length + 1);
+  });
+
+  it('pull (fast-forward) and merge --no-ff bring a teammate\'s transitions, each once', () => {
+    const origin = gitdir({ 'README.md': 'x\n' });
+    origin.kitty(['init']);
+    origin.commit('identity');
+    origin.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }), [WP2]: wp({ lane: 'planned' }) } });
+    const mine = tempDir();
+    execFileSync('git', ['clone', '-q', origin.dir, join(mine, 'me')], { env: origin.env });
+    const me = gitdir({}, { dir: join(mine, 'me') });
+    me.env.KITTY_HOOK_SYNC = '1';
+    expect(me.kitty(['hooks', 'install']).code).toBe(0);
+
+    origin.commit('teammate starts WP01', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    origin.commit('teammate reviews WP01', { files: { [WP1]: wp({ lane: 'for_review' }) } });
+    me.git('pull', '-q', '--ff-only');
+    expect(moves(queued(me))).toEqual(['WP01 planned>doing', 'WP01 doing>for_review']);
+
+    origin.commit('teammate starts WP02', { files: { [WP2]: wp({ lane: 'doing' }) } });
+    me.commit('my notes', { files: { 'notes.txt': 'mine\n' } });
+    me.git('pull', '-q', '--no-rebase', '--no-ff', '--no-edit');
+    me.git('pull', '-q', '--no-rebase', '--no-edit');
+    expect(moves(queued(me))).toEqual(['WP01 planned>doing', 'WP01 doing>for_review', 'WP02 planned>doing']);
+
+    const teammate = gitdir({}, { dir: origin.dir, home: tempDir() });
+    const theirs = JSON.parse(teammate.kitty(['derive', '--dry-run', '--json']).stdout) as { event_id: string }[];
+    for (const event of queued(me)) expect(theirs.map((e) => e.event_id)).toContain(event.event_id);
+  });
+
+  it('merge --squash then commit: the teammate\'s moves once, the squash commit adds nothing', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.git('checkout', '-q', '-b', 'teammate');
+    const env = { ...repo.env, KITTY: '0' };
+    for (const lane of ['doing', 'for_review']) {
+      repo.write(WP1, wp({ lane }));
+      execFileSync('git', ['commit', '-q', '-am', `to ${lane}`], { cwd: repo.dir, env });
+    }
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'teammate');
+    repo.git('commit', '-q', '-m', 'squashed teammate work');
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
+  });
+
+  it('git am (post-applypatch) captures the applied patch', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write(WP1, wp({ lane: 'doing' }));
+    execFileSync('git', ['commit', '-q', '-am', 'start'], { cwd: repo.dir, env: { ...repo.env, KITTY: '0' } });
+    const patches = tempDir();
+    repo.git('format-patch', '-q', '-o', patches, 'main..side');
+    repo.git('checkout', '-q', 'main');
+    repo.git('am', '-q', ...readdirSync(patches).map((name) => join(patches, name)));
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+  });
+
+  it('a linked worktree commits through the shared hooks with the same project uuid', () => {
+    const repo = hookedRepo();
+    const worktree = join(tempDir(), 'wt');
+    repo.git('worktree', 'add', '-q', '-b', 'wt', worktree);
+    mkdirSync(join(worktree, F), { recursive: true });
+    writeFileSync(join(worktree, F, 'WP05.md'), wp({ lane: 'planned' }));
+    execFileSync('git', ['add', '-A'], { cwd: worktree, env: repo.env });
+    execFileSync('git', ['commit', '-q', '-m', 'wp in worktree'], { cwd: worktree, env: repo.env });
+    const events = queued(repo);
+    expect(moves(events)).toEqual(['WP05 ->planned']);
+    expect(events[0]!.project_uuid).toBe(JSON.parse(repo.kitty(['identity', '--json']).stdout).project_uuid);
+    expect(events[0]!.git.branch).toBe('wt');
+  });
+
+  it('two worktrees committing at the same time lose nothing', async () => {
+    const repo = hookedRepo({ background: true });
+    const trees = [repo.dir, join(tempDir(), 'wt')];
+    repo.git('worktree', 'add', '-q', '-b', 'other', trees[1]!);
+    const commits = trees.map((dir, i) => {
+      const path = join(dir, F);
+      mkdirSync(path, { recursive: true });
+      for (let n = 0; n < 3; n++) writeFileSync(join(path, `WP${i}${n}.md`), wp({ lane: 'planned' }));
+      execFileSync('git', ['add', '-A'], { cwd: dir, env: repo.env });
+      return new Promise<void>((resolve, reject) => {
+        const child = spawn('git', ['commit', '-q', '-m', 'parallel'], { cwd: dir, env: repo.env, stdio: 'ignore' });
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`commit exited ${code}`))));
+      });
+    });
+    await Promise.all(commits);
+    const events = await waitFor(() => queued(repo), (list) => list.length >= 6);
+    expect(moves(events).sort()).toEqual(['WP00 ->planned', 'WP01 ->planned', 'WP02 ->planned', 'WP10 ->planned', 'WP11 ->planned', 'WP12 ->planned']);
+  });
+
+  it('KITTY=0 skips a commit; the next hook run catches it up', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.write(WP1, wp({ lane: 'doing' }));
+    const skipped = spawnSync('git', ['commit', '-q', '-am', 'quiet'], { cwd: repo.dir, env: { ...repo.env, KITTY: '0' }, encoding: 'utf8' });
+    expect(skipped.status).toBe(0);
+    expect(skipped.stderr).toBe('');
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+    repo.commit('next', { files: { [WP2]: wp({ lane: 'planned' }) } });
+    expect(moves(queued(repo)).sort()).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP02 ->planned']);
+  });
+
+  it('a worker killed with SIGKILL loses nothing: the next hook run completes its capture', async () => {
+    const repo = hookedRepo({ background: true });
+    const commonKitty = join(repo.dir, '.git', 'kitty');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // hold the worker lock so the background worker is caught waiting, then kill it
+    const holding = withFileLock(join(commonKitty, 'worker.lock'), () => held);
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    const pids = await waitFor(() => workerPids(repo.dir), (list) => list.length > 0, 5_000);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    release();
+    await holding;
+    expect(queued(repo)).toEqual([]);
+    expect(readdirSync(join(commonKitty, 'requests')).length).toBeGreaterThan(0);
+    repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    const events = await waitFor(() => queued(repo), (list) => list.length >= 2);
+    expect(moves(events)).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+    await waitFor(() => readdirSync(join(commonKitty, 'requests')), (list) => list.length === 0);
+  });
+
+  it('background capture: git returns at once and the event lands in the queue', async () => {
+    const repo = hookedRepo({ background: true });
+    const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat'], { cwd: repo.dir, env: repo.env, encoding: 'utf8', input: '' });
+    expect(result.status).toBe(0);
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    const events = await waitFor(() => queued(repo), (list) => list.length >= 1);
+    expect(moves(events)).toEqual(['WP01 ->planned']);
+  });
+});
+
+describe('kitty hooks install / uninstall / status', () => {
+  it('keeps a user\'s post-commit hook running, and uninstall restores it byte for byte', () => {
+    const repo = gitdir({ 'README.md': 'x\n' });
+    const marker = join(tempDir(), 'ran');
+    const hookPath = join(repo.dir, '.git/hooks/post-commit');
+    const original = `#!/bin/sh\n# my own hook\necho "ran $*" >> '${marker}'\n`;
+    writeFileSync(hookPath, original, { mode: 0o750 });
+    repo.env.KITTY_HOOK_SYNC = '1';
+    const install = repo.kitty(['hooks', 'install', '--json']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(JSON.parse(install.stdout).hooks[0]).toMatchObject({ name: 'post-commit', action: 'chained' });
+    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks[0]).toMatchObject({ state: 'chained' });
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    expect(readFileSync(marker, 'utf8')).toBe('ran \n');
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
+    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect(readFileSync(hookPath, 'utf8')).toBe(original);
+    expect(existsSync(`${hookPath}.pre-kitty`)).toBe(false);
+    expect(readdirSync(join(repo.dir, '.git/hooks')).filter((name) => !name.endsWith('.sample'))).toEqual(['post-commit']);
+    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks.map((h: { state: string }) => h.state)).toEqual(['foreign', 'missing', 'missing', 'missing']);
+  });
+
+  it('works with husky: a marked line in .husky/<hook>, not in the generated .husky/_', () => {
+    const repo = gitdir({ 'README.md': 'x\n', 'package.json': '{"name":"x"}\n' });
+    const husky = join(repo.dir, '.husky');
+    mkdirSync(join(husky, '_'), { recursive: true });
+    // what husky 9 generates: each hook in .husky/_ runs the user's script .husky/<hook> with sh -e
+    for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'post-applypatch']) {
+      writeFileSync(join(husky, '_', hook), `#!/bin/sh\nn=$(basename "$0")\ns="$(dirname "$(dirname "$0")")/$n"\n[ -f "$s" ] || exit 0\nsh -e "$s" "$@"\n`, { mode: 0o755 });
+    }
+    writeFileSync(join(husky, 'post-commit'), 'echo "lint ok" > /dev/null\n');
+    repo.git('config', 'core.hooksPath', '.husky/_');
+    repo.env.KITTY_HOOK_SYNC = '1';
+    const install = repo.kitty(['hooks', 'install']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(readFileSync(join(husky, 'post-commit'), 'utf8')).toMatch(/^echo "lint ok" > \/dev\/null\nk=.*# kitty \(managed by/);
+    expect(readdirSync(join(husky, '_')).sort()).toEqual(['post-applypatch', 'post-commit', 'post-merge', 'post-rewrite']);
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect(readFileSync(join(husky, 'post-commit'), 'utf8')).toBe('echo "lint ok" > /dev/null\n');
+    expect(existsSync(join(husky, 'post-merge'))).toBe(false);
+  });
+
+  it('explains a husky worktree whose generated hooks are missing', () => {
+    const repo = gitdir({ 'README.md': 'x\n' });
+    mkdirSync(join(repo.dir, '.husky'));
+    repo.git('config', 'core.hooksPath', '.husky/_');
+    const install = repo.kitty(['hooks', 'install']);
+    expect(install.code).toBe(0);
+    expect(install.stderr).toContain('.husky/_ is missing in this worktree');
+    expect(install.stderr).toContain('run `npx husky`');
+  });
+
+  it('handles a repository path with spaces and quotes', () => {
+    const dir = join(tempDir(), `it's a "quoted" dir`);
+    const repo = hookedRepo({ dir, home: join(tempDir(), 'state with space') });
+    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+  });
+
+  it('skips when CI is set unless --force; refuses a global core.hooksPath', () => {
+    const repo = gitdir({ 'README.md': 'x\n' });
+    const ci = repo.kitty(['hooks', 'install', '--json'], { env: { CI: 'true' } });
+    expect(JSON.parse(ci.stdout).skipped).toMatch(/CI is set/);
+    expect(existsSync(join(repo.dir, '.git/hooks/post-commit'))).toBe(false);
+    expect(repo.kitty(['hooks', 'install', '--force'], { env: { CI: 'true' } }).code).toBe(0);
+    expect(existsSync(join(repo.dir, '.git/hooks/post-commit'))).toBe(true);
+
+    const other = gitdir({ 'README.md': 'x\n' });
+    const globalConfig = join(tempDir(), 'gitconfig');
+    writeFileSync(globalConfig, `[core]\n\thooksPath = ${join(tempDir(), 'shared-hooks')}\n`);
+    const refused = other.kitty(['hooks', 'install'], { env: { GIT_CONFIG_GLOBAL: globalConfig } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^kitty: error KITTY_ERR_HOOKS_GLOBAL_PATH: core\.hooksPath is set in your global git config .*; hint: .*git config core\.hooksPath \.git\/hooks/);
+  });
+
+  it('reports a stub whose node moved as stale, and reinstall fixes it', () => {
+    const repo = hookedRepo();
+    const hookPath = join(repo.dir, '.git/hooks/post-merge');
+    writeFileSync(hookPath, readFileSync(hookPath, 'utf8').replace(/^kitty_node=.*$/m, "kitty_node='/nowhere/node'"));
+    chmodSync(hookPath, 0o755);
+    const status = repo.kitty(['hooks', 'status', '--json']);
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout).hooks[1]).toMatchObject({ name: 'post-merge', state: 'stale' });
+    expect(JSON.parse(status.stdout).hooks[1].detail).toContain('node not found at /nowhere/node');
+    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
+    expect(repo.kitty(['hooks', 'status']).code).toBe(0);
+  });
+});
+
+/** Worker processes whose working directory is this repository. */
+function workerPids(repoDir: string): number[] {
+  const out = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  return out
+    .split('\n')
+    .filter((line) => line.includes('hooks worker'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`) === repoDir;
+      } catch {
+        return false;
+      }
+    });
+}
