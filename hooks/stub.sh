@@ -1,18 +1,22 @@
 #!/bin/sh
 # kitty-hook: managed by `kitty hooks install`; `kitty hooks uninstall` removes it and restores any hook it replaced.
-# kitty-hook-version: 1
-# It records a capture request and starts kitty's worker in the background: it never fails or slows
+# kitty-hook-version: 2
+# Records a capture request and starts kitty's worker in the background: it never fails or slows
 # the git command, and prints only when something needs attention. KITTY=0 skips it.
+# Only shell builtins run before the worker starts: each extra process costs milliseconds per commit.
 kitty_node=@NODE@
 kitty_cli=@CLI@
 kitty_hook=@HOOK@
 
 kitty_status=0
 kitty_input=
-[ "$kitty_hook" = post-rewrite ] && kitty_input=$(cat)
+if [ "$kitty_hook" = post-rewrite ]; then
+  while IFS= read -r kitty_line; do kitty_input="$kitty_input$kitty_line
+"; done
+fi
 if [ -x "$0.pre-kitty" ]; then
   if [ "$kitty_hook" = post-rewrite ]; then
-    printf '%s\n' "$kitty_input" | "$0.pre-kitty" "$@"
+    printf '%s' "$kitty_input" | "$0.pre-kitty" "$@"
   else
     "$0.pre-kitty" "$@"
   fi
@@ -20,14 +24,21 @@ if [ -x "$0.pre-kitty" ]; then
 fi
 [ "${KITTY:-1}" = 0 ] && exit $kitty_status
 
-# one git call: git dir, common dir, HEAD and its branch
-kitty_facts=$(git rev-parse --git-dir --git-common-dir HEAD --symbolic-full-name HEAD 2>/dev/null) || exit $kitty_status
-kitty_git_dir=${kitty_facts%%
-*}
-kitty_common=${kitty_facts#*
-}
-kitty_common=${kitty_common%%
-*}
+if [ -n "$GIT_DIR" ]; then
+  kitty_git_dir=$GIT_DIR
+elif [ -d .git ]; then
+  kitty_git_dir=.git
+elif [ -f .git ]; then
+  read -r _ kitty_git_dir < .git
+else
+  kitty_git_dir=$(git rev-parse --git-dir 2>/dev/null) || exit $kitty_status
+fi
+case $kitty_git_dir in /*) ;; *) kitty_git_dir=$PWD/$kitty_git_dir ;; esac
+kitty_common=$kitty_git_dir
+if [ -f "$kitty_git_dir/commondir" ]; then
+  read -r kitty_common < "$kitty_git_dir/commondir"
+  case $kitty_common in /*) ;; *) kitty_common=$kitty_git_dir/$kitty_common ;; esac
+fi
 
 # during a rebase post-commit fires once per replayed commit; the final post-rewrite covers them all
 if [ -d "$kitty_git_dir/rebase-merge" ] || [ -d "$kitty_git_dir/rebase-apply" ]; then
@@ -36,23 +47,37 @@ if [ -d "$kitty_git_dir/rebase-merge" ] || [ -d "$kitty_git_dir/rebase-apply" ];
   esac
 fi
 
-kitty_dir="$kitty_common/kitty/requests"
-kitty_req="$kitty_dir/$(date +%s)-$$-$kitty_hook"
+kitty_ref=HEAD
+kitty_head=
+read -r kitty_head_line < "$kitty_git_dir/HEAD" 2>/dev/null
+case $kitty_head_line in
+  "ref: "*)
+    kitty_ref=${kitty_head_line#ref: }
+    [ -f "$kitty_common/$kitty_ref" ] && read -r kitty_head < "$kitty_common/$kitty_ref" ;;
+  *) kitty_head=$kitty_head_line ;;
+esac
+
+kitty_dir=$kitty_common/kitty/requests
+{ [ -d "$kitty_dir" ] || mkdir -p "$kitty_dir"; } 2>/dev/null || exit $kitty_status
 {
-  { [ -d "$kitty_dir" ] || mkdir -p "$kitty_dir"; } &&
-  {
-    printf 'hook %s %s\n' "$kitty_hook" "$*"
-    printf 'facts\n%s\n' "$kitty_facts"
-    [ -n "$kitty_input" ] && printf 'rewritten\n%s\n' "$kitty_input"
-    [ "$kitty_hook $1" = "post-merge 1" ] && [ -f "$kitty_git_dir/SQUASH_MSG" ] && printf 'squash\n' && cat "$kitty_git_dir/SQUASH_MSG"
-    :
-  } > "$kitty_req.tmp" &&
-  mv "$kitty_req.tmp" "$kitty_req"
-} 2>/dev/null || exit $kitty_status
+  printf 'hook %s %s\ngitdir %s\nref %s\nhead %s\n' "$kitty_hook" "$*" "$kitty_git_dir" "$kitty_ref" "$kitty_head"
+  [ -n "$kitty_input" ] && printf 'rewritten\n%s' "$kitty_input"
+  if [ "$kitty_hook $1" = "post-merge 1" ] && [ -f "$kitty_git_dir/SQUASH_MSG" ]; then
+    printf 'squash\n'
+    while IFS= read -r kitty_line; do printf '%s\n' "$kitty_line"; done < "$kitty_git_dir/SQUASH_MSG"
+  fi
+  printf 'end\n'
+} > "$kitty_dir/${kitty_head:-unborn}-$$-$kitty_hook" 2>/dev/null || exit $kitty_status
 
 # the worker backfills the identity in the work tree; the user should commit it
 [ -f .kittify/config.yaml ] || [ "$kitty_hook" = post-rewrite ] ||
   echo "kitty: writing the project identity to .kittify/config.yaml; commit it so every clone shares it" >&2
+
+# a running worker takes this request in its next round: no second node process on the commit path
+if [ "${KITTY_HOOK_SYNC:-0}" != 1 ] && [ -f "$kitty_common/kitty/worker.lock" ] &&
+  read -r kitty_pid _ < "$kitty_common/kitty/worker.lock" 2>/dev/null && kill -0 "$kitty_pid" 2>/dev/null; then
+  exit $kitty_status
+fi
 
 [ -x "$kitty_node" ] || kitty_node=$(command -v node 2>/dev/null)
 if [ -z "$kitty_node" ] || [ ! -f "$kitty_cli" ]; then

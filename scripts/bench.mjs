@@ -4,6 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -96,7 +97,143 @@ async function benchDerive() {
   figure('derive_peak_rss_mb', Math.round(Math.max(...runs.map((run) => run.rssKb)) / 1024));
 }
 
+function gitRepo(dir, env) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'kitty-specs/001-bench/tasks'), { recursive: true });
+  const git = (...args) => execFileSync('git', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  git('init', '-q', '-b', 'main');
+  for (let i = 1; i <= 20; i++) writeFileSync(join(dir, `kitty-specs/001-bench/tasks/WP${String(i).padStart(2, '0')}.md`), '---\nlane: planned\n---\n');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'plan');
+  return git;
+}
+
+function benchEnv(home) {
+  return {
+    ...process.env,
+    KITTY_HOME: home,
+    GIT_AUTHOR_NAME: 'Bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.com',
+    GIT_COMMITTER_NAME: 'Bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.com',
+    GIT_CONFIG_NOSYSTEM: '1',
+    CI: '',
+  };
+}
+
+function timeGit(dir, env, args) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync('git', args, { cwd: dir, env, stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${dir}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function queueCounter(home) {
+  let db = null;
+  return () => {
+    try {
+      db ??= new Database(join(home, 'queue.db'), { readonly: true, fileMustExist: true });
+      return db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+    } catch {
+      return 0;
+    }
+  };
+}
+
+async function sleep(ms) {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** `git commit` with kitty's hooks over without, measured alternately in twin repositories. */
+async function benchCommitOverhead() {
+  const home = join(work, 'home-hooks');
+  rmSync(home, { recursive: true, force: true });
+  const env = benchEnv(home);
+  const dirs = { plain: join(work, 'commit-plain'), hooked: join(work, 'commit-hooked') };
+  for (const dir of Object.values(dirs)) gitRepo(dir, env);
+  execFileSync(process.execPath, [cli, 'hooks', 'install'], { cwd: dirs.hooked, env, stdio: 'ignore' });
+  execFileSync('git', ['add', '-A'], { cwd: dirs.hooked, env });
+  execFileSync('git', ['commit', '-q', '-m', 'identity'], { cwd: dirs.hooked, env, stdio: 'ignore' });
+  const times = { plain: [], hooked: [] };
+  const lanes = ['doing', 'for_review', 'done', 'planned'];
+  for (let i = 0; i < 40; i++) {
+    for (const kind of i % 2 ? ['plain', 'hooked'] : ['hooked', 'plain']) {
+      const dir = dirs[kind];
+      writeFileSync(join(dir, `kitty-specs/001-bench/tasks/WP${String((i % 20) + 1).padStart(2, '0')}.md`), `---\nlane: ${lanes[Math.floor(i / 20) % 4]}\n---\n`);
+      execFileSync('git', ['add', '-A'], { cwd: dir, env });
+      times[kind].push(timeGit(dir, env, ['commit', '-q', '-m', `move ${i}`]));
+    }
+    // let the background worker finish, as between a person's commits
+    await sleep(250);
+  }
+  const plain = median(times.plain);
+  const hooked = median(times.hooked);
+  figure('commit_ms_without_hooks', plain.toFixed(1));
+  figure('commit_ms_with_hooks', hooked.toFixed(1));
+  figure('commit_overhead_ratio', (hooked / plain).toFixed(2));
+}
+
+/** A 20-commit rebase with hooks over without; then commit-to-queue latency. */
+async function benchRebaseAndLatency() {
+  const home = join(work, 'home-rebase');
+  rmSync(home, { recursive: true, force: true });
+  const env = benchEnv(home);
+  const dirs = { plain: join(work, 'rebase-plain'), hooked: join(work, 'rebase-hooked') };
+  for (const [kind, dir] of Object.entries(dirs)) {
+    const git = gitRepo(dir, env);
+    if (kind === 'hooked') {
+      execFileSync(process.execPath, [cli, 'hooks', 'install'], { cwd: dir, env, stdio: 'ignore' });
+      git('add', '-A');
+      git('commit', '-q', '-m', 'identity');
+    }
+    git('checkout', '-q', '-b', 'feature');
+    for (let i = 1; i <= 20; i++) {
+      writeFileSync(join(dir, `kitty-specs/001-bench/tasks/WP${String(i).padStart(2, '0')}.md`), '---\nlane: doing\n---\n');
+      git('commit', '-q', '-am', `start WP${i}`);
+    }
+    git('checkout', '-q', 'main');
+    writeFileSync(join(dir, 'NOTES.md'), 'upstream work\n');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'upstream');
+    git('checkout', '-q', 'feature');
+    git('tag', 'before-rebase');
+  }
+  await sleep(1500);
+  const times = { plain: [], hooked: [] };
+  for (let i = 0; i < 5; i++) {
+    for (const kind of ['plain', 'hooked']) {
+      const dir = dirs[kind];
+      execFileSync('git', ['reset', '-q', '--hard', 'before-rebase'], { cwd: dir, env });
+      times[kind].push(timeGit(dir, env, ['rebase', '-q', '--force-rebase', 'main']));
+      await sleep(500);
+    }
+  }
+  figure('rebase20_ms_without_hooks', median(times.plain).toFixed(0));
+  figure('rebase20_ms_with_hooks', median(times.hooked).toFixed(0));
+  figure('rebase20_ratio', (median(times.hooked) / median(times.plain)).toFixed(2));
+
+  const dir = dirs.hooked;
+  execFileSync('git', ['checkout', '-q', 'main'], { cwd: dir, env });
+  await sleep(1000);
+  const latencies = [];
+  const queueCount = queueCounter(home);
+  for (let i = 0; i < 15; i++) {
+    const before = queueCount();
+    writeFileSync(join(dir, 'kitty-specs/001-bench/tasks/WP01.md'), `---\nlane: ${i % 2 ? 'planned' : 'doing'}\n---\n`);
+    execFileSync('git', ['add', '-A'], { cwd: dir, env });
+    const start = Date.now();
+    timeGit(dir, env, ['commit', '-q', '-m', `latency ${i}`]);
+    while (queueCount() <= before && Date.now() - start < 10_000) await sleep(5);
+    latencies.push(Date.now() - start);
+    await sleep(200);
+  }
+  figure('capture_latency_ms_p50', median(latencies));
+  figure('capture_latency_ms_max', Math.max(...latencies));
+}
+
 mkdirSync(work, { recursive: true });
 await benchDerive();
+await benchCommitOverhead();
+await benchRebaseAndLatency();
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -7,7 +7,7 @@ import type { Transition } from '../derive/transitions.js';
 import { deriveCommits } from '../derive/walk.js';
 import { KittyError } from '../errors/index.js';
 import type { LogCommit } from '../git/log.js';
-import { currentBranch, hasCommits, repoInfo } from '../git/repo.js';
+import { currentBranch, hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
 import { resolveIdentity, type IdentitySource } from '../identity/index.js';
 import { machineNodeId } from '../identity/node-id.js';
 import { EventQueue } from '../queue/queue.js';
@@ -15,6 +15,8 @@ import { stateDir } from '../state/paths.js';
 
 export interface CaptureOptions {
   cwd: string;
+  /** The repository, when the caller already knows it (saves a git call). */
+  repo?: RepoInfo;
   env?: NodeJS.ProcessEnv;
   /** Revisions for `git log` (a range, or tips); default: all of HEAD's history. */
   revisions?: readonly string[];
@@ -51,8 +53,8 @@ const BATCH = 500;
  */
 export async function captureRange(options: CaptureOptions): Promise<CaptureSummary> {
   const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, identitySource: null };
-  const repo = await repoInfo(options.cwd, options.env);
-  if (!(await hasCommits(repo.root, options.env))) return summary;
+  const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
+  if (!options.revisions?.length && !(await hasCommits(repo.root, options.env))) return summary;
 
   let projectUuid: string | null = null;
   let projectSlug: string | null = null;

@@ -7,7 +7,9 @@ export interface CaptureRequest {
   path: string;
   hook: string;
   args: string[];
-  /** HEAD when the hook ran, and its symbolic ref (`refs/heads/x`, or `HEAD` when detached). */
+  /** The git dir of the worktree the hook ran in. */
+  gitDir: string | null;
+  /** HEAD when the hook ran (null when the stub could not read it without git), and its ref (`refs/heads/x`, or `HEAD` when detached). */
   head: string | null;
   ref: string | null;
   /** post-rewrite: `old new` pairs. */
@@ -18,40 +20,46 @@ export interface CaptureRequest {
 
 const SHA = /^[0-9a-f]{40,64}$/;
 
-/** Pure: parses one request file; null when it is not one (it is then set aside, not deleted). */
-export function parseRequest(text: string, path: string): CaptureRequest | null {
+/**
+ * Pure: parses one request file. null when it is not one (it is then set aside, never deleted);
+ * 'partial' while the stub is still writing it (no `end` line yet).
+ */
+export function parseRequest(text: string, path: string): CaptureRequest | null | 'partial' {
   const lines = text.split('\n');
   const first = /^hook (\S+)(?: (.*))?$/.exec(lines[0] ?? '');
-  if (!first) return null;
+  if (!first) return text === '' ? 'partial' : null;
   const request: CaptureRequest = {
     path,
     hook: first[1]!,
     args: first[2] ? first[2].split(' ').filter(Boolean) : [],
+    gitDir: null,
     head: null,
     ref: null,
     rewritten: [],
     squashed: [],
   };
   let section = '';
-  let factIndex = 0;
   for (const line of lines.slice(1)) {
-    if (line === 'facts' || line === 'rewritten' || line === 'squash') {
+    if (line === 'end') return request;
+    if (line === 'rewritten' || line === 'squash') {
       section = line;
       continue;
     }
-    if (section === 'facts') {
-      factIndex++;
-      if (factIndex === 3 && SHA.test(line)) request.head = line;
-      if (factIndex === 4 && line) request.ref = line;
-    } else if (section === 'rewritten') {
+    if (section === 'rewritten') {
       const [from, to] = line.split(' ');
       if (from && to && SHA.test(from) && SHA.test(to)) request.rewritten.push({ from, to });
     } else if (section === 'squash') {
       const match = /^commit ([0-9a-f]{40,64})\b/.exec(line);
       if (match) request.squashed.push(match[1]!);
+    } else {
+      const space = line.indexOf(' ');
+      const [key, value] = space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+      if (key === 'gitdir' && value) request.gitDir = value;
+      if (key === 'ref' && value) request.ref = value;
+      if (key === 'head' && SHA.test(value)) request.head = value;
     }
   }
-  return request;
+  return 'partial';
 }
 
 export function requestsDir(kittyDir: string): string {
@@ -71,8 +79,8 @@ export function listRequests(kittyDir: string): string[] {
   }
 }
 
-/** The parsed request; null when unparseable; undefined when another worker already took it. */
-export function readRequest(path: string): CaptureRequest | null | undefined {
+/** The parsed request; null when unparseable; 'partial' while being written; undefined when already taken. */
+export function readRequest(path: string): CaptureRequest | null | 'partial' | undefined {
   try {
     return parseRequest(readFileSync(path, 'utf8'), path);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureRange } from '../capture/index.js';
 import { GIT_STATE_DIR } from '../constants.js';
@@ -33,6 +33,7 @@ interface PendingSquash {
 
 /** Rounds per run: requests written while a round works are taken by the next; the loop is bounded. */
 const MAX_ROUNDS = 10;
+const PARTIAL_GRACE_MS = 60_000;
 
 export function kittyDirOf(repo: RepoInfo): string {
   return join(repo.commonDir, GIT_STATE_DIR);
@@ -47,15 +48,19 @@ export async function processPendingRequests(options: WorkerOptions): Promise<Wo
   const repo = await repoInfo(options.cwd, options.env);
   const kittyDir = kittyDirOf(repo);
   const result: WorkerResult = { requests: 0, commits: 0, queued: 0, busy: false };
-  if (listRequests(kittyDir).length === 0) return result;
-  try {
-    await withFileLock(join(kittyDir, 'worker.lock'), () => drain(repo, kittyDir, options, result), {
-      timeoutMs: options.waitMs ?? 120_000,
-      staleMs: 10 * 60_000,
-    });
-  } catch (error) {
-    if (!(error instanceof LockTimeoutError)) throw error;
-    result.busy = true;
+  // A stub that saw this worker's lock did not start another worker; requests it wrote just before
+  // the lock was released are found by looking again after releasing it.
+  for (let pass = 0; pass < MAX_ROUNDS && listRequests(kittyDir).length > 0; pass++) {
+    try {
+      await withFileLock(join(kittyDir, 'worker.lock'), () => drain(repo, kittyDir, options, result), {
+        timeoutMs: options.waitMs ?? 120_000,
+        staleMs: 10 * 60_000,
+      });
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      result.busy = true;
+      break;
+    }
   }
   return result;
 }
@@ -66,6 +71,11 @@ async function drain(repo: RepoInfo, kittyDir: string, options: WorkerOptions, r
     for (const path of listRequests(kittyDir)) {
       const request = readRequest(path);
       if (request === undefined) continue;
+      if (request === 'partial') {
+        // still being written by a stub; one that never finished (killed mid-write) is set aside
+        if (Date.now() - mtimeMs(path) > PARTIAL_GRACE_MS) setAside(path);
+        continue;
+      }
       if (request === null) {
         setAside(path);
         options.log(`set aside unreadable capture request ${path}.bad`);
@@ -101,7 +111,7 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
     if (request.squashed.length === 0 || !request.head) continue;
     // the squashed commits are a teammate's history: capture them as they were made, then let
     // the commit that carries them reconcile against those events instead of repeating them
-    const summary = await captureRange({ cwd: repo.root, env, revisions: ['--no-walk', ...request.squashed], warn: log });
+    const summary = await captureRange({ cwd: repo.root, repo, env, revisions: ['--no-walk', ...request.squashed], warn: log });
     result.commits += summary.commits;
     result.queued += summary.queued;
     writeFileAtomic(squashPath, JSON.stringify({ base: request.head, olds: request.squashed } satisfies PendingSquash));
@@ -130,18 +140,40 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
   };
 
   const heads = new Map<string, string | null>();
-  for (const request of requests) if (request.head) heads.set(request.head, request.ref);
+  for (const request of requests) {
+    const head = request.head ?? (await resolveHead(request, repo.root, env));
+    if (head) heads.set(head, request.ref);
+  }
   for (const [head, ref] of heads) {
     const tips = readTips(kittyDir);
     const revisions = tips?.length ? ['--ignore-missing', head, '--not', ...tips] : [head, '--not', `${head}^@`];
     const branch = ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
-    const summary = await captureRange({ cwd: repo.root, env, revisions, branch, rewrites, warn: log });
+    const summary = await captureRange({ cwd: repo.root, repo, env, revisions, branch, rewrites, warn: log });
     result.commits += summary.commits;
     result.queued += summary.queued;
     await recordTips(kittyDir, [head], repo.root, env);
     log(`captured ${summary.commits} commits up to ${head.slice(0, 7)}: ${summary.queued} events queued, ${summary.alreadyQueued} already queued`);
   }
   if (squashUsed) rmSync(squashPath, { force: true });
+}
+
+/** The stub reads HEAD without git; where it could not (packed refs, reftable), git resolves it now. */
+async function resolveHead(request: CaptureRequest, root: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
+  const gitDirArgs = request.gitDir ? [`--git-dir=${request.gitDir}`] : [];
+  const { stdout, code } = await runGit([...gitDirArgs, 'rev-parse', '--verify', '--quiet', `${request.ref ?? 'HEAD'}^{commit}`], {
+    cwd: root,
+    env,
+    okCodes: [1, 128],
+  });
+  return code === 0 ? stdout.trim() || null : null;
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
 }
 
 /** A missing or broken record only costs the squash reconciliation, never the capture. */

@@ -21,9 +21,11 @@ export class LockTimeoutError extends Error {
   }
 }
 
+/** Owner line `pid host ms`: plain words, so the hook stub can read the pid with `read` alone. */
 function readOwner(path: string): Owner | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    const [pid, host, at] = readFileSync(path, 'utf8').trim().split(' ');
+    return pid && host && at ? { pid: Number(pid), host, at: Number(at) } : null;
   } catch {
     return null;
   }
@@ -56,7 +58,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
     try {
       const fd = openSync(path, 'wx', 0o644);
       try {
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() } satisfies Owner));
+        writeSync(fd, `${process.pid} ${hostname()} ${Date.now()}\n`);
       } finally {
         closeSync(fd);
       }
