@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The whole product on one machine: a throwaway repository with work packages, lane moves
-// committed in git, and the events kitty derives and queues for them. Nothing outside a temp dir
-// is touched (KITTY_HOME points into it).
+// The whole product on one machine: a throwaway repository with work packages, kitty's git hooks,
+// lane moves committed in git (one of them amended), and the events the hooks queued: one per
+// transition. Nothing outside a temp dir is touched (KITTY_HOME points into it).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,7 @@ git('init', '-q', '-b', 'main');
 git('config', 'commit.gpgsign', 'false');
 process.stdout.write(`demo repository: ${repo}\n`);
 kitty('init');
+kitty('hooks', 'install');
 const F = 'kitty-specs/001-checkout-flow/tasks';
 write(`${F}/WP01-cart-api.md`, wp('Cart API', 'planned', [['2026-11-20T09:00:00Z', 'planned', 'alice']]));
 write(`${F}/WP02-payment.md`, wp('Payment', 'planned', [['2026-11-20T09:00:00Z', 'planned', 'alice']]));
@@ -65,7 +66,11 @@ write(`${F}/WP01-cart-api.md`, wp('Cart API', 'done', [
 ]));
 write(`${F}/WP02-payment.md`, wp('Payment', 'doing', [['2026-11-20T09:00:00Z', 'planned', 'alice'], ['2026-11-23T12:00:00Z', 'doing', 'alice']]));
 commit('WP01 reviewed and done; WP02 started');
-kitty('derive');
-kitty('derive');
+write(`${F}/WP02-payment.md`, wp('Payment', 'for_review', [['2026-11-20T09:00:00Z', 'planned', 'alice'], ['2026-11-23T12:00:00Z', 'doing', 'alice'], ['2026-11-24T16:00:00Z', 'for_review', 'alice']]));
+git('add', '-A');
+git('commit', '-q', '--amend', '--no-edit');
+process.stdout.write('amended: WP02 also went to for_review\n');
 kitty('events', 'list');
+kitty('derive');
+kitty('hooks', 'status');
 process.stdout.write(`\nThe demo lives in ${base}; remove it with: rm -rf ${base}\n`);

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Entry> = {
   'hooks install': { summary: 'install the git hooks that capture lane changes', load: () => import('./commands/hooks-install.js') },
   'hooks uninstall': { summary: 'remove kitty\'s git hooks, restoring any they replaced', load: () => import('./commands/hooks-uninstall.js') },
   'hooks status': { summary: 'show whether each git hook is installed and working', load: () => import('./commands/hooks-status.js') },
+  doctor: { summary: 'check the whole capture path and print a fix for each problem', load: () => import('./commands/doctor.js') },
   'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };
 

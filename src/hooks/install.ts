@@ -70,9 +70,9 @@ async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<vo
   if (readTips(kittyDir) !== null) return;
   const { stdout } = await runGit(['for-each-ref', '--format=%(objectname)', 'refs/heads'], { cwd: repo.root, env });
   const heads = stdout.split('\n').filter(Boolean);
-  if (heads.length === 0) return;
   mkdirSync(kittyDir, { recursive: true });
-  // hooks capture what is committed from now on; `kitty derive` backfills older history on demand
+  // hooks capture what is committed from now on (in a new repository: everything); `kitty derive`
+  // backfills older history on demand
   await recordTips(kittyDir, heads, repo.root, env);
 }
 

@@ -38,5 +38,5 @@ export async function recordTips(kittyDir: string, heads: readonly string[], roo
     }
     tips = existing.length > 1 ? (await runGit(['merge-base', '--independent', ...existing], { cwd: root, env })).stdout.split('\n').filter(Boolean) : existing;
   }
-  writeFileAtomic(tipsPath(kittyDir), `${tips.slice(0, MAX_TIPS).join('\n')}\n`);
+  writeFileAtomic(tipsPath(kittyDir), tips.length ? `${tips.slice(0, MAX_TIPS).join('\n')}\n` : '');
 }

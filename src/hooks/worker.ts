@@ -146,7 +146,8 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
   }
   for (const [head, ref] of heads) {
     const tips = readTips(kittyDir);
-    const revisions = tips?.length ? ['--ignore-missing', head, '--not', ...tips] : [head, '--not', `${head}^@`];
+    // no tips file: capture was never set up here, so take only this commit rather than all history
+    const revisions = tips === null ? ['--no-walk', head] : ['--ignore-missing', head, '--not', ...tips];
     const branch = ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
     const summary = await captureRange({ cwd: repo.root, repo, env, revisions, branch, rewrites, warn: log });
     result.commits += summary.commits;

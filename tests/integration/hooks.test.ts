@@ -20,6 +20,15 @@ describe('git hooks capture each transition exactly once', () => {
     expect(events[1]!.git).toMatchObject({ commit: sha, branch: 'main' });
   });
 
+  it('captures the very first commit of a repository the hooks were installed in before it', () => {
+    const repo = gitdir();
+    repo.env.KITTY_HOOK_SYNC = '1';
+    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
+    repo.commit('root', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+  });
+
   it('amend: a reworded commit adds nothing; an extra lane change adds only the new hop', () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });

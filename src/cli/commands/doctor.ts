@@ -1,0 +1,32 @@
+import { runDoctor } from '../../doctor/index.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { painter, printJson, type Io } from '../output.js';
+
+export const command: Command = {
+  help: `Usage: kitty doctor [--json]
+
+Checks the whole capture path without changing anything: node, git, the repository, the hooks dir
+and hooks, the project identity, the queue, waiting capture requests, the server and the login.
+Prints a fix for each problem. Exits 1 when a check fails.
+
+Options:
+  --json     print {ok, checks: [{name, status, detail, fix}]} as JSON
+  -h, --help show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty doctor');
+    const checks = await runDoctor({ cwd: process.cwd(), env: io.env });
+    const ok = checks.every((check) => check.status !== 'fail');
+    if (values.json) {
+      printJson(io, { ok, checks });
+      return ok ? 0 : 1;
+    }
+    const paint = painter(io.stdout, io.env);
+    const mark = { ok: paint.green('ok  '), warn: paint.yellow('warn'), fail: paint.red('FAIL'), skip: paint.dim('skip') };
+    for (const check of checks) {
+      io.stdout.write(`${mark[check.status]}  ${check.name.padEnd(11)} ${check.detail}\n`);
+      if (check.fix) io.stdout.write(`      ${''.padEnd(11)} fix: ${check.fix}\n`);
+    }
+    return ok ? 0 : 1;
+  },
+};

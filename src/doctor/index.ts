@@ -1,0 +1,108 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isKittyError } from '../errors/index.js';
+import { repoInfo, type RepoInfo } from '../git/repo.js';
+import { runGit } from '../git/run.js';
+import { hooksStatus } from '../hooks/install.js';
+import { locateHooks } from '../hooks/location.js';
+import { listRequests } from '../hooks/requests.js';
+import { kittyDirOf } from '../hooks/worker.js';
+import { resolveIdentity } from '../identity/index.js';
+import { EventQueue } from '../queue/queue.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** The command or action that fixes a warn/fail. */
+  fix: string | null;
+}
+
+const MIN_NODE_MAJOR = 20;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Dry-runs the whole capture path without changing anything: every check says what it saw and,
+ * when it is not ok, the exact fix.
+ */
+export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Check[]> {
+  const { cwd, env } = options;
+  const checks: Check[] = [];
+  const add = (name: string, status: CheckStatus, detail: string, fix: string | null = null): void => {
+    checks.push({ name, status, detail, fix });
+  };
+
+  const major = Number(process.versions.node.split('.')[0]);
+  add('node', major >= MIN_NODE_MAJOR ? 'ok' : 'fail', `node ${process.versions.node} at ${process.execPath}`, major >= MIN_NODE_MAJOR ? null : `install Node.js ${MIN_NODE_MAJOR} or newer`);
+
+  try {
+    const { stdout } = await runGit(['--version'], { cwd, env });
+    add('git', 'ok', stdout.trim());
+  } catch (error) {
+    add('git', 'fail', message(error), 'install git and put it on PATH');
+    return checks;
+  }
+
+  let repo: RepoInfo;
+  try {
+    repo = await repoInfo(cwd, env);
+    add('repository', 'ok', repo.root);
+  } catch (error) {
+    add('repository', 'fail', message(error), 'run `kitty doctor` inside a git work tree');
+    return checks;
+  }
+
+  try {
+    const location = await locateHooks(repo, env);
+    const target = existsSync(location.dir) ? location.dir : dirname(location.dir);
+    accessSync(target, constants.W_OK);
+    add('hooks dir', 'ok', `${location.dir} is writable${location.husky ? ' (husky)' : ''}`);
+    if (location.husky && !location.husky.generated) {
+      add('husky', 'warn', `${join(location.husky.dir, '_')} is missing, so no hook runs in this worktree`, `run \`npx husky\` in ${repo.root}`);
+    }
+  } catch (error) {
+    add('hooks dir', 'fail', message(error), 'make the hooks dir writable (see `git rev-parse --git-path hooks`)');
+  }
+
+  try {
+    const status = await hooksStatus({ cwd: repo.root, env });
+    const broken = status.hooks.filter((hook) => hook.state !== 'installed' && hook.state !== 'chained');
+    if (broken.length === 0) add('hooks', 'ok', status.hooks.map((hook) => `${hook.name} ${hook.state}`).join(', '));
+    else add('hooks', 'fail', broken.map((hook) => `${hook.name} ${hook.state}${hook.detail ? ` (${hook.detail})` : ''}`).join('; '), 'kitty hooks install');
+  } catch (error) {
+    add('hooks', 'fail', message(error), 'kitty hooks install');
+  }
+
+  try {
+    const identity = await resolveIdentity({ cwd: repo.root, env, repo, write: false });
+    if (identity.source === 'file') add('identity', 'ok', `project ${identity.projectSlug} (${identity.projectUuid}), node ${identity.nodeId}`);
+    else add('identity', 'warn', `no project identity in ${identity.configPath}; events would use an in-memory one`, 'kitty init, then commit .kittify/config.yaml');
+  } catch (error) {
+    add('identity', 'fail', message(error), isKittyError(error) && error.hint ? error.hint : 'kitty init');
+  }
+
+  try {
+    const queue = EventQueue.open({ env });
+    try {
+      const counts = queue.counts();
+      add('queue', 'ok', `${queue.path}: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead`);
+    } finally {
+      queue.close();
+    }
+  } catch (error) {
+    add('queue', 'fail', message(error), isKittyError(error) && error.hint ? error.hint : 'set KITTY_HOME to a writable directory');
+  }
+
+  const waiting = listRequests(kittyDirOf(repo)).length;
+  if (waiting > 0) add('captures', 'warn', `${waiting} capture requests wait for the worker`, 'kitty events list (completes them)');
+  else add('captures', 'ok', 'no capture request is waiting');
+
+  add('server', 'skip', 'no sync server is configured yet; events stay queued locally', null);
+  add('login', 'skip', 'not logged in; sync is off', null);
+  return checks;
+}
