@@ -20,13 +20,17 @@ describe('git hooks capture each transition exactly once', () => {
     expect(events[1]!.git).toMatchObject({ commit: sha, branch: 'main' });
   });
 
-  it('captures the very first commit of a repository the hooks were installed in before it', () => {
+  it('captures the first commits of a repository the hooks were installed in before it', async () => {
     const repo = gitdir();
-    repo.env.KITTY_HOOK_SYNC = '1';
     expect(repo.kitty(['hooks', 'install']).code).toBe(0);
+    // quick commits in the background: one worker takes several requests in one round
     repo.commit('root', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
-    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+    repo.commit('review', { files: { [WP1]: wp({ lane: 'for_review' }) } });
+    const events = await waitFor(() => queued(repo), (list) => list.length >= 3);
+    await waitFor(() => readdirSync(join(repo.dir, '.git/kitty/requests')), (list) => list.length === 0);
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
+    expect(events.length).toBeGreaterThanOrEqual(3);
   });
 
   it('amend: a reworded commit adds nothing; an extra lane change adds only the new hop', () => {
