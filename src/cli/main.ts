@@ -19,6 +19,15 @@ const COMMANDS: Record<string, Entry> = {
   'hooks install': { summary: 'install the git hooks that capture lane changes', load: () => import('./commands/hooks-install.js') },
   'hooks uninstall': { summary: 'remove kitty\'s git hooks, restoring any they replaced', load: () => import('./commands/hooks-uninstall.js') },
   'hooks status': { summary: 'show whether each git hook is installed and working', load: () => import('./commands/hooks-status.js') },
+  'auth login': { summary: 'log in to a sync server (turns sync on)', load: () => import('./commands/auth-login.js') },
+  'auth logout': { summary: 'forget the stored credentials', load: () => import('./commands/auth-logout.js') },
+  'auth status': { summary: 'show who is logged in to which server', load: () => import('./commands/auth-status.js') },
+  'sync flush': { summary: 'send pending events now, with progress and a summary', load: () => import('./commands/sync-flush.js') },
+  'sync status': { summary: 'queue counts, last error, flusher and login', load: () => import('./commands/sync-status.js') },
+  'sync retry-dead': { summary: 'move dead events back to pending', load: () => import('./commands/sync-retry-dead.js') },
+  'sync run': { summary: 'internal: the background flusher', hidden: true, load: () => import('./commands/sync-run.js') },
+  server: { summary: 'run the reference sync server (API, WebSocket, SQLite)', load: () => import('./commands/server.js') },
+  'server user add': { summary: 'create or update a user of the reference server', load: () => import('./commands/server-user-add.js') },
   doctor: { summary: 'check the whole capture path and print a fix for each problem', load: () => import('./commands/doctor.js') },
   'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };
@@ -45,7 +54,7 @@ Environment: KITTY_HOME (state dir), NO_COLOR, KITTY=0 (hooks do nothing).`;
 }
 
 function findCommand(argv: string[]): { name: string; entry: Entry; rest: string[] } | undefined {
-  for (const words of [2, 1]) {
+  for (const words of [3, 2, 1]) {
     const name = argv.slice(0, words).join(' ');
     const entry = COMMANDS[name];
     if (entry && argv.length >= words) return { name, entry, rest: argv.slice(words) };

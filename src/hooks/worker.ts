@@ -19,6 +19,8 @@ export interface WorkerOptions {
 }
 
 export interface WorkerResult {
+  /** Work-tree root of the repository the requests came from. */
+  root: string;
   requests: number;
   commits: number;
   queued: number;
@@ -47,7 +49,7 @@ export function kittyDirOf(repo: RepoInfo): string {
 export async function processPendingRequests(options: WorkerOptions): Promise<WorkerResult> {
   const repo = await repoInfo(options.cwd, options.env);
   const kittyDir = kittyDirOf(repo);
-  const result: WorkerResult = { requests: 0, commits: 0, queued: 0, busy: false };
+  const result: WorkerResult = { root: repo.root, requests: 0, commits: 0, queued: 0, busy: false };
   // A stub that saw this worker's lock did not start another worker; requests it wrote just before
   // the lock was released are found by looking again after releasing it.
   for (let pass = 0; pass < MAX_ROUNDS && listRequests(kittyDir).length > 0; pass++) {

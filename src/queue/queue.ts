@@ -65,6 +65,9 @@ export class EventQueue {
     insert: Statement;
     quarantine: Statement;
     counts: Statement;
+    deliver: Statement;
+    kill: Statement;
+    attempt: Statement;
   };
 
   private constructor(db: Db, path: string) {
@@ -78,6 +81,9 @@ export class EventQueue {
         VALUES (@event_id, @node_id, @lamport_clock, @project_uuid, @sendable, @envelope, @now, @now)`),
       quarantine: db.prepare("UPDATE events SET state = 'dead', last_error = @error, updated_at = @now WHERE seq = @seq"),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM events GROUP BY state'),
+      deliver: db.prepare("UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
+      kill: db.prepare("UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
+      attempt: db.prepare("UPDATE events SET last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
     };
   }
 
@@ -168,31 +174,35 @@ export class EventQueue {
       const rows = this.db
         .prepare(`SELECT * FROM events ${where} ORDER BY seq ${limit}`)
         .all({ ...(where ? { state: filter.state } : {}), ...(limit ? { limit: filter.limit } : {}) }) as Row[];
-      const events: QueuedEvent[] = [];
-      const quarantined: QuarantinedRow[] = [];
-      for (const row of rows) {
-        const envelope = readEnvelope(row);
-        if (typeof envelope === 'string') {
-          const error = `${ErrorCode.QUEUE_ROW_CORRUPT}: ${envelope}`;
-          if (row.state !== 'dead' || row.last_error !== error) {
-            this.stmts.quarantine.run({ seq: row.seq, error, now: new Date().toISOString() });
-          }
-          quarantined.push({ seq: row.seq, eventId: row.event_id, error: envelope });
-          continue;
-        }
-        events.push({
-          seq: row.seq,
-          state: row.state as EventState,
-          attempts: row.attempts,
-          lastError: row.last_error,
-          sendable: row.sendable === 1,
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-          envelope,
-        });
-      }
-      return { events, quarantined };
+      return this.readRows(rows);
     });
+  }
+
+  private readRows(rows: Row[]): { events: QueuedEvent[]; quarantined: QuarantinedRow[] } {
+    const events: QueuedEvent[] = [];
+    const quarantined: QuarantinedRow[] = [];
+    for (const row of rows) {
+      const envelope = readEnvelope(row);
+      if (typeof envelope === 'string') {
+        const error = `${ErrorCode.QUEUE_ROW_CORRUPT}: ${envelope}`;
+        if (row.state !== 'dead' || row.last_error !== error) {
+          this.stmts.quarantine.run({ seq: row.seq, error, now: new Date().toISOString() });
+        }
+        quarantined.push({ seq: row.seq, eventId: row.event_id, error: envelope });
+        continue;
+      }
+      events.push({
+        seq: row.seq,
+        state: row.state as EventState,
+        attempts: row.attempts,
+        lastError: row.last_error,
+        sendable: row.sendable === 1,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        envelope,
+      });
+    }
+    return { events, quarantined };
   }
 
   counts(): Record<EventState, number> {
@@ -200,6 +210,83 @@ export class EventQueue {
       const result: Record<EventState, number> = { pending: 0, delivered: 0, dead: 0 };
       for (const row of this.stmts.counts.all() as { state: EventState; n: number }[]) result[row.state] = row.n;
       return result;
+    });
+  }
+
+  /**
+   * Up to `limit` pending, sendable events after `afterSeq`, oldest first. Unreadable rows are
+   * quarantined on the way (see list()).
+   */
+  nextPending(limit: number, afterSeq = 0): { events: QueuedEvent[]; quarantined: QuarantinedRow[] } {
+    return this.guard(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM events WHERE state = 'pending' AND sendable = 1 AND seq > ? ORDER BY seq LIMIT ?")
+        .all(afterSeq, limit) as Row[];
+      return this.readRows(rows);
+    });
+  }
+
+  /**
+   * Applies a server's per-event results in one transaction: success and duplicate are delivered,
+   * rejected is dead with the server's reason. Only a result moves an event out of pending.
+   */
+  applyResults(results: readonly { event_id: string; status: string; error?: string }[]): { delivered: number; dead: number } {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const now = new Date().toISOString();
+          let delivered = 0;
+          let dead = 0;
+          for (const result of results) {
+            if (result.status === 'success' || result.status === 'duplicate') {
+              delivered += this.stmts.deliver.run({ id: result.event_id, now }).changes;
+            } else if (result.status === 'rejected') {
+              dead += this.stmts.kill.run({ id: result.event_id, now, error: `rejected by server: ${result.error ?? 'no reason given'}` }).changes;
+            }
+          }
+          return { delivered, dead };
+        })
+        .immediate(),
+    );
+  }
+
+  /** Records a failed attempt on events a whole request could not deliver (kept pending). */
+  noteAttempt(eventIds: readonly string[], error: string): void {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          const now = new Date().toISOString();
+          for (const id of eventIds) this.stmts.attempt.run({ id, error, now });
+        })
+        .immediate(),
+    );
+  }
+
+  /** Dead events back to pending (all, or the given ids); returns how many moved. */
+  retryDead(eventIds: readonly string[] = []): number {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const now = new Date().toISOString();
+          if (eventIds.length === 0) {
+            return this.db.prepare("UPDATE events SET state = 'pending', attempts = 0, updated_at = ? WHERE state = 'dead' AND last_error NOT LIKE 'KITTY_ERR_QUEUE_ROW_CORRUPT%'").run(now).changes;
+          }
+          let moved = 0;
+          const stmt = this.db.prepare("UPDATE events SET state = 'pending', attempts = 0, updated_at = ? WHERE state = 'dead' AND event_id = ?");
+          for (const id of eventIds) moved += stmt.run(now, id).changes;
+          return moved;
+        })
+        .immediate(),
+    );
+  }
+
+  /** Age facts for `kitty sync status`. */
+  stats(): { oldestPending: string | null; lastError: string | null; notSendable: number } {
+    return this.guard(() => {
+      const oldest = this.db.prepare("SELECT MIN(created_at) AS at FROM events WHERE state = 'pending' AND sendable = 1").get() as { at: string | null };
+      const last = this.db.prepare('SELECT last_error FROM events WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get() as { last_error: string } | undefined;
+      const local = this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE state = 'pending' AND sendable = 0").get() as { n: number };
+      return { oldestPending: oldest.at, lastError: last?.last_error ?? null, notSendable: local.n };
     });
   }
 

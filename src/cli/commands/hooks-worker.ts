@@ -1,19 +1,34 @@
+import { join } from 'node:path';
+import { startFlusherDetached } from '../../flusher/runner.js';
 import { processPendingRequests } from '../../hooks/worker.js';
+import { readConfig } from '../../identity/config-file.js';
 import { fileLogger } from '../../state/log.js';
 import type { Command } from '../command.js';
 import type { Io } from '../output.js';
+
+/** sync.auto_start in the project's config (default true). */
+function autoStart(root: string): boolean {
+  try {
+    const read = readConfig(join(root, '.kittify', 'config.yaml'));
+    return read.kind !== 'ok' || read.values.autoStart;
+  } catch {
+    return true;
+  }
+}
 
 export const command: Command = {
   help: `Usage: kitty hooks worker
 
 Internal: run by kitty's git hooks in the background. Turns recorded capture requests into queued
-events, then exits. Logs to $KITTY_HOME/logs/hooks.log. Always exits 0: a git command never fails
+events, then starts the background flusher (when logged in and sync.auto_start is not false) and
+exits. Logs to $KITTY_HOME/logs/hooks.log. Always exits 0: a git command never fails
 because of kitty; what it could not do stays recorded and the next run completes it.`,
   async run(_argv: string[], io: Io): Promise<number> {
     const file = fileLogger('hooks', io.env);
     const log = io.env.KITTY_HOOK_SYNC === '1' ? (line: string) => (file(line), io.stderr.write(`kitty: ${line}\n`)) : file;
     try {
-      await processPendingRequests({ cwd: process.cwd(), env: io.env, log });
+      const result = await processPendingRequests({ cwd: process.cwd(), env: io.env, log });
+      if (result.queued > 0 && autoStart(result.root) && startFlusherDetached(io.env)) log('started the background flusher');
     } catch (error) {
       log(`worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }

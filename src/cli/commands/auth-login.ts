@@ -1,0 +1,85 @@
+import { readCredentials } from '../../auth/credentials.js';
+import { resolveServerUrl } from '../../auth/server-url.js';
+import { login } from '../../auth/session.js';
+import { ErrorCode, KittyError } from '../../errors/index.js';
+import { readConfig } from '../../identity/config-file.js';
+import { repoInfo } from '../../git/repo.js';
+import { join } from 'node:path';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, type Io } from '../output.js';
+import { readSecret } from '../secret.js';
+
+async function projectServerUrl(io: Io): Promise<string | null> {
+  try {
+    const repo = await repoInfo(process.cwd(), io.env);
+    const read = readConfig(join(repo.root, '.kittify', 'config.yaml'));
+    return read.kind === 'ok' ? read.values.serverUrl : null;
+  } catch {
+    return null;
+  }
+}
+
+export const command: Command = {
+  help: `Usage: kitty auth login [--server URL] [--username U] [--password-stdin] [--json]
+
+Logs in to a sync server and stores the tokens and your team in the credentials file (mode 0600):
+$KITTY_HOME/credentials.json, else $XDG_CONFIG_HOME/kitty/credentials.json. Tokens are refreshed
+silently before they expire.
+
+The server URL: --server, else KITTY_SERVER_URL, else "serverUrl" in kitty's settings
+(package.json#kitty, .kittyrc, .kittyrc.json/.yaml, kitty.config.js/mjs/cjs), else sync.server_url
+in .kittify/config.yaml. Plain http:// only for loopback hosts.
+
+Options:
+  --server URL      the sync server
+  --username U      your user name (asked for when omitted on a terminal)
+  --password-stdin  read the password from stdin instead of asking
+  --json            print {server_url, username, team_slug} as JSON (never the tokens)
+  -h, --help        show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(
+      argv,
+      { server: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+      'kitty auth login',
+    );
+    let previous = null;
+    try {
+      previous = readCredentials(io.env);
+    } catch {
+      // a broken or insecure file is replaced by this login
+    }
+    const server = await resolveServerUrl({ flag: values.server, env: io.env, cwd: process.cwd(), projectUrl: await projectServerUrl(io), loginUrl: previous?.server_url });
+    if (!server) {
+      throw new KittyError(ErrorCode.NO_SERVER, 'no sync server URL is configured', {
+        hint: 'pass it: `kitty auth login --server https://kitty.example.com` (or set KITTY_SERVER_URL)',
+      });
+    }
+    const username = values.username ?? previous?.username ?? (process.stdin.isTTY && !values['password-stdin'] ? await ask('username: ', io) : undefined);
+    if (!username) throw new KittyError(ErrorCode.USAGE, 'kitty auth login: no username given', { hint: 'pass --username NAME' });
+    if (!values['password-stdin'] && !process.stdin.isTTY) {
+      throw new KittyError(ErrorCode.USAGE, 'kitty auth login: stdin is not a terminal, so the password cannot be asked for', {
+        hint: 'pipe it with --password-stdin: `printf %s "$PASS" | kitty auth login --password-stdin`',
+      });
+    }
+    const password = await readSecret(`password for ${username} at ${server.url}: `, io);
+    if (!password) throw new KittyError(ErrorCode.USAGE, 'kitty auth login: the password is empty', { hint: 'give the password on stdin with --password-stdin' });
+    const { credentials, path } = await login(server.url, username, password, io.env);
+    if (values.json) {
+      printJson(io, { server_url: credentials.server_url, username: credentials.username, team_slug: credentials.team_slug, credentials_file: path });
+    } else {
+      io.stdout.write(`kitty: logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}); sync is on\n`);
+    }
+    return 0;
+  },
+};
+
+async function ask(prompt: string, io: Io): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(prompt)).trim();
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { readCredentials } from '../../auth/credentials.js';
+import { ErrorCode, KittyError } from '../../errors/index.js';
+import { runFlusher } from '../../flusher/runner.js';
+import { EventQueue } from '../../queue/queue.js';
+import { fileLogger } from '../../state/log.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, type Io } from '../output.js';
+import { completePendingCaptures } from '../pending.js';
+
+export const command: Command = {
+  help: `Usage: kitty sync flush [--timeout S] [--json]
+
+Sends every pending event to the server now, in the foreground, retrying with backoff until the
+timeout. Shows progress on stderr (terminal only) and a summary: delivered, duplicate, rejected,
+still pending and why. Exits 0 only when nothing sendable is left.
+
+Options:
+  --timeout S  give up after S seconds (default 60)
+  --json       print the summary as JSON
+  -h, --help   show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { timeout: { type: 'string' }, json: { type: 'boolean' } }, 'kitty sync flush');
+    const timeout = values.timeout === undefined ? 60 : Number(values.timeout);
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      throw new KittyError(ErrorCode.USAGE, `kitty sync flush: --timeout must be a positive number of seconds, got "${values.timeout}"`, { hint: 'e.g. `kitty sync flush --timeout 30`' });
+    }
+    if (!readCredentials(io.env)) {
+      throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in: events stay queued locally', { hint: 'run `kitty auth login --server URL`, then `kitty sync flush`' });
+    }
+    await completePendingCaptures(io);
+    const queue = EventQueue.open({ env: io.env });
+    const total = queue.counts().pending;
+    queue.close();
+    const tty = Boolean(io.stderr.isTTY);
+    const log = fileLogger('flusher', io.env);
+    const run = await runFlusher({
+      env: io.env,
+      mode: 'foreground',
+      timeoutMs: timeout * 1000,
+      log,
+      onProgress: (summary) => {
+        if (!tty) return;
+        const done = summary.delivered + summary.duplicate + summary.rejected;
+        const width = 30;
+        const filled = total ? Math.min(width, Math.round((done / total) * width)) : width;
+        io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+      },
+    });
+    if (tty) io.stderr.write('\r\x1b[K');
+    const after = EventQueue.open({ env: io.env });
+    const counts = after.counts();
+    const stats = after.stats();
+    after.close();
+    const sendable = counts.pending - stats.notSendable;
+    const why =
+      sendable === 0
+        ? stats.notSendable > 0
+          ? `${stats.notSendable} events have no project_uuid and stay local`
+          : null
+        : run.busy
+          ? 'another flusher held the queue for the whole timeout'
+          : run.stoppedBecause === 'session'
+            ? `${run.lastError}; run \`kitty auth login\``
+            : run.lastError ?? `stopped: ${run.stoppedBecause}`;
+    const result = {
+      delivered: run.delivered,
+      duplicate: run.duplicate,
+      rejected: run.rejected,
+      pending: counts.pending,
+      dead: counts.dead,
+      transport: run.transport,
+      why_pending: why,
+    };
+    if (values.json) printJson(io, result);
+    else {
+      io.stdout.write(`kitty sync flush: ${run.delivered} delivered, ${run.duplicate} duplicate, ${run.rejected} rejected; ${counts.pending} still pending${why ? ` (${why})` : ''}\n`);
+      if (run.rejected > 0) io.stdout.write('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`\n');
+    }
+    return sendable === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,62 @@
+import { readCredentials } from '../../auth/credentials.js';
+import { runningFlusher } from '../../flusher/runner.js';
+import { EventQueue } from '../../queue/queue.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, type Io } from '../output.js';
+
+function age(iso: string | null): string | null {
+  if (!iso) return null;
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${Math.round(seconds / 3600)}h`;
+}
+
+export const command: Command = {
+  help: `Usage: kitty sync status [--json]
+
+Shows the queue (pending, delivered, dead), the age of the oldest pending event, the last error,
+whether a flusher runs, and who is logged in to which server.
+
+Options:
+  --json     print the status as JSON
+  -h, --help show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty sync status');
+    let login: { server_url: string; username: string; team_slug: string } | null = null;
+    let loginError: string | null = null;
+    try {
+      const credentials = readCredentials(io.env);
+      if (credentials) login = { server_url: credentials.server_url, username: credentials.username, team_slug: credentials.team_slug };
+    } catch (error) {
+      loginError = (error as Error).message;
+    }
+    const queue = EventQueue.open({ env: io.env });
+    const counts = queue.counts();
+    const stats = queue.stats();
+    queue.close();
+    const flusher = runningFlusher(io.env);
+    const status = {
+      ...counts,
+      not_sendable: stats.notSendable,
+      oldest_pending_at: stats.oldestPending,
+      last_error: stats.lastError,
+      flusher_pid: flusher,
+      logged_in: login !== null,
+      login,
+      login_error: loginError,
+    };
+    if (values.json) {
+      printJson(io, status);
+      return 0;
+    }
+    io.stdout.write(`queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`);
+    if (stats.oldestPending) io.stdout.write(`oldest pending: ${age(stats.oldestPending)} old\n`);
+    if (stats.lastError) io.stdout.write(`last error: ${stats.lastError}\n`);
+    io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher})` : 'not running'}\n`);
+    if (login) io.stdout.write(`logged in to ${login.server_url} as ${login.username} (team ${login.team_slug})\n`);
+    else io.stdout.write(`sync is off: ${loginError ?? 'not logged in'}. Turn it on with \`kitty auth login --server URL\`\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { accessToken, postJson } from '../auth/session.js';
+import { LOCAL_TEAM_SLUG } from '../constants.js';
+import type { Envelope } from '../derive/envelope.js';
+import { ErrorCode, KittyError, isKittyError } from '../errors/index.js';
+import type { EventQueue } from '../queue/queue.js';
+import { sendBatch, MAX_BATCH } from '../transport/http-batch.js';
+import { TransportError, type EventResult } from '../transport/types.js';
+import { MAX_FRAME_EVENTS, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
+import type { Env } from '../state/paths.js';
+
+export interface DrainOptions {
+  env: Env;
+  queue: EventQueue;
+  nodeId: string;
+  /** Epoch ms by which the drain stops, drained or not. */
+  deadline: number;
+  /** Once drained, how long to wait for events a hook may still be queueing. */
+  idleMs: number;
+  /** Consecutive failed attempts (connect or request) after which the drain gives up. */
+  maxFailures: number;
+  log: (line: string) => void;
+  onProgress?: (summary: DrainSummary) => void;
+  /** Force batch HTTP (the WebSocket is also left after 10 failed connects in a row). */
+  httpOnly?: boolean;
+}
+
+export type StopReason = 'drained' | 'timeout' | 'unreachable' | 'session';
+
+export interface DrainSummary {
+  delivered: number;
+  duplicate: number;
+  rejected: number;
+  /** Events a response left out: they stay pending for a later run. */
+  unanswered: number;
+  lastError: string | null;
+  stoppedBecause: StopReason;
+  transport: 'websocket' | 'http' | null;
+}
+
+const WS_FAILURES_BEFORE_HTTP = 10;
+
+/** min(0.5 s × 2^n, 30 s) with full jitter (contract.md). */
+export function backoffMs(failures: number): number {
+  return Math.random() * Math.min(500 * 2 ** Math.max(failures - 1, 0), 30_000);
+}
+
+/**
+ * Drains pending sendable events to the server. An event leaves pending only on its own result
+ * (success/duplicate → delivered, rejected → dead); whole-request failures back off and never
+ * count against an event. Every loop is bounded by the deadline and the failure budget.
+ */
+export async function drain(options: DrainOptions): Promise<DrainSummary> {
+  const summary: DrainSummary = { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'drained', transport: null };
+  const { queue, log } = options;
+  let failures = 0;
+  let wsFailures = 0;
+
+  const apply = (results: readonly EventResult[], serverClock: number | null): void => {
+    queue.applyResults(results);
+    for (const result of results) {
+      if (result.status === 'success') summary.delivered++;
+      else if (result.status === 'duplicate') summary.duplicate++;
+      else if (result.status === 'rejected') {
+        summary.rejected++;
+        log(`event ${result.event_id} rejected: ${result.error ?? 'no reason given'}`);
+      }
+    }
+    if (serverClock !== null) queue.receiveClock(options.nodeId, serverClock);
+    options.onProgress?.(summary);
+  };
+
+  const stamp = (envelope: Envelope, team: string): Envelope => (envelope.team_slug === LOCAL_TEAM_SLUG ? { ...envelope, team_slug: team } : envelope);
+
+  const waitForMore = async (): Promise<boolean> => {
+    const until = Math.min(Date.now() + options.idleMs, options.deadline);
+    while (Date.now() < until) {
+      if (queue.nextPending(1).events.length > 0) return true;
+      await sleep(100);
+    }
+    return queue.nextPending(1).events.length > 0;
+  };
+
+  const overHttp = async (): Promise<'drained' | 'timeout'> => {
+    summary.transport = 'http';
+    let cursor = 0;
+    let refreshed = false;
+    for (;;) {
+      if (Date.now() > options.deadline) return 'timeout';
+      const { events } = queue.nextPending(MAX_BATCH, cursor);
+      if (events.length === 0) {
+        if (!(await waitForMore())) return 'drained';
+        cursor = 0;
+        continue;
+      }
+      const { token, credentials } = await accessToken(options.env, { force: refreshed });
+      let results: EventResult[];
+      try {
+        results = await sendBatch(credentials.server_url, token, events.map((event) => stamp(event.envelope, credentials.team_slug)));
+      } catch (error) {
+        if (error instanceof TransportError && error.kind === 'unauthorized' && !refreshed) {
+          refreshed = true;
+          continue;
+        }
+        if (error instanceof TransportError && error.kind === 'unauthorized') {
+          throw new KittyError(ErrorCode.SESSION_EXPIRED, 'the server refused a freshly refreshed token', { hint: 'run `kitty auth login`' });
+        }
+        throw error;
+      }
+      refreshed = false;
+      failures = 0;
+      const answered = new Set(results.map((result) => result.event_id));
+      summary.unanswered += events.filter((event) => !answered.has(event.envelope.event_id)).length;
+      cursor = events.at(-1)!.seq;
+      apply(results, null);
+    }
+  };
+
+  const overWebSocket = async (): Promise<'drained' | 'timeout' | 'closed'> => {
+    const { token, credentials } = await accessToken(options.env);
+    let response = await postJson(`${credentials.server_url}/api/v1/ws-token/`, {}, token);
+    if (response.status === 401) response = await postJson(`${credentials.server_url}/api/v1/ws-token/`, {}, (await accessToken(options.env, { force: true })).token);
+    if (response.status === 401) throw new KittyError(ErrorCode.SESSION_EXPIRED, 'the server refused the access token', { hint: 'run `kitty auth login`' });
+    if (!response.ok) throw new TransportError(`ws-token request answered HTTP ${response.status}`, 'unavailable');
+    const { ws_token: wsToken } = (await response.json()) as { ws_token: string };
+
+    return new Promise((resolve, reject) => {
+      const frames: Set<string>[] = [];
+      const inFlight = new Set<string>();
+      let cursor = 0;
+      let settled = false;
+      let idleTimer: NodeJS.Timeout | undefined;
+      let session: WsSession | undefined;
+      const finish = (outcome: 'drained' | 'timeout' | 'closed'): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idleTimer);
+        session?.close();
+        resolve(outcome);
+      };
+      let idleSince: number | null = null;
+      const pump = (): void => {
+        if (settled || !session?.open) return;
+        try {
+          if (Date.now() > options.deadline) return finish('timeout');
+          while (inFlight.size < MAX_IN_FLIGHT) {
+            const { events } = queue.nextPending(Math.min(MAX_FRAME_EVENTS, MAX_IN_FLIGHT - inFlight.size), cursor);
+            if (events.length === 0) break;
+            cursor = events.at(-1)!.seq;
+            const ids = new Set(events.map((event) => event.envelope.event_id));
+            frames.push(ids);
+            for (const id of ids) inFlight.add(id);
+            session.send(events.map((event) => stamp(event.envelope, credentials.team_slug)));
+          }
+          if (inFlight.size > 0) {
+            idleSince = null;
+            return;
+          }
+          idleSince ??= Date.now();
+          if (Date.now() - idleSince >= options.idleMs) {
+            // a final look from the start: events queued behind the cursor meanwhile
+            if (queue.nextPending(1).events.length === 0) return finish('drained');
+            cursor = 0;
+            idleSince = null;
+          }
+          idleTimer = setTimeout(pump, 100);
+        } catch (error) {
+          settled = true;
+          session?.close();
+          reject(error);
+        }
+      };
+      WsSession.connect(credentials.server_url, wsToken, {
+        onAck: (results, serverClock) => {
+          const frame = frames.shift();
+          try {
+            apply(results, serverClock);
+          } catch (error) {
+            settled = true;
+            session?.close();
+            reject(error);
+            return;
+          }
+          for (const result of results) inFlight.delete(result.event_id);
+          for (const id of frame ?? []) {
+            if (inFlight.delete(id)) summary.unanswered++;
+          }
+          pump();
+        },
+        onClose: (reason) => {
+          if (!settled) {
+            summary.lastError = reason;
+            log(`websocket: ${reason}`);
+          }
+          finish('closed');
+        },
+      }).then(
+        (connected) => {
+          session = connected;
+          summary.transport = 'websocket';
+          wsFailures = 0;
+          failures = 0;
+          if (connected.serverClock !== null) queue.receiveClock(options.nodeId, connected.serverClock);
+          pump();
+        },
+        (error: unknown) => {
+          settled = true;
+          reject(error);
+        },
+      );
+    });
+  };
+
+  for (;;) {
+    if (Date.now() > options.deadline) return { ...summary, stoppedBecause: 'timeout' };
+    try {
+      const useHttp = options.httpOnly || wsFailures >= WS_FAILURES_BEFORE_HTTP;
+      const outcome = useHttp ? await overHttp() : await overWebSocket();
+      if (outcome === 'drained' || outcome === 'timeout') return { ...summary, stoppedBecause: outcome };
+      failures++;
+    } catch (error) {
+      if (isKittyError(error) && (error.code === ErrorCode.SESSION_EXPIRED || error.code === ErrorCode.NOT_LOGGED_IN || error.code.startsWith('KITTY_ERR_CREDENTIALS'))) {
+        summary.lastError = error.message;
+        return { ...summary, stoppedBecause: 'session' };
+      }
+      if (!(error instanceof TransportError) && !(isKittyError(error) && error.code === ErrorCode.SERVER_UNREACHABLE)) throw error;
+      failures++;
+      if (!options.httpOnly && wsFailures < WS_FAILURES_BEFORE_HTTP) wsFailures++;
+      summary.lastError = error.message;
+      log(`attempt ${failures} failed: ${error.message}`);
+    }
+    if (failures >= options.maxFailures) return { ...summary, stoppedBecause: 'unreachable' };
+    await sleep(Math.min(backoffMs(failures), Math.max(options.deadline - Date.now(), 0)));
+  }
+}

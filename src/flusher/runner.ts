@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentialsPath } from '../auth/credentials.js';
+import { machineNodeId } from '../identity/node-id.js';
+import { EventQueue } from '../queue/queue.js';
+import { LockTimeoutError, withFileLock } from '../state/lock.js';
+import { ensureStateDir, stateDir, type Env } from '../state/paths.js';
+import { drain, type DrainSummary } from './drain.js';
+
+const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export function flusherLockPath(env: Env): string {
+  return join(stateDir(env), 'flusher.lock');
+}
+
+/** The pid of the flusher that runs now for this state dir, if any. */
+export function runningFlusher(env: Env): number | null {
+  try {
+    const pid = Number(readFileSync(flusherLockPath(env), 'utf8').split(' ')[0]);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+export interface FlushRun extends DrainSummary {
+  /** Another flusher held the lock for the whole wait. */
+  busy: boolean;
+}
+
+/**
+ * One flusher per state dir (a lock a killed flusher cannot leave stuck). Background runs give up
+ * the lock at once if another runs, and exit after a short idle period or a few failed attempts;
+ * a foreground run waits for the lock and retries until its deadline.
+ */
+export async function runFlusher(options: {
+  env: Env;
+  mode: 'background' | 'foreground';
+  timeoutMs: number;
+  log: (line: string) => void;
+  onProgress?: (summary: DrainSummary) => void;
+  httpOnly?: boolean;
+}): Promise<FlushRun> {
+  ensureStateDir(options.env);
+  const deadline = Date.now() + options.timeoutMs;
+  const background = options.mode === 'background';
+  try {
+    return await withFileLock(
+      flusherLockPath(options.env),
+      async () => {
+        const queue = EventQueue.open({ env: options.env });
+        try {
+          const summary = await drain({
+            env: options.env,
+            queue,
+            nodeId: machineNodeId(),
+            deadline,
+            idleMs: background ? 2_000 : 300,
+            maxFailures: background ? 6 : Number.MAX_SAFE_INTEGER,
+            log: options.log,
+            onProgress: options.onProgress,
+            httpOnly: options.httpOnly ?? options.env.KITTY_TRANSPORT === 'http',
+          });
+          options.log(`flush ${summary.stoppedBecause}: ${summary.delivered} delivered, ${summary.duplicate} duplicate, ${summary.rejected} rejected over ${summary.transport ?? 'nothing'}`);
+          return { ...summary, busy: false };
+        } finally {
+          queue.close();
+        }
+      },
+      { timeoutMs: background ? 0 : options.timeoutMs, staleMs: 24 * 3600_000 },
+    );
+  } catch (error) {
+    if (!(error instanceof LockTimeoutError)) throw error;
+    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, busy: true };
+  }
+}
+
+/**
+ * Starts a detached background flusher unless one runs or nobody is logged in. It never blocks
+ * the caller (a hook worker): output goes to its log file, not to any pipe git is waiting on.
+ */
+export function startFlusherDetached(env: Env): boolean {
+  if (runningFlusher(env) !== null || !existsSync(credentialsPath(env))) return false;
+  const child = spawn(process.execPath, [CLI_PATH, 'sync', 'run'], { detached: true, stdio: 'ignore', env: env as NodeJS.ProcessEnv });
+  child.unref();
+  return true;
+}

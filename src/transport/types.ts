@@ -1,0 +1,15 @@
+export interface EventResult {
+  event_id: string;
+  status: 'success' | 'duplicate' | 'rejected';
+  error?: string;
+}
+
+/** A request-level failure: it backs off and never counts against an individual event. */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'unauthorized' | 'unavailable' | 'bad-request',
+  ) {
+    super(message);
+  }
+}

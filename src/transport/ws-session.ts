@@ -1,0 +1,107 @@
+import WebSocket from 'ws';
+import type { Envelope } from '../derive/envelope.js';
+import { TransportError, type EventResult } from './types.js';
+
+export const MAX_FRAME_EVENTS = 100;
+export const MAX_IN_FLIGHT = 1000;
+const DEAD_AFTER_MS = 30_000;
+
+export interface WsHandlers {
+  onAck(results: EventResult[], serverClock: number | null): void;
+  onClose(reason: string): void;
+}
+
+/**
+ * One WebSocket connection (contract.md): hello with the server clock, frames of at most 100
+ * events, an ack with one result per event, ping/pong, dead after 30 s without traffic.
+ * Compression is off: it made small frames several times slower on loopback.
+ */
+export class WsSession {
+  private readonly socket: WebSocket;
+  private lastTraffic = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+  serverClock: number | null = null;
+
+  private constructor(socket: WebSocket, private readonly handlers: WsHandlers) {
+    this.socket = socket;
+  }
+
+  static connect(serverUrl: string, wsToken: string, handlers: WsHandlers, timeoutMs = 10_000): Promise<WsSession> {
+    const url = `${serverUrl.replace(/^http/, 'ws')}/ws/v1/events/`;
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { headers: { authorization: `Bearer ${wsToken}` }, perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const session = new WsSession(socket, handlers);
+      let opened = false;
+      const fail = (reason: string): void => {
+        if (opened) return;
+        opened = true;
+        socket.terminate();
+        reject(new TransportError(`websocket connect failed: ${reason}`, reason.includes('401') ? 'unauthorized' : 'unavailable'));
+      };
+      const timer = setTimeout(() => fail('no hello from the server'), timeoutMs);
+      socket.on('unexpected-response', (_request, response) => fail(`HTTP ${response.statusCode}`));
+      socket.on('error', (error) => {
+        if (!opened) fail(error.message);
+      });
+      socket.on('message', (data) => {
+        session.lastTraffic = Date.now();
+        let message: { type?: string; server_clock?: number; results?: EventResult[]; error?: string };
+        try {
+          message = JSON.parse(data.toString()) as typeof message;
+        } catch {
+          return;
+        }
+        if (message.type === 'hello' && !opened) {
+          opened = true;
+          clearTimeout(timer);
+          session.serverClock = typeof message.server_clock === 'number' ? message.server_clock : null;
+          session.startWatchdog();
+          resolve(session);
+        } else if (message.type === 'ack') {
+          handlers.onAck(Array.isArray(message.results) ? message.results : [], typeof message.server_clock === 'number' ? message.server_clock : null);
+        } else if (message.type === 'ping') {
+          session.sendJson({ type: 'pong' });
+        } else if (message.type === 'error') {
+          session.close(`server error: ${message.error ?? 'unknown'}`);
+        }
+      });
+      socket.on('close', (code) => {
+        clearTimeout(timer);
+        if (!opened) fail(`closed (${code})`);
+        else session.finish(`connection closed (${code})`);
+      });
+    });
+  }
+
+  private startWatchdog(): void {
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastTraffic > DEAD_AFTER_MS) this.close('no traffic for 30 s');
+    }, 5_000);
+    this.watchdog.unref();
+  }
+
+  private sendJson(value: unknown): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(value));
+  }
+
+  send(events: readonly Envelope[]): void {
+    this.sendJson({ type: 'events', events });
+  }
+
+  get open(): boolean {
+    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    this.handlers.onClose(reason);
+  }
+
+  close(reason = 'closed by client'): void {
+    this.socket.terminate();
+    this.finish(reason);
+  }
+}
