@@ -1,23 +1,26 @@
-// A separate process appending events one transaction at a time, as concurrent hook workers do.
-// argv: count tag nodeId
+// A separate process appending valid events one transaction at a time, as concurrent hook
+// workers do. argv: count tag nodeId [projectUuid]
+import { monotonicFactory } from 'ulid';
 import { EventQueue } from '../../dist/queue/queue.js';
 
-const [count, tag, nodeId] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
+const [count, tag, nodeId, projectUuid] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5] ?? '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e'];
+const ulid = monotonicFactory();
 const queue = EventQueue.open();
 const clocks = [];
 for (let i = 0; i < count; i++) {
+  const wp = `WP${String((i % 90) + 10)}`;
   const { inserted } = queue.enqueue([
     {
-      event_id: `${tag}-${String(i).padStart(5, '0')}`,
+      event_id: ulid(),
       event_type: 'WPStatusChanged',
-      aggregate_id: 'WP01',
+      aggregate_id: wp,
       aggregate_type: 'WorkPackage',
-      payload: { wp_id: 'WP01', feature_slug: 'f', from_lane: 'planned', to_lane: 'doing', actor: 'w', transition_key: `${tag}-${i}`, source: 'frontmatter' },
+      payload: { wp_id: wp, feature_slug: `feature-${tag}`, from_lane: 'planned', to_lane: 'doing', actor: 'w', transition_key: `${tag}-${i}`, source: 'frontmatter' },
       timestamp: new Date().toISOString(),
       node_id: nodeId,
       causation_id: null,
       team_slug: 'local',
-      project_uuid: '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
+      project_uuid: projectUuid,
       project_slug: 'demo',
       git: { commit: '0'.repeat(40), branch: 'main', author_date: new Date().toISOString() },
       schema_version: '1.0.0',

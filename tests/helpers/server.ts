@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { onTestFinished } from 'vitest';
+import { CLI, runKitty, tempDir, testEnv, type RunResult } from './gitdir.js';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  data: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+  /** Events the server stored, read from its database. */
+  events(): { event_id: string; team_slug: string; project_uuid: string }[];
+}
+
+/** A real `kitty server` process on 127.0.0.1 (port 0 unless given), stopped after the test. */
+export async function startServer(options: { data?: string; port?: number; args?: string[] } = {}): Promise<TestServer> {
+  const data = options.data ?? tempDir('kitty-server-');
+  const child = spawn(process.execPath, [CLI, 'server', '--port', String(options.port ?? 0), '--data', data, '--user', 'demo:demo-pass:acme', ...(options.args ?? [])], {
+    env: testEnv(tempDir()),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`kitty server exited ${code}: ${stderr}`)));
+  });
+  const url = line.replace('kitty server: listening on ', '');
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  onTestFinished(stop);
+  return {
+    url,
+    port: Number(new URL(url).port),
+    data,
+    process: child,
+    stop,
+    events: () => {
+      const db = new Database(join(data, 'server.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq').all() as { event_id: string; team_slug: string; project_uuid: string }[];
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): RunResult {
+  return runKitty(['auth', 'login', '--server', url, '--username', 'demo', '--password-stdin'], cwd, env, password);
+}
