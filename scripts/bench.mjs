@@ -231,9 +231,64 @@ async function benchRebaseAndLatency() {
   figure('capture_latency_ms_max', Math.max(...latencies));
 }
 
+/** 10,000 queued events flushed to a local `kitty server` over the WebSocket, with per-event acks. */
+async function benchFlush() {
+  const { EventQueue } = await import('../dist/queue/queue.js');
+  const { monotonicFactory } = await import('ulid');
+  const home = join(work, 'home-flush');
+  const data = join(work, 'server-flush');
+  for (const dir of [home, data]) rmSync(dir, { recursive: true, force: true });
+  const env = benchEnv(home);
+  const server = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', data, '--user', 'bench:bench-pass:bench'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolvePromise) => {
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolvePromise(line.replace('kitty server: listening on ', ''));
+    });
+  });
+  try {
+    execFileSync(process.execPath, [cli, 'auth', 'login', '--server', url, '--username', 'bench', '--password-stdin'], { env, input: 'bench-pass', stdio: ['pipe', 'ignore', 'inherit'] });
+    const count = 10_000;
+    const ulid = monotonicFactory();
+    const queue = EventQueue.open({ env });
+    const now = new Date().toISOString();
+    const drafts = Array.from({ length: count }, (_, i) => ({
+      event_id: ulid(),
+      event_type: 'WPStatusChanged',
+      aggregate_id: `WP${String((i % 90) + 10)}`,
+      aggregate_type: 'WorkPackage',
+      payload: { wp_id: `WP${String((i % 90) + 10)}`, feature_slug: `${String(Math.floor(i / 90)).padStart(3, '0')}-bench`, from_lane: 'planned', to_lane: 'doing', actor: 'bench', transition_key: `bench-${i}`, source: 'frontmatter' },
+      timestamp: now,
+      node_id: 'abcdefabcdef',
+      causation_id: null,
+      team_slug: 'local',
+      project_uuid: '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
+      project_slug: 'bench',
+      git: { commit: '0'.repeat(40), branch: 'main', author_date: now },
+      schema_version: '1.0.0',
+    }));
+    queue.enqueue(drafts);
+    queue.close();
+    const run = await timedRun(['sync', 'flush', '--json', '--timeout', '120'], root, env);
+    const stored = new Database(join(data, 'server.db'), { readonly: true });
+    const held = stored.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+    stored.close();
+    figure('flush_events', count);
+    figure('flush_server_events', held);
+    figure('flush_seconds', (run.ms / 1000).toFixed(2));
+    figure('flush_events_per_s', Math.round(count / (run.ms / 1000)));
+    figure('flusher_peak_rss_mb', Math.round(run.rssKb / 1024));
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 mkdirSync(work, { recursive: true });
 await benchDerive();
 await benchCommitOverhead();
 await benchRebaseAndLatency();
+await benchFlush();
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -1,5 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readCredentials, type Credentials } from '../auth/credentials.js';
+import { resolveServerUrl } from '../auth/server-url.js';
 import { isKittyError } from '../errors/index.js';
 import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
@@ -102,7 +104,34 @@ export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }
   if (waiting > 0) add('captures', 'warn', `${waiting} capture requests wait for the worker`, 'kitty events list (completes them)');
   else add('captures', 'ok', 'no capture request is waiting');
 
-  add('server', 'skip', 'no sync server is configured yet; events stay queued locally', null);
-  add('login', 'skip', 'not logged in; sync is off', null);
+  let credentials: Credentials | null = null;
+  try {
+    credentials = readCredentials(env);
+    if (credentials) add('login', 'ok', `logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug})`);
+    else add('login', 'warn', 'not logged in, so sync is off and events stay queued locally', 'kitty auth login --server URL');
+  } catch (error) {
+    add('login', 'fail', message(error), isKittyError(error) && error.hint ? error.hint : 'kitty auth login');
+  }
+
+  let server: string | null = credentials?.server_url ?? null;
+  try {
+    const identity = await resolveIdentity({ cwd: repo.root, env, repo, write: false });
+    server ??= (await resolveServerUrl({ env, cwd: repo.root, projectUrl: identity.serverUrl }))?.url ?? null;
+  } catch (error) {
+    add('server', 'fail', message(error), isKittyError(error) && error.hint ? error.hint : null);
+    return checks;
+  }
+  if (!server) {
+    add('server', 'skip', 'no sync server configured; events stay queued locally', null);
+    return checks;
+  }
+  try {
+    const response = await fetch(`${server}/api/health/`, { signal: AbortSignal.timeout(5_000) });
+    const body = (await response.json()) as { status?: string; version?: string };
+    if (response.ok && body.status === 'ok') add('server', 'ok', `${server} answers (version ${body.version ?? '?'})`);
+    else add('server', 'fail', `${server} answered HTTP ${response.status}`, 'check the server; queued events wait until it answers');
+  } catch (error) {
+    add('server', 'fail', `${server} is unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? message(error)})`, 'start the server or fix the URL (`kitty auth login --server URL`)');
+  }
   return checks;
 }

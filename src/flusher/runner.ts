@@ -15,13 +15,14 @@ export function flusherLockPath(env: Env): string {
   return join(stateDir(env), 'flusher.lock');
 }
 
-/** The pid of the flusher that runs now for this state dir, if any. */
-export function runningFlusher(env: Env): number | null {
+/** The flusher that runs now for this state dir, if any, and whether it is a background one. */
+export function runningFlusher(env: Env): { pid: number; background: boolean } | null {
   try {
-    const pid = Number(readFileSync(flusherLockPath(env), 'utf8').split(' ')[0]);
-    if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-    process.kill(pid, 0);
-    return pid;
+    const [pid, , , tag] = readFileSync(flusherLockPath(env), 'utf8').trim().split(' ');
+    const number = Number(pid);
+    if (!Number.isSafeInteger(number) || number <= 0) return null;
+    process.kill(number, 0);
+    return { pid: number, background: tag === 'background' };
   } catch {
     return null;
   }
@@ -48,6 +49,16 @@ export async function runFlusher(options: {
   ensureStateDir(options.env);
   const deadline = Date.now() + options.timeoutMs;
   const background = options.mode === 'background';
+  const running = background ? null : runningFlusher(options.env);
+  if (running?.background) {
+    // a background flusher may sit in a long backoff: the user asked for a flush now, so take over;
+    // what it had in flight stays pending and its lock, left by a dead pid, is taken over at once
+    try {
+      process.kill(running.pid, 'SIGTERM');
+    } catch {
+      // it has just exited
+    }
+  }
   try {
     return await withFileLock(
       flusherLockPath(options.env),
@@ -71,7 +82,7 @@ export async function runFlusher(options: {
           queue.close();
         }
       },
-      { timeoutMs: background ? 0 : options.timeoutMs, staleMs: 24 * 3600_000 },
+      { timeoutMs: background ? 0 : options.timeoutMs, staleMs: 24 * 3600_000, tag: options.mode },
     );
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;

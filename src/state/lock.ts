@@ -13,6 +13,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** A lock older than this is taken over even if its owner looks alive (a hung or recycled pid). */
   staleMs?: number;
+  /** A word saying what holds the lock, written after the owner (e.g. `background`). */
+  tag?: string;
 }
 
 export class LockTimeoutError extends Error {
@@ -21,7 +23,7 @@ export class LockTimeoutError extends Error {
   }
 }
 
-/** Owner line `pid host ms`: plain words, so the hook stub can read the pid with `read` alone. */
+/** Owner line `pid host ms [tag]`: plain words, so the hook stub can read the pid with `read` alone. */
 function readOwner(path: string): Owner | null {
   try {
     const [pid, host, at] = readFileSync(path, 'utf8').trim().split(' ');
@@ -58,7 +60,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
     try {
       const fd = openSync(path, 'wx', 0o644);
       try {
-        writeSync(fd, `${process.pid} ${hostname()} ${Date.now()}\n`);
+        writeSync(fd, `${process.pid} ${hostname()} ${Date.now()}${options.tag ? ` ${options.tag}` : ''}\n`);
       } finally {
         closeSync(fd);
       }

@@ -10,7 +10,8 @@ export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** A temp dir removed after the current test. */
 export function tempDir(prefix = 'kitty-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  // background workers of the test may still be writing their logs here for a moment
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }));
   return dir;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gitdir } from '../helpers/gitdir.js';
 import { hookedRepo } from '../helpers/hooks.js';
+import { login, startServer } from '../helpers/server.js';
 
 interface Check {
   name: string;
@@ -17,9 +18,23 @@ describe('kitty doctor', () => {
     expect(result.code, result.stdout).toBe(0);
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
     expect(report.ok).toBe(true);
-    expect(report.checks.filter((check) => check.status === 'fail' || check.status === 'warn')).toEqual([]);
-    expect(report.checks.map((check) => check.name)).toEqual(['node', 'git', 'repository', 'hooks dir', 'hooks', 'identity', 'queue', 'captures', 'server', 'login']);
+    expect(report.checks.filter((check) => check.status === 'fail')).toEqual([]);
+    expect(report.checks.find((check) => check.name === 'login')).toMatchObject({ status: 'warn', fix: 'kitty auth login --server URL' });
+    expect(report.checks.map((check) => check.name)).toEqual(['node', 'git', 'repository', 'hooks dir', 'hooks', 'identity', 'queue', 'captures', 'login', 'server']);
     expect(repo.git('status', '--porcelain')).toBe(before);
+  });
+
+  it('checks the login and that the server answers', async () => {
+    const server = await startServer();
+    const repo = hookedRepo();
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    const ok = JSON.parse(repo.kitty(['doctor', '--json']).stdout) as { ok: boolean; checks: Check[] };
+    expect(ok.ok).toBe(true);
+    expect(ok.checks.filter((check) => check.status !== 'ok')).toEqual([]);
+    await server.stop();
+    const down = repo.kitty(['doctor', '--json']);
+    expect(down.code).toBe(1);
+    expect((JSON.parse(down.stdout) as { checks: Check[] }).checks.find((check) => check.name === 'server')).toMatchObject({ status: 'fail', detail: expect.stringContaining('unreachable') });
   });
 
   it('fails with a fix for each problem of a bare repository', () => {

@@ -213,13 +213,23 @@ describe('git hooks capture each transition exactly once', () => {
     await waitFor(() => readdirSync(join(commonKitty, 'requests')), (list) => list.length === 0);
   });
 
-  it('background capture: git returns at once and the event lands in the queue', async () => {
+  it('background capture: a piped git commit is not held up, and the event lands in the queue', async () => {
     const repo = hookedRepo({ background: true });
-    const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat'], { cwd: repo.dir, env: repo.env, encoding: 'utf8', input: '' });
+    repo.write(WP1, wp({ lane: 'planned' }));
+    // GUIs and `git commit | cat` wait for every holder of git's stdout: the worker must hold none
+    const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat; exit "${PIPESTATUS:-0}"'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
     expect(result.status).toBe(0);
-    repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
+    expect(result.stdout).toBe('');
+    expect(repo.git('log', '-1', '--format=%s')).toBe('plan');
     const events = await waitFor(() => queued(repo), (list) => list.length >= 1);
     expect(moves(events)).toEqual(['WP01 ->planned']);
+    for (const pid of workerPids(repo.dir)) {
+      try {
+        expect([0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`))).toEqual(['/dev/null', '/dev/null', '/dev/null']);
+      } catch (error) {
+        if (!String(error).includes('ENOENT')) throw error;
+      }
+    }
   });
 });
 

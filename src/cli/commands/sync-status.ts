@@ -42,7 +42,7 @@ Options:
       not_sendable: stats.notSendable,
       oldest_pending_at: stats.oldestPending,
       last_error: stats.lastError,
-      flusher_pid: flusher,
+      flusher_pid: flusher?.pid ?? null,
       logged_in: login !== null,
       login,
       login_error: loginError,
@@ -54,7 +54,7 @@ Options:
     io.stdout.write(`queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`);
     if (stats.oldestPending) io.stdout.write(`oldest pending: ${age(stats.oldestPending)} old\n`);
     if (stats.lastError) io.stdout.write(`last error: ${stats.lastError}\n`);
-    io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher})` : 'not running'}\n`);
+    io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher.pid}${flusher.background ? ', background' : ''})` : 'not running'}\n`);
     if (login) io.stdout.write(`logged in to ${login.server_url} as ${login.username} (team ${login.team_slug})\n`);
     else io.stdout.write(`sync is off: ${loginError ?? 'not logged in'}. Turn it on with \`kitty auth login --server URL\`\n`);
     return 0;
