@@ -72,13 +72,15 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
 
   const stamp = (envelope: Envelope, team: string): Envelope => (envelope.team_slug === LOCAL_TEAM_SLUG ? { ...envelope, team_slug: team } : envelope);
 
-  const waitForMore = async (): Promise<boolean> => {
+  // New events always get a higher seq, so new work is what lies past the cursor; pending events
+  // behind it were sent in this run without an answer and wait for a later run (lessons.md).
+  const waitForMore = async (cursor: number): Promise<boolean> => {
     const until = Math.min(Date.now() + options.idleMs, options.deadline);
     while (Date.now() < until) {
-      if (queue.nextPending(1).events.length > 0) return true;
+      if (queue.nextPending(1, cursor).events.length > 0) return true;
       await sleep(100);
     }
-    return queue.nextPending(1).events.length > 0;
+    return queue.nextPending(1, cursor).events.length > 0;
   };
 
   const overHttp = async (): Promise<'drained' | 'timeout'> => {
@@ -89,8 +91,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       if (Date.now() > options.deadline) return 'timeout';
       const { events } = queue.nextPending(MAX_BATCH, cursor);
       if (events.length === 0) {
-        if (!(await waitForMore())) return 'drained';
-        cursor = 0;
+        if (!(await waitForMore(cursor))) return 'drained';
         continue;
       }
       const { token, credentials } = await accessToken(options.env, { force: refreshed });
@@ -157,12 +158,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
             return;
           }
           idleSince ??= Date.now();
-          if (Date.now() - idleSince >= options.idleMs) {
-            // a final look from the start: events queued behind the cursor meanwhile
-            if (queue.nextPending(1).events.length === 0) return finish('drained');
-            cursor = 0;
-            idleSince = null;
-          }
+          if (Date.now() - idleSince >= options.idleMs) return finish('drained');
           idleTimer = setTimeout(pump, 100);
         } catch (error) {
           settled = true;

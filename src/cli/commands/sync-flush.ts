@@ -60,7 +60,9 @@ Options:
           : null
         : run.busy
           ? 'another flusher held the queue for the whole timeout'
-          : run.stoppedBecause === 'session'
+          : run.unanswered > 0 && run.stoppedBecause === 'drained'
+            ? `${run.unanswered} events got no result from the server; they stay pending for the next flush`
+            : run.stoppedBecause === 'session'
             ? `${run.lastError}; run \`kitty auth login\``
             : run.lastError ?? `stopped: ${run.stoppedBecause}`;
     const result = {

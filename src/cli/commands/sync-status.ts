@@ -1,4 +1,5 @@
 import { readCredentials } from '../../auth/credentials.js';
+import { BACKLOG_WARNING_THRESHOLD } from '../../constants.js';
 import { runningFlusher } from '../../flusher/runner.js';
 import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
@@ -46,12 +47,14 @@ Options:
       logged_in: login !== null,
       login,
       login_error: loginError,
+      backlog: counts.pending >= BACKLOG_WARNING_THRESHOLD,
     };
     if (values.json) {
       printJson(io, status);
       return 0;
     }
     io.stdout.write(`queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`);
+    if (status.backlog) io.stderr.write(`kitty: warning: ${counts.pending} events are pending, a backlog nothing is dropped from; send them with \`kitty sync flush\`\n`);
     if (stats.oldestPending) io.stdout.write(`oldest pending: ${age(stats.oldestPending)} old\n`);
     if (stats.lastError) io.stdout.write(`last error: ${stats.lastError}\n`);
     io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher.pid}${flusher.background ? ', background' : ''})` : 'not running'}\n`);
