@@ -58,32 +58,10 @@ const DDL = [
     received_at TEXT NOT NULL
   )`,
   'CREATE INDEX IF NOT EXISTS events_project ON events(team_slug, project_uuid, seq)',
-  `CREATE TABLE IF NOT EXISTS board (
-    team_slug TEXT NOT NULL,
-    project_uuid TEXT NOT NULL,
-    feature_slug TEXT NOT NULL,
-    wp_id TEXT NOT NULL,
-    lane TEXT NOT NULL,
-    last_event_id TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    lamport_clock INTEGER NOT NULL,
-    node_id TEXT NOT NULL,
-    PRIMARY KEY (team_slug, project_uuid, feature_slug, wp_id)
-  )`,
 ];
 
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-/** Sort key of the board: (timestamp, lamport_clock, node_id, event_id), as contract.md orders events. */
-function after(a: { timestamp: string; lamport_clock: number; node_id: string; event_id: string }, b: { updated_at: string; lamport_clock: number; node_id: string; last_event_id: string }): boolean {
-  const ta = Date.parse(a.timestamp);
-  const tb = Date.parse(b.updated_at);
-  if (ta !== tb) return ta > tb;
-  if (a.lamport_clock !== b.lamport_clock) return a.lamport_clock > b.lamport_clock;
-  if (a.node_id !== b.node_id) return a.node_id > b.node_id;
-  return a.event_id > b.last_event_id;
 }
 
 /** The reference server's SQLite store: users, hashed tokens, events (unique event_id), board. */
@@ -108,14 +86,17 @@ export class ServerStore {
       insertEvent: this.db.prepare(`INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
         VALUES (@event_id, @team_slug, @project_uuid, @project_slug, @event_type, @timestamp, @lamport_clock, @node_id, @envelope, @received_at)
         ON CONFLICT(event_id) DO NOTHING`),
-      boardRow: this.db.prepare('SELECT * FROM board WHERE team_slug = ? AND project_uuid = ? AND feature_slug = ? AND wp_id = ?'),
-      upsertBoard: this.db.prepare(`INSERT INTO board (team_slug, project_uuid, feature_slug, wp_id, lane, last_event_id, updated_at, lamport_clock, node_id)
-        VALUES (@team_slug, @project_uuid, @feature_slug, @wp_id, @lane, @event_id, @timestamp, @lamport_clock, @node_id)
-        ON CONFLICT(team_slug, project_uuid, feature_slug, wp_id) DO UPDATE SET lane = excluded.lane, last_event_id = excluded.last_event_id,
-        updated_at = excluded.updated_at, lamport_clock = excluded.lamport_clock, node_id = excluded.node_id`),
       projects: this.db.prepare(`SELECT project_uuid, MAX(project_slug) AS project_slug, COUNT(*) AS event_count, MAX(timestamp) AS last_event_at
         FROM events WHERE team_slug = ? GROUP BY project_uuid ORDER BY last_event_at DESC`),
-      board: this.db.prepare('SELECT feature_slug, wp_id, lane, last_event_id, updated_at FROM board WHERE team_slug = ? AND project_uuid = ? ORDER BY feature_slug, wp_id'),
+      // the board is the last event of each WP in contract order (timestamp, lamport_clock, node_id,
+      // event_id), read from the events themselves so it can never drift from what is stored
+      board: this.db.prepare(`SELECT feature_slug, wp_id, lane, event_id AS last_event_id, timestamp AS updated_at FROM (
+          SELECT json_extract(envelope, '$.payload.feature_slug') AS feature_slug, json_extract(envelope, '$.payload.wp_id') AS wp_id,
+            json_extract(envelope, '$.payload.to_lane') AS lane, event_id, timestamp,
+            ROW_NUMBER() OVER (PARTITION BY json_extract(envelope, '$.payload.feature_slug'), json_extract(envelope, '$.payload.wp_id')
+              ORDER BY julianday(timestamp) DESC, lamport_clock DESC, node_id DESC, event_id DESC) AS rank
+          FROM events WHERE team_slug = ? AND project_uuid = ? AND event_type = 'WPStatusChanged')
+        WHERE rank = 1 ORDER BY feature_slug, wp_id`),
       eventsAfter: this.db.prepare(`SELECT envelope FROM events WHERE team_slug = ? AND project_uuid = ?
         AND seq > COALESCE((SELECT seq FROM events WHERE event_id = ?), 0) ORDER BY seq LIMIT ?`),
     };
@@ -164,7 +145,7 @@ export class ServerStore {
 
   /**
    * Stores validated events for `team` in one transaction, each once: an event_id already stored
-   * is `duplicate`. The board follows the newest event per WP in contract order.
+   * is `duplicate`.
    */
   ingest(team: string, events: readonly { envelope: StoredEvent; raw: string }[]): EventResult[] {
     return this.db.transaction(() => {
@@ -173,15 +154,6 @@ export class ServerStore {
         const inserted = this.stmts.insertEvent!.run({ ...envelope, team_slug: team, project_slug: envelope.project_slug ?? null, envelope: raw, received_at: receivedAt });
         if (inserted.changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
         this.clock = Math.max(this.clock, envelope.lamport_clock);
-        if (envelope.event_type === 'WPStatusChanged') {
-          const payload = envelope.payload as { feature_slug: string; wp_id: string; to_lane: string };
-          const current = this.stmts.boardRow!.get(team, envelope.project_uuid, payload.feature_slug, payload.wp_id) as
-            | { updated_at: string; lamport_clock: number; node_id: string; last_event_id: string }
-            | undefined;
-          if (!current || after(envelope, current)) {
-            this.stmts.upsertBoard!.run({ ...envelope, team_slug: team, feature_slug: payload.feature_slug, wp_id: payload.wp_id, lane: payload.to_lane });
-          }
-        }
         return { event_id: envelope.event_id, status: 'success' };
       });
     })();

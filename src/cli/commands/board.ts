@@ -1,0 +1,75 @@
+import { ErrorCode, KittyError } from '../../errors/index.js';
+import { repoInfo } from '../../git/repo.js';
+import { knownLanes } from '../../workpackage/lanes.js';
+import { readWorkTree, type TreeWorkPackage } from '../../workpackage/tree.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { painter, printJson, warner, type Io } from '../output.js';
+
+const LANE_ORDER = knownLanes();
+
+function laneRank(lane: string): number {
+  const index = LANE_ORDER.indexOf(lane);
+  return index < 0 ? LANE_ORDER.length : index;
+}
+
+export function boardJson(wps: readonly TreeWorkPackage[]) {
+  const features: Record<string, Record<string, { lane: string | null; title: string | null; path: string }>> = {};
+  for (const wp of wps) (features[wp.feature] ??= {})[wp.wpId] = { lane: wp.lane, title: wp.title, path: wp.path };
+  return { features };
+}
+
+export const command: Command = {
+  help: `Usage: kitty board [--feature SLUG] [--json]
+
+The board of the working tree: for each feature, its lanes as columns and the work packages under
+them. Colour when the terminal supports it (NO_COLOR turns it off).
+
+Options:
+  --feature SLUG  only this feature
+  --json          print {features: {<slug>: {<WP>: {lane, title, path}}}} as JSON
+  -h, --help      show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { feature: { type: 'string' }, json: { type: 'boolean' } }, 'kitty board');
+    const repo = await repoInfo(process.cwd(), io.env);
+    let wps = readWorkTree(repo.root, warner(io));
+    if (values.feature) {
+      const features = [...new Set(wps.map((wp) => wp.feature))];
+      if (!features.includes(values.feature)) {
+        throw new KittyError(ErrorCode.USAGE, `kitty board: no feature "${values.feature}" in kitty-specs/`, {
+          hint: features.length ? `features here: ${features.join(', ')}` : 'this repository has no kitty-specs/<feature>/tasks/ yet',
+        });
+      }
+      wps = wps.filter((wp) => wp.feature === values.feature);
+    }
+    if (values.json) {
+      printJson(io, boardJson(wps));
+      return 0;
+    }
+    if (wps.length === 0) {
+      io.stdout.write('no work packages in kitty-specs/<feature>/tasks/\n');
+      return 0;
+    }
+    const paint = painter(io.stdout, io.env);
+    const colors: Record<string, (text: string) => string> = { done: paint.green, doing: paint.cyan, in_progress: paint.cyan, for_review: paint.yellow, in_review: paint.yellow, blocked: paint.red, canceled: paint.dim };
+    const width = Math.max(60, Math.min(Number(io.env.COLUMNS) || (io.stdout as { columns?: number }).columns || 100, 200));
+    for (const feature of [...new Set(wps.map((wp) => wp.feature))]) {
+      const mine = wps.filter((wp) => wp.feature === feature);
+      const lanes = [...new Set(mine.map((wp) => wp.lane ?? '(no lane)'))].sort((a, b) => laneRank(a) - laneRank(b));
+      const column = Math.max(14, Math.floor((width - lanes.length) / lanes.length));
+      const cell = (text: string, index: number) => {
+        const fitted = text.length > column - 1 ? `${text.slice(0, column - 2)}…` : text;
+        return index === lanes.length - 1 ? fitted : fitted.padEnd(column);
+      };
+      io.stdout.write(`${paint.bold(feature)}\n`);
+      io.stdout.write(`${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${mine.filter((wp) => (wp.lane ?? '(no lane)') === lane).length})`, i))).join(' ')}\n`);
+      const columns = lanes.map((lane) => mine.filter((wp) => (wp.lane ?? '(no lane)') === lane));
+      const rows = Math.max(...columns.map((items) => items.length));
+      for (let row = 0; row < rows; row++) {
+        io.stdout.write(`${columns.map((items, i) => cell(items[row] ? `${items[row]!.wpId} ${items[row]!.title ?? ''}`.trim() : '', i)).join(' ').trimEnd()}\n`);
+      }
+      io.stdout.write('\n');
+    }
+    return 0;
+  },
+};

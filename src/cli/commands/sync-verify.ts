@@ -1,0 +1,84 @@
+import { accessToken, unreachable } from '../../auth/session.js';
+import { ErrorCode, KittyError } from '../../errors/index.js';
+import { repoInfo } from '../../git/repo.js';
+import { resolveIdentity } from '../../identity/index.js';
+import { readWorkTree } from '../../workpackage/tree.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { printJson, warner, type Io } from '../output.js';
+
+export interface Difference {
+  feature: string;
+  wp_id: string;
+  kind: 'missing-on-server' | 'different-lane' | 'unknown-wp';
+  local_lane: string | null;
+  server_lane: string | null;
+}
+
+type ServerBoard = { features: Record<string, Record<string, { lane: string }>> };
+
+/** Pure: every difference between the working tree's lanes and the server's board. */
+export function compareBoards(local: readonly { feature: string; wpId: string; lane: string | null }[], server: ServerBoard): Difference[] {
+  const differences: Difference[] = [];
+  const seen = new Set<string>();
+  for (const wp of local) {
+    seen.add(`${wp.feature}/${wp.wpId}`);
+    const remote = server.features[wp.feature]?.[wp.wpId];
+    if (!remote) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'missing-on-server', local_lane: wp.lane, server_lane: null });
+    else if (remote.lane !== wp.lane) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'different-lane', local_lane: wp.lane, server_lane: remote.lane });
+  }
+  for (const [feature, wps] of Object.entries(server.features)) {
+    for (const [wpId, remote] of Object.entries(wps)) {
+      if (!seen.has(`${feature}/${wpId}`)) differences.push({ feature, wp_id: wpId, kind: 'unknown-wp', local_lane: null, server_lane: remote.lane });
+    }
+  }
+  return differences;
+}
+
+export const command: Command = {
+  help: `Usage: kitty sync verify [--json]
+
+Compares the lanes of the working tree's work packages with the server's board for this project
+and lists every difference: missing on the server, a different lane, or a WP the server knows and
+the repository does not. Exits 1 when they differ; the usual fix is \`kitty derive\` then
+\`kitty sync flush\`.
+
+Options:
+  --json     print {project_uuid, in_sync, differences: [...]} as JSON
+  -h, --help show this help`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty sync verify');
+    const repo = await repoInfo(process.cwd(), io.env);
+    const identity = await resolveIdentity({ cwd: repo.root, env: io.env, repo, write: false, warn: warner(io) });
+    const local = readWorkTree(repo.root, warner(io)).filter((wp) => wp.lane !== null);
+    const fetchBoard = async (force: boolean): Promise<Response> => {
+      const { token, credentials } = await accessToken(io.env, { force });
+      try {
+        return await fetch(`${credentials.server_url}/api/v1/projects/${identity.projectUuid}/board/`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (cause) {
+        throw unreachable(credentials.server_url, cause);
+      }
+    };
+    let response = await fetchBoard(false);
+    if (response.status === 401) response = await fetchBoard(true);
+    if (!response.ok) {
+      throw new KittyError(ErrorCode.SERVER_UNREACHABLE, `the server answered HTTP ${response.status} for the board of ${identity.projectUuid}`, { hint: 'check the server with `kitty doctor`' });
+    }
+    const differences = compareBoards(local, (await response.json()) as ServerBoard);
+    if (values.json) {
+      printJson(io, { project_uuid: identity.projectUuid, in_sync: differences.length === 0, differences });
+    } else if (differences.length === 0) {
+      io.stdout.write(`kitty sync verify: the server's board matches the working tree (${local.length} work packages)\n`);
+    } else {
+      for (const d of differences) {
+        const what = { 'missing-on-server': `missing on the server (local lane ${d.local_lane})`, 'different-lane': `lane ${d.local_lane} here, ${d.server_lane} on the server`, 'unknown-wp': `on the server (lane ${d.server_lane}) but not in this repository` }[d.kind];
+        io.stdout.write(`${d.feature}/${d.wp_id}: ${what}\n`);
+      }
+      io.stdout.write(`kitty sync verify: ${differences.length} differences; fix: \`kitty derive\` then \`kitty sync flush\`\n`);
+    }
+    return differences.length === 0 ? 0 : 1;
+  },
+};
