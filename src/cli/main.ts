@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Entry> = {
   'sync status': { summary: 'queue counts, last error, flusher and login', load: () => import('./commands/sync-status.js') },
   'sync retry-dead': { summary: 'move dead events back to pending', load: () => import('./commands/sync-retry-dead.js') },
   'sync verify': { summary: 'compare the working tree\'s lanes with the server\'s board', load: () => import('./commands/sync-verify.js') },
+  'wp move': { summary: 'move a work package to a lane and commit it', load: () => import('./commands/wp-move.js') },
   board: { summary: 'show the board of the working tree', load: () => import('./commands/board.js') },
   'sync run': { summary: 'internal: the background flusher', hidden: true, load: () => import('./commands/sync-run.js') },
   server: { summary: 'run the reference sync server (API, WebSocket, SQLite)', load: () => import('./commands/server.js') },

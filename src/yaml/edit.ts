@@ -1,4 +1,4 @@
-import { isMap, isScalar, parseDocument, stringify, type Document, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify, type Document, type Node, type YAMLMap } from 'yaml';
 
 export interface YamlEdit {
   path: readonly string[];
@@ -63,4 +63,40 @@ export function spliceYaml(text: string, edits: readonly YamlEdit[]): string | n
     return null;
   }
   return result;
+}
+
+/**
+ * Appends an item (a mapping of scalars) to the block sequence under top-level `key`, or creates
+ * `key:` with it at the end; every other byte stays. null when `key` holds something else (e.g. a
+ * flow sequence), for the caller to fall back on.
+ */
+export function appendSequenceItem(text: string, key: string, item: Record<string, string>): string | null {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return null;
+  const render = (indent: string): string =>
+    Object.entries(item)
+      .map(([name, value], index) => `${indent}${index === 0 ? '- ' : '  '}${name}: ${scalarText(value)}`)
+      .join('\n');
+  const existing = doc.get(key, true) as Node | undefined;
+  if (existing === undefined || (isScalar(existing) && existing.value === null)) {
+    if (existing !== undefined) {
+      const pair = (doc.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === key);
+      const keyNode = pair?.key as Node | undefined;
+      if (!keyNode?.range) return null;
+      const at = lineEnd(text, keyNode.range[0]);
+      const line = text.slice(lineStart(text, keyNode.range[0]), at);
+      if (!/^\s*[\w.-]+\s*:\s*(?:~|null)?\s*(?:#.*)?$/.test(line)) return null;
+      return `${text.slice(0, lineStart(text, keyNode.range[0]))}${key}:\n${render('  ')}${text.slice(at)}`;
+    }
+    const separator = text === '' || text.endsWith('\n') ? '' : '\n';
+    return `${text}${separator}${key}:\n${render('  ')}\n`;
+  }
+  if (!isSeq(existing) || existing.flow || existing.items.length === 0 || !existing.range) return null;
+  const first = existing.items[0] as Node;
+  if (!first.range) return null;
+  const dash = text.lastIndexOf('-', first.range[0]);
+  const indent = ' '.repeat(dash - lineStart(text, dash));
+  const last = existing.items.at(-1) as Node;
+  const at = lineEnd(text, Math.max((last.range?.[1] ?? existing.range[1]) - 1, 0));
+  return `${text.slice(0, at)}\n${render(indent)}${text.slice(at)}`;
 }

@@ -60,7 +60,7 @@ describe('errors are one line with a stable code and a hint', () => {
 
   it('every command has --help on stdout with exit 0', () => {
     const repo = gitdir();
-    for (const command of [['init'], ['identity'], ['derive'], ['events', 'list'], ['hooks', 'install'], ['hooks', 'uninstall'], ['hooks', 'status'], ['doctor'], ['board'], ['sync', 'verify'], ['sync', 'flush'], ['sync', 'status'], ['sync', 'retry-dead'], ['auth', 'login'], ['auth', 'logout'], ['auth', 'status'], ['server'], ['server', 'user', 'add']]) {
+    for (const command of [['init'], ['identity'], ['derive'], ['events', 'list'], ['hooks', 'install'], ['hooks', 'uninstall'], ['hooks', 'status'], ['doctor'], ['board'], ['wp', 'move'], ['sync', 'verify'], ['sync', 'flush'], ['sync', 'status'], ['sync', 'retry-dead'], ['auth', 'login'], ['auth', 'logout'], ['auth', 'status'], ['server'], ['server', 'user', 'add']]) {
       const result = repo.kitty([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: kitty ${command.join(' ')}`));
