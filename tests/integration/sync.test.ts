@@ -133,7 +133,36 @@ describe('delivery to the reference server', () => {
   });
 });
 
+describe('when the flusher starts', () => {
+  it('never starts when sync.auto_start is false: events stay queued for `kitty sync flush`', async () => {
+    const server = await startServer();
+    const repo = hookedRepo({ background: true });
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    const config = join(repo.dir, '.kittify/config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));
+    repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
+    await waitFor(() => counts(repo.env), (c) => c.pending >= 1);
+    await sleep(1500);
+    expect(counts(repo.env)).toMatchObject({ pending: 1, delivered: 0 });
+    expect(server.events()).toEqual([]);
+    expect(JSON.parse(repo.kitty(['sync', 'status', '--json']).stdout)).toMatchObject({ pending: 1, flusher_pid: null, logged_in: true });
+    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect(server.events()).toHaveLength(1);
+  });
+});
+
 describe('auth', () => {
+  it('a user added with `kitty server user add` (password on stdin) can log in', async () => {
+    const data = tempDir();
+    const add = runKitty(['server', 'user', 'add', 'alice', '--team', 'wonderland', '--data', data], tempDir(), testEnv(tempDir()), 'rabbit-hole\n');
+    expect(add.code, add.stderr).toBe(0);
+    const server = await startServer({ data });
+    const home = tempDir();
+    const result = runKitty(['auth', 'login', '--server', server.url, '--username', 'alice', '--password-stdin', '--json'], tempDir(), testEnv(home), 'rabbit-hole');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ username: 'alice', team_slug: 'wonderland' });
+  });
+
   it('wrong password: KITTY_ERR_LOGIN_FAILED, nothing stored', async () => {
     const server = await startServer();
     const home = tempDir();
