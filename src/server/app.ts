@@ -30,6 +30,11 @@ export interface RunningServer {
 const MAX_BATCH = 1000;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const WS_TOKEN_LIFETIME = 60;
+/** The dashboard: plain files, no build step; its token stays in page memory. */
+const DASHBOARD: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+};
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -127,6 +132,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/api/health/' && method === 'GET') return send(res, 200, { status: 'ok', version: options.version });
+    const asset = DASHBOARD[path];
+    if (asset && method === 'GET') {
+      const body = readFileSync(new URL(`../../src/server/dashboard/${asset.file}`, import.meta.url));
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': body.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+      return;
+    }
     if (path === '/api/v1/token/' && method === 'POST') {
       const body = (await readJson(req)) as { username?: unknown; password?: unknown };
       const user = typeof body.username === 'string' && typeof body.password === 'string' ? store.authenticate(body.username, body.password) : null;
