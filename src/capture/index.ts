@@ -59,13 +59,14 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   let projectUuid: string | null = null;
   let projectSlug: string | null = null;
   let nodeId: string;
+  let missingUuidReason: string | null = null;
   try {
     const identity = await resolveIdentity({ cwd: repo.root, env: options.env, repo, write: !options.dryRun, strict: options.strict, warn: options.warn });
     ({ projectUuid, projectSlug, nodeId } = identity);
     summary.identitySource = identity.source;
   } catch (error) {
     if (!(error instanceof KittyError) || options.strict) throw error;
-    options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${error.message})`);
+    missingUuidReason = error.message;
     nodeId = machineNodeId();
   }
   const context: StampContext = {
@@ -80,7 +81,6 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   const queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
   let clock = options.dryRun && queue ? queue.peekClock(nodeId) : 0;
   let pending: EnvelopeDraft[] = [];
-  let warnedMissingUuid = false;
 
   const flush = (): void => {
     if (pending.length === 0) return;
@@ -97,9 +97,9 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
       const result = queue!.enqueue(pending);
       summary.queued += result.inserted.length;
       summary.alreadyQueued += result.ignored;
-      if (!warnedMissingUuid && result.inserted.some((event) => !event.project_uuid)) {
-        warnedMissingUuid = true;
-        options.warn(`kitty: warning: ${MISSING_UUID_WARNING}`);
+      if (missingUuidReason !== null && result.inserted.length > 0) {
+        options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${missingUuidReason})`);
+        missingUuidReason = null;
       }
     }
     pending = [];

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { isKittyError } from '../errors/index.js';
+import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
 import { defaultIo, type Io } from './output.js';
 
@@ -35,11 +35,6 @@ const COMMANDS: Record<string, Entry> = {
   'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 function usage(): string {
   const visible = Object.entries(COMMANDS).filter(([, entry]) => !entry.hidden);
   const width = Math.max(...visible.map(([name]) => name.length));
@@ -72,7 +67,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
-    io.stdout.write(`${version()}\n`);
+    io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const found = findCommand(argv);

@@ -1,15 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { credentialsPath } from '../auth/credentials.js';
 import { machineNodeId } from '../identity/node-id.js';
+import { CLI_PATH } from '../package.js';
 import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { ensureStateDir, stateDir, type Env } from '../state/paths.js';
 import { drain, type DrainSummary } from './drain.js';
-
-const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export function flusherLockPath(env: Env): string {
   return join(stateDir(env), 'flusher.lock');

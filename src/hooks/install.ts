@@ -5,7 +5,8 @@ import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { resolveIdentity } from '../identity/index.js';
 import { locateHooks, type HooksLocation } from './location.js';
-import { CHAINED_SUFFIX, CLI_PATH, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
+import { CLI_PATH } from '../package.js';
+import { CHAINED_SUFFIX, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
 import { readTips, recordTips } from './tips.js';
 import { kittyDirOf } from './worker.js';
 

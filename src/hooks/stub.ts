@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from '../package.js';
 
 export const HOOK_NAMES = ['post-commit', 'post-merge', 'post-rewrite', 'post-applypatch'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
@@ -10,8 +10,6 @@ export const STUB_VERSION = 2;
 export const CHAINED_SUFFIX = '.pre-kitty';
 
 const TEMPLATE_URL = new URL('../../hooks/stub.sh', import.meta.url);
-/** The CLI the stub runs: this installation's entry point, by absolute path (GUIs and nvm have no PATH). */
-export const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 /** POSIX sh single-quoting: safe for spaces, quotes and `$` in paths. */
 export function shQuote(value: string): string {

@@ -13,5 +13,3 @@ function username(): string {
 export function machineNodeId(host: string = hostname(), user: string = username()): string {
   return createHash('sha256').update(`${host}:${user}`).digest('hex').slice(0, 12);
 }
-
-export const NODE_ID_PATTERN = /^[0-9a-f]{12}$/;

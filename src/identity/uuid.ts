@@ -1,7 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 
-export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-
 export function newProjectUuid(): string {
   return randomUUID();
 }

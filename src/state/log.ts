@@ -25,7 +25,3 @@ export function fileLogger(name: string, env: Env = process.env): (line: string)
     }
   };
 }
-
-export function logPath(name: string, env: Env = process.env): string {
-  return join(stateDir(env), 'logs', `${name}.log`);
-}

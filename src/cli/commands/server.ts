@@ -1,16 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { isLoopbackHost } from '../../net/loopback.js';
+import { packageVersion } from '../../package.js';
 import { startServer } from '../../server/app.js';
 import { stateDir } from '../../state/paths.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../output.js';
-
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 function parseUser(spec: string): { username: string; password: string; team: string } {
   const first = spec.indexOf(':');
@@ -82,7 +78,7 @@ Users: \`kitty server user add NAME --team SLUG --data DIR\` (password from stdi
         users,
         tls,
         accessLifetime: positiveInt(values['access-lifetime'], '--access-lifetime', 900) || 900,
-        version: version(),
+        version: packageVersion(),
         log: (line) => io.stderr.write(`kitty server: ${line}\n`),
       });
     } catch (cause) {
