@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { projectSlug, kebab, repoNameFromUrl } from '../../src/identity/slug.js';
-import { CLI, gitdir, tempDir, testEnv, type RunResult } from '../helpers/gitdir.js';
+import { CLI, ROOT, gitdir, tempDir, testEnv, type RunResult } from '../helpers/gitdir.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -120,6 +120,7 @@ describe('project identity', () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     for (const dir of [repo.dir, join(repo.dir, '.git')]) chmodSync(dir, 0o755);
     chmodSync(repo.home, 0o777);
+    if (process.getuid?.() === 0) letOthersReach(ROOT);
     const asReader = (): RunResult => {
       const env = testEnv(repo.home, {
         HOME: repo.home,
@@ -168,3 +169,17 @@ describe('project identity', () => {
     expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_CONFIG_UNREADABLE: cannot read .*config\.yaml \(EISDIR\); hint: /);
   });
 });
+
+/**
+ * Root cannot be refused a write, so the read-only case runs kitty as `nobody`, who must be able to
+ * reach the checkout (a clone inside a `mktemp -d` folder is 0700). Ancestors get o+x for the test
+ * and their modes back afterwards.
+ */
+function letOthersReach(path: string): void {
+  for (let dir = path; dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if (mode & 0o001) continue;
+    chmodSync(dir, mode | 0o001);
+    onTestFinished(() => chmodSync(dir, mode));
+  }
+}
