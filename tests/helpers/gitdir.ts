@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -10,9 +10,47 @@ export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** A temp dir removed after the current test. */
 export function tempDir(prefix = 'kitty-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  // background workers of the test may still be writing their logs here for a moment
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }));
+  onTestFinished(async () => {
+    // a background hook worker may still be finishing inside the repo (tips, request files, logs)
+    await waitForProcessesIn(dir);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+  });
   return dir;
+}
+
+/**
+ * Waits until no process runs with its working directory inside `dir` (Linux /proc; elsewhere a no-op),
+ * then kills what is left: a flusher whose server the test already stopped would retry for a while.
+ */
+async function waitForProcessesIn(dir: string, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && processesIn(dir).length > 0) {
+    await new Promise((settle) => setTimeout(settle, 50));
+  }
+  for (const pid of processesIn(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function processesIn(dir: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries.filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).map(Number).filter((pid) => {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      return cwd === dir || cwd.startsWith(`${dir}/`);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export interface RunResult {
