@@ -220,6 +220,14 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
         return { ...summary, stoppedBecause: 'session' };
       }
       if (!(error instanceof TransportError) && !(isKittyError(error) && error.code === ErrorCode.SERVER_UNREACHABLE)) throw error;
+      if (error instanceof TransportError && error.kind === 'refused' && wsFailures < WS_FAILURES_BEFORE_HTTP) {
+        // retrying a plain refusal ten times would only delay delivery (minutes in total); the server
+        // answers HTTP, so batch HTTP takes over at once and the next run tries WebSocket again
+        wsFailures = WS_FAILURES_BEFORE_HTTP;
+        summary.lastError = error.message;
+        log(`${error.message}: using batch HTTP`);
+        continue;
+      }
       failures++;
       if (!options.httpOnly && wsFailures < WS_FAILURES_BEFORE_HTTP) wsFailures++;
       summary.lastError = error.message;

@@ -4,11 +4,14 @@ export interface EventResult {
   error?: string;
 }
 
-/** A request-level failure: it backs off and never counts against an individual event. */
+/**
+ * A request-level failure: it backs off and never counts against an individual event.
+ * `refused`: the WebSocket upgrade got a plain HTTP answer (a proxy or server without WebSocket).
+ */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'unauthorized' | 'unavailable' | 'bad-request',
+    readonly kind: 'unauthorized' | 'unavailable' | 'bad-request' | 'refused',
   ) {
     super(message);
   }

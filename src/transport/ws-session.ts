@@ -32,18 +32,21 @@ export class WsSession {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { headers: { authorization: `Bearer ${wsToken}` }, perMessageDeflate: false, handshakeTimeout: timeoutMs });
       const session = new WsSession(socket, handlers);
-      let opened = false;
-      const fail = (reason: string): void => {
-        if (opened) return;
-        opened = true;
+      // a failed connect must end only in the rejection: its close event is not a session's close
+      let state: 'connecting' | 'open' | 'failed' = 'connecting';
+      const fail = (reason: string, kind: TransportError['kind'] = 'unavailable'): void => {
+        if (state !== 'connecting') return;
+        state = 'failed';
         socket.terminate();
-        reject(new TransportError(`websocket connect failed: ${reason}`, reason.includes('401') ? 'unauthorized' : 'unavailable'));
+        reject(new TransportError(`websocket connect failed: ${reason}`, kind));
       };
       const timer = setTimeout(() => fail('no hello from the server'), timeoutMs);
-      socket.on('unexpected-response', (_request, response) => fail(`HTTP ${response.statusCode}`));
-      socket.on('error', (error) => {
-        if (!opened) fail(error.message);
+      socket.on('unexpected-response', (_request, response) => {
+        const status = response.statusCode ?? 0;
+        // 5xx is an outage worth retrying; any other answer means WebSocket is not offered on this path
+        fail(`the upgrade was answered HTTP ${status}`, status === 401 ? 'unauthorized' : status >= 500 ? 'unavailable' : 'refused');
       });
+      socket.on('error', (error) => fail(error.message));
       socket.on('message', (data) => {
         session.lastTraffic = Date.now();
         let message: { type?: string; server_clock?: number; results?: EventResult[]; error?: string };
@@ -52,8 +55,8 @@ export class WsSession {
         } catch {
           return;
         }
-        if (message.type === 'hello' && !opened) {
-          opened = true;
+        if (message.type === 'hello' && state === 'connecting') {
+          state = 'open';
           clearTimeout(timer);
           session.serverClock = typeof message.server_clock === 'number' ? message.server_clock : null;
           session.startWatchdog();
@@ -68,8 +71,8 @@ export class WsSession {
       });
       socket.on('close', (code) => {
         clearTimeout(timer);
-        if (!opened) fail(`closed (${code})`);
-        else session.finish(`connection closed (${code})`);
+        if (state === 'connecting') fail(`closed (${code})`);
+        else if (state === 'open') session.finish(`connection closed (${code})`);
       });
     });
   }

@@ -92,9 +92,11 @@ export function runKitty(args: string[], cwd: string, env: NodeJS.ProcessEnv, in
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function runKittyAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+/** Like runKitty, but leaves the test's event loop free (for servers running inside the test). */
+export function runKittyAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

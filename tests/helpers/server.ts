@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
-import { CLI, runKitty, tempDir, testEnv, type RunResult } from './gitdir.js';
+import { CLI, runKitty, runKittyAsync, tempDir, testEnv, type RunResult } from './gitdir.js';
 
 export interface TestServer {
   url: string;
@@ -54,6 +54,13 @@ export async function startServer(options: { data?: string; port?: number; args?
   };
 }
 
+const loginArgs = (url: string): string[] => ['auth', 'login', '--server', url, '--username', 'demo', '--password-stdin'];
+
 export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): RunResult {
-  return runKitty(['auth', 'login', '--server', url, '--username', 'demo', '--password-stdin'], cwd, env, password);
+  return runKitty(loginArgs(url), cwd, env, password);
+}
+
+/** login for a server that lives in the test's own process. */
+export function loginAsync(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): Promise<RunResult> {
+  return runKittyAsync(loginArgs(url), cwd, env, password);
 }

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
 import { CLI, ROOT, gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
-import { login, startServer } from '../helpers/server.js';
+import { refusingProxy } from '../helpers/proxy.js';
+import { login, loginAsync, startServer } from '../helpers/server.js';
 
 const NODE = 'abcdefabcdef';
 
@@ -131,6 +132,22 @@ describe('delivery to the reference server', () => {
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 1200, transport: 'http' });
     expect(server.events()).toHaveLength(1200);
+  });
+
+  it('behind a proxy that refuses WebSocket, the background flusher delivers over batch HTTP at once', async () => {
+    const server = await startServer();
+    const proxy = await refusingProxy(server.url);
+    const repo = hookedRepo({ background: true });
+    expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
+    repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
+    repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
+    await waitFor(() => counts(repo.env), (c) => c.delivered >= 3, 20_000);
+    const logs = () => readdirSync(join(repo.home, 'logs')).map((name) => readFileSync(join(repo.home, 'logs', name), 'utf8')).join('');
+    expect(counts(repo.env), logs()).toEqual({ pending: 0, delivered: 3, dead: 0 });
+    expect(server.events().map((e) => e.event_id).sort()).toEqual(queued(repo).map((e) => e.event_id).sort());
+    expect(proxy.upgrades).toBeGreaterThan(0);
+    expect(proxy.forwarded).toContain('POST /api/v1/events/batch/');
+    expect(readFileSync(join(repo.home, 'logs', 'flusher.log'), 'utf8')).toContain('the upgrade was answered HTTP 403: using batch HTTP');
   });
 });
 
