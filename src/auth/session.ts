@@ -21,13 +21,14 @@ export function unreachable(url: string, cause: unknown): KittyError {
   });
 }
 
-export async function postJson(url: string, body: unknown, token?: string): Promise<Response> {
+/** `signal` (e.g. a flush's deadline) ends the request early; it never waits more than 30 s. */
+export async function postJson(url: string, body: unknown, token?: string, signal?: AbortSignal): Promise<Response> {
   try {
     return await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
     });
   } catch (cause) {
     throw unreachable(new URL(url).origin, cause);
@@ -68,14 +69,14 @@ function sessionExpired(detail: string): KittyError {
  * A live access token, refreshed silently shortly before it expires (or at once with `force`,
  * after a 401). A refused refresh ends the session: the user must log in again.
  */
-export async function accessToken(env: Env, options: { force?: boolean } = {}): Promise<{ token: string; credentials: Credentials }> {
+export async function accessToken(env: Env, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<{ token: string; credentials: Credentials }> {
   const credentials = readCredentials(env);
   if (!credentials) {
     throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in to a sync server', { hint: 'run `kitty auth login --server URL`' });
   }
   if (!options.force && credentials.access_expires_at - Date.now() > REFRESH_MARGIN_MS) return { token: credentials.access, credentials };
   if (credentials.refresh_expires_at <= Date.now()) throw sessionExpired('the refresh token expired');
-  const response = await postJson(`${credentials.server_url}/api/v1/token/refresh/`, { refresh: credentials.refresh });
+  const response = await postJson(`${credentials.server_url}/api/v1/token/refresh/`, { refresh: credentials.refresh }, undefined, options.signal);
   if (response.status === 401) throw sessionExpired('the server refused the refresh token');
   if (!response.ok) throw unreachable(credentials.server_url, new Error(`HTTP ${response.status} on token refresh`));
   const renewed = toCredentials(credentials.server_url, credentials.username, (await response.json()) as TokenResponse);

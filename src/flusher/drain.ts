@@ -55,6 +55,8 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   const { queue, log } = options;
   let failures = 0;
   let wsFailures = 0;
+  // every request and connection of this drain ends at the deadline, even with a server that hangs
+  const timedOut = AbortSignal.timeout(Math.max(options.deadline - Date.now(), 0));
 
   const apply = (results: readonly EventResult[], serverClock: number | null): void => {
     queue.applyResults(results);
@@ -94,10 +96,10 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
         if (!(await waitForMore(cursor))) return 'drained';
         continue;
       }
-      const { token, credentials } = await accessToken(options.env, { force: refreshed });
+      const { token, credentials } = await accessToken(options.env, { force: refreshed, signal: timedOut });
       let results: EventResult[];
       try {
-        results = await sendBatch(credentials.server_url, token, events.map((event) => stamp(event.envelope, credentials.team_slug)));
+        results = await sendBatch(credentials.server_url, token, events.map((event) => stamp(event.envelope, credentials.team_slug)), timedOut);
       } catch (error) {
         if (error instanceof TransportError && error.kind === 'unauthorized' && !refreshed) {
           refreshed = true;
@@ -118,9 +120,10 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   };
 
   const overWebSocket = async (): Promise<'drained' | 'timeout' | 'closed'> => {
-    const { token, credentials } = await accessToken(options.env);
-    let response = await postJson(`${credentials.server_url}/api/v1/ws-token/`, {}, token);
-    if (response.status === 401) response = await postJson(`${credentials.server_url}/api/v1/ws-token/`, {}, (await accessToken(options.env, { force: true })).token);
+    const { token, credentials } = await accessToken(options.env, { signal: timedOut });
+    const wsTokenUrl = `${credentials.server_url}/api/v1/ws-token/`;
+    let response = await postJson(wsTokenUrl, {}, token, timedOut);
+    if (response.status === 401) response = await postJson(wsTokenUrl, {}, (await accessToken(options.env, { force: true, signal: timedOut })).token, timedOut);
     if (response.status === 401) throw new KittyError(ErrorCode.SESSION_EXPIRED, 'the server refused the access token', { hint: 'run `kitty auth login`' });
     if (!response.ok) throw new TransportError(`ws-token request answered HTTP ${response.status}`, 'unavailable');
     const { ws_token: wsToken } = (await response.json()) as { ws_token: string };
@@ -132,13 +135,16 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       let settled = false;
       let idleTimer: NodeJS.Timeout | undefined;
       let session: WsSession | undefined;
+      const onDeadline = (): void => finish('timeout');
       const finish = (outcome: 'drained' | 'timeout' | 'closed'): void => {
         if (settled) return;
         settled = true;
         clearTimeout(idleTimer);
+        timedOut.removeEventListener('abort', onDeadline);
         session?.close();
         resolve(outcome);
       };
+      timedOut.addEventListener('abort', onDeadline, { once: true });
       let idleSince: number | null = null;
       const pump = (): void => {
         if (settled || !session?.open) return;
@@ -190,8 +196,12 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
           }
           finish('closed');
         },
-      }).then(
+      }, Math.min(10_000, Math.max(options.deadline - Date.now(), 1))).then(
         (connected) => {
+          if (settled) {
+            connected.close();
+            return;
+          }
           session = connected;
           summary.transport = 'websocket';
           wsFailures = 0;
@@ -200,7 +210,9 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
           pump();
         },
         (error: unknown) => {
+          if (settled) return;
           settled = true;
+          timedOut.removeEventListener('abort', onDeadline);
           reject(error);
         },
       );
@@ -215,6 +227,12 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       if (outcome === 'drained' || outcome === 'timeout') return { ...summary, stoppedBecause: outcome };
       failures++;
     } catch (error) {
+      if (timedOut.aborted) {
+        // an earlier failure (connection refused, …) says more than the abort it ended in
+        summary.lastError ??= 'the server did not answer before the timeout';
+        log(`timed out: ${(error as Error).message}`);
+        return { ...summary, stoppedBecause: 'timeout' };
+      }
       if (isKittyError(error) && (error.code === ErrorCode.SESSION_EXPIRED || error.code === ErrorCode.NOT_LOGGED_IN || error.code.startsWith('KITTY_ERR_CREDENTIALS'))) {
         summary.lastError = error.message;
         return { ...summary, stoppedBecause: 'session' };

@@ -4,14 +4,14 @@ import { TransportError, type EventResult } from './types.js';
 
 export const MAX_BATCH = 1000;
 
-async function post(serverUrl: string, token: string, events: readonly Envelope[]): Promise<EventResult[]> {
+async function post(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal): Promise<EventResult[]> {
   let response: Response;
   try {
     response = await fetch(`${serverUrl}/api/v1/events/batch/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` },
       body: gzipSync(JSON.stringify({ events })),
-      signal: AbortSignal.timeout(60_000),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(60_000)]) : AbortSignal.timeout(60_000),
     });
   } catch (cause) {
     throw new TransportError(`batch upload failed: ${(cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message}`, 'unavailable');
@@ -27,21 +27,21 @@ async function post(serverUrl: string, token: string, events: readonly Envelope[
  * Uploads events in gzip batches of at most 1000. A batch the server refuses as a whole (400) is
  * split in halves until the bad event stands alone; that one is reported rejected with the reason.
  */
-export async function sendBatch(serverUrl: string, token: string, events: readonly Envelope[]): Promise<EventResult[]> {
+export async function sendBatch(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal): Promise<EventResult[]> {
   const results: EventResult[] = [];
   for (let start = 0; start < events.length; start += MAX_BATCH) {
-    results.push(...(await sendIsolating(serverUrl, token, events.slice(start, start + MAX_BATCH))));
+    results.push(...(await sendIsolating(serverUrl, token, events.slice(start, start + MAX_BATCH), signal)));
   }
   return results;
 }
 
-async function sendIsolating(serverUrl: string, token: string, events: readonly Envelope[]): Promise<EventResult[]> {
+async function sendIsolating(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal): Promise<EventResult[]> {
   try {
-    return await post(serverUrl, token, events);
+    return await post(serverUrl, token, events, signal);
   } catch (error) {
     if (!(error instanceof TransportError) || error.kind !== 'bad-request') throw error;
     if (events.length === 1) return [{ event_id: events[0]!.event_id, status: 'rejected', error: error.message }];
     const middle = Math.ceil(events.length / 2);
-    return [...(await sendIsolating(serverUrl, token, events.slice(0, middle))), ...(await sendIsolating(serverUrl, token, events.slice(middle)))];
+    return [...(await sendIsolating(serverUrl, token, events.slice(0, middle), signal)), ...(await sendIsolating(serverUrl, token, events.slice(middle), signal))];
   }
 }

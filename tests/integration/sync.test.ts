@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { CLI, ROOT, gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { CLI, ROOT, gitdir, runKitty, runKittyAsync, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
 import { refusingProxy } from '../helpers/proxy.js';
 import { login, loginAsync, startServer } from '../helpers/server.js';
@@ -97,6 +97,26 @@ describe('delivery to the reference server', () => {
     expect(flush.code, flush.stdout + flush.stderr).toBe(0);
     expect(counts(repo.env)).toMatchObject({ pending: 0, delivered: 50 });
     expect(second.events()).toHaveLength(50);
+  });
+
+  it('a server that hangs (SIGSTOP) holds `sync flush` no longer than its --timeout, and loses nothing', async () => {
+    const server = await startServer();
+    const home = tempDir();
+    const env = testEnv(home);
+    expect(login(server.url, tempDir(), env).code).toBe(0);
+    enqueue(home, 300);
+    server.process.kill('SIGSTOP');
+    try {
+      const hung = await runKittyAsync(['sync', 'flush', '--timeout', '2', '--json'], tempDir(), env);
+      expect(hung.code).toBe(1);
+      expect(JSON.parse(hung.stdout)).toMatchObject({ delivered: 0, pending: 300, why_pending: 'the server did not answer before the timeout' });
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    expect(flush.code, flush.stderr).toBe(0);
+    expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 300, pending: 0 });
+    expect(server.events()).toHaveLength(300);
   });
 
   it('an event the server rejects becomes dead with the reason; the rest are delivered; retry-dead re-queues it', async () => {
