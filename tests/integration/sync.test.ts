@@ -119,6 +119,24 @@ describe('delivery to the reference server', () => {
     expect(server.events()).toHaveLength(300);
   });
 
+  it('draws a progress bar on a terminal\'s stderr only, and clears it before the summary', async () => {
+    const server = await startServer();
+    const home = tempDir();
+    const env = testEnv(home);
+    expect(login(server.url, tempDir(), env).code).toBe(0);
+    enqueue(home, 300);
+    // util-linux `script` gives the command a real pseudo-terminal
+    const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${CLI}' sync flush`, '/dev/null'], { cwd: tempDir(), env, encoding: 'utf8' });
+    expect(tty.status, tty.stdout + tty.stderr).toBe(0);
+    expect(tty.stdout).toContain(`\r[${'#'.repeat(30)}] 300/300`);
+    expect(tty.stdout).toMatch(/\r\x1b\[K\s*kitty sync flush: 300 delivered/);
+    enqueue(home, 50, 'y');
+    const piped = runKitty(['sync', 'flush'], tempDir(), env);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toBe('kitty sync flush: 50 delivered, 0 duplicate, 0 rejected; 0 still pending\n');
+  });
+
   it('an event the server rejects becomes dead with the reason; the rest are delivered; retry-dead re-queues it', async () => {
     const server = await startServer();
     const home = tempDir();
