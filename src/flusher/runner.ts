@@ -1,30 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { credentialsPath } from '../auth/credentials.js';
 import { machineNodeId } from '../identity/node-id.js';
-import { CLI_PATH } from '../package.js';
 import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
-import { ensureStateDir, stateDir, type Env } from '../state/paths.js';
+import { ensureStateDir, type Env } from '../state/paths.js';
 import { drain, type DrainSummary } from './drain.js';
-
-export function flusherLockPath(env: Env): string {
-  return join(stateDir(env), 'flusher.lock');
-}
-
-/** The flusher that runs now for this state dir, if any, and whether it is a background one. */
-export function runningFlusher(env: Env): { pid: number; background: boolean } | null {
-  try {
-    const [pid, , , tag] = readFileSync(flusherLockPath(env), 'utf8').trim().split(' ');
-    const number = Number(pid);
-    if (!Number.isSafeInteger(number) || number <= 0) return null;
-    process.kill(number, 0);
-    return { pid: number, background: tag === 'background' };
-  } catch {
-    return null;
-  }
-}
+import { flusherLockPath, runningFlusher } from './launch.js';
 
 export interface FlushRun extends DrainSummary {
   /** Another flusher held the lock for the whole wait. */
@@ -86,15 +65,4 @@ export async function runFlusher(options: {
     if (!(error instanceof LockTimeoutError)) throw error;
     return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, busy: true };
   }
-}
-
-/**
- * Starts a detached background flusher unless one runs or nobody is logged in. It never blocks
- * the caller (a hook worker): output goes to its log file, not to any pipe git is waiting on.
- */
-export function startFlusherDetached(env: Env): boolean {
-  if (runningFlusher(env) !== null || !existsSync(credentialsPath(env))) return false;
-  const child = spawn(process.execPath, [CLI_PATH, 'sync', 'run'], { detached: true, stdio: 'ignore', env: env as NodeJS.ProcessEnv });
-  child.unref();
-  return true;
 }

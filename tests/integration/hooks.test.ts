@@ -20,6 +20,16 @@ describe('git hooks capture each transition exactly once', () => {
     expect(events[1]!.git).toMatchObject({ commit: sha, branch: 'main' });
   });
 
+  it('a foreground hook prints a derivation warning once, with one "kitty:" prefix', () => {
+    const repo = hookedRepo();
+    repo.write(WP1, wp({ lane: 'parked' }));
+    repo.git('add', '-A');
+    const commit = spawnSync('git', ['commit', '-q', '-m', 'park'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
+    expect(commit.status).toBe(0);
+    expect(commit.stderr.split('\n').filter((line) => line.includes('unknown lane'))).toEqual([`kitty: warning: unknown lane "parked" in ${WP1} (passed through)`]);
+    expect(moves(queued(repo))).toEqual(['WP01 ->parked']);
+  });
+
   it('captures the first commits of a repository the hooks were installed in before it', async () => {
     const repo = gitdir();
     expect(repo.kitty(['hooks', 'install']).code).toBe(0);

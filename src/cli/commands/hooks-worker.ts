@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startFlusherDetached } from '../../flusher/runner.js';
+import { startFlusherDetached } from '../../flusher/launch.js';
 import { processPendingRequests } from '../../hooks/worker.js';
 import { readConfig } from '../../identity/config-file.js';
 import { fileLogger } from '../../state/log.js';
@@ -25,7 +25,8 @@ exits. Logs to $KITTY_HOME/logs/hooks.log. Always exits 0: a git command never f
 because of kitty; what it could not do stays recorded and the next run completes it.`,
   async run(_argv: string[], io: Io): Promise<number> {
     const file = fileLogger('hooks', io.env);
-    const log = io.env.KITTY_HOOK_SYNC === '1' ? (line: string) => (file(line), io.stderr.write(`kitty: ${line}\n`)) : file;
+    // warnings from derivation already start with "kitty:"; log lines do not
+    const log = io.env.KITTY_HOOK_SYNC === '1' ? (line: string) => (file(line), io.stderr.write(`${line.startsWith('kitty: ') ? '' : 'kitty: '}${line}\n`)) : file;
     try {
       const result = await processPendingRequests({ cwd: process.cwd(), env: io.env, log });
       if (result.queued > 0 && autoStart(result.root) && startFlusherDetached(io.env)) log('started the background flusher');

@@ -1,4 +1,4 @@
-import { startFlusherDetached } from '../../flusher/runner.js';
+import { startFlusherDetached } from '../../flusher/launch.js';
 import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,6 +1,6 @@
 import { readCredentials } from '../../auth/credentials.js';
 import { BACKLOG_WARNING_THRESHOLD } from '../../constants.js';
-import { runningFlusher } from '../../flusher/runner.js';
+import { runningFlusher } from '../../flusher/launch.js';
 import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
