@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isKittyError } from '../errors/index.js';
+import { describeError, isKittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
 import { defaultIo, type Io } from './output.js';
@@ -88,7 +88,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 /** The one top-level handler: user errors are one line with code and hint; anything else is a bug. */
 export function reportError(error: unknown, io: Io): number {
   if (isKittyError(error)) {
-    io.stderr.write(`kitty: error ${error.code}: ${error.message}${error.hint ? `; hint: ${error.hint}` : ''}\n`);
+    io.stderr.write(`kitty: ${describeError(error)}\n`);
     if (io.env.KITTY_DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;
   }

@@ -61,6 +61,11 @@ export function isKittyError(error: unknown): error is KittyError {
   return error instanceof KittyError;
 }
 
+/** The one-line form every user-facing failure takes: code, message naming the value, the fix. */
+export function describeError(error: KittyError): string {
+  return `error ${error.code}: ${error.message}${error.hint ? `; hint: ${error.hint}` : ''}`;
+}
+
 /** errno-style code of a Node system error, if any. */
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {

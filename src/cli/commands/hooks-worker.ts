@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { startFlusherDetached } from '../../flusher/launch.js';
 import { processPendingRequests } from '../../hooks/worker.js';
+import { describeError, isKittyError } from '../../errors/index.js';
 import { readConfig } from '../../identity/config-file.js';
 import { fileLogger } from '../../state/log.js';
 import type { Command } from '../command.js';
@@ -31,7 +32,8 @@ because of kitty; what it could not do stays recorded and the next run completes
       const result = await processPendingRequests({ cwd: process.cwd(), env: io.env, log });
       if (result.queued > 0 && autoStart(result.root) && startFlusherDetached(io.env)) log('started the background flusher');
     } catch (error) {
-      log(`worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      // the request stays recorded: the next hook run or kitty command completes the capture
+      log(`capture postponed: ${isKittyError(error) ? describeError(error) : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     return 0;
   },
