@@ -17,6 +17,16 @@ function enqueue(home: string, count: number, tag = 'x'): void {
   expect(result.status, result.stderr).toBe(0);
 }
 
+/** A running server, and a state dir logged in to it holding `count` queued events. */
+async function loggedInWithQueue(count: number, extraEnv: NodeJS.ProcessEnv = {}) {
+  const server = await startServer();
+  const home = tempDir();
+  const env = testEnv(home, extraEnv);
+  expect(login(server.url, tempDir(), env).code).toBe(0);
+  enqueue(home, count);
+  return { server, home, env };
+}
+
 function counts(env: NodeJS.ProcessEnv) {
   const queue = EventQueue.open({ env });
   try {
@@ -100,11 +110,7 @@ describe('delivery to the reference server', () => {
   });
 
   it('a server that hangs (SIGSTOP) holds `sync flush` no longer than its --timeout, and loses nothing', async () => {
-    const server = await startServer();
-    const home = tempDir();
-    const env = testEnv(home);
-    expect(login(server.url, tempDir(), env).code).toBe(0);
-    enqueue(home, 300);
+    const { server, env } = await loggedInWithQueue(300);
     server.process.kill('SIGSTOP');
     try {
       const hung = await runKittyAsync(['sync', 'flush', '--timeout', '2', '--json'], tempDir(), env);
@@ -120,11 +126,7 @@ describe('delivery to the reference server', () => {
   });
 
   it('draws a progress bar on a terminal\'s stderr only, and clears it before the summary', async () => {
-    const server = await startServer();
-    const home = tempDir();
-    const env = testEnv(home);
-    expect(login(server.url, tempDir(), env).code).toBe(0);
-    enqueue(home, 300);
+    const { server, home, env } = await loggedInWithQueue(300);
     // util-linux `script` gives the command a real pseudo-terminal
     const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${CLI}' sync flush`, '/dev/null'], { cwd: tempDir(), env, encoding: 'utf8' });
     expect(tty.status, tty.stdout + tty.stderr).toBe(0);
@@ -161,11 +163,7 @@ describe('delivery to the reference server', () => {
   });
 
   it('falls back to batch HTTP and delivers the same way', async () => {
-    const server = await startServer();
-    const home = tempDir();
-    const env = testEnv(home, { KITTY_TRANSPORT: 'http' });
-    expect(login(server.url, tempDir(), env).code).toBe(0);
-    enqueue(home, 1200);
+    const { server, env } = await loggedInWithQueue(1200, { KITTY_TRANSPORT: 'http' });
     const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 1200, transport: 'http' });
