@@ -67,7 +67,6 @@ export class EventQueue {
     counts: Statement;
     deliver: Statement;
     kill: Statement;
-    attempt: Statement;
   };
 
   private constructor(db: Db, path: string) {
@@ -83,7 +82,6 @@ export class EventQueue {
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM events GROUP BY state'),
       deliver: db.prepare("UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
       kill: db.prepare("UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
-      attempt: db.prepare("UPDATE events SET last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
     };
   }
 
@@ -245,18 +243,6 @@ export class EventQueue {
             }
           }
           return { delivered, dead };
-        })
-        .immediate(),
-    );
-  }
-
-  /** Records a failed attempt on events a whole request could not deliver (kept pending). */
-  noteAttempt(eventIds: readonly string[], error: string): void {
-    this.guard(() =>
-      this.db
-        .transaction(() => {
-          const now = new Date().toISOString();
-          for (const id of eventIds) this.stmts.attempt.run({ id, error, now });
         })
         .immediate(),
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EnvelopeDraft } from '../../src/derive/envelope.js';
 import { EventQueue } from '../../src/queue/queue.js';
-import { ROOT, gitdir, tempDir, testEnv } from '../helpers/gitdir.js';
+import { ROOT, gitdir, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
 
 const NODE = 'abcdefabcdef';
 
@@ -58,7 +58,7 @@ describe('event queue and Lamport clock', () => {
     }
   });
 
-  it('ignores an event_id already queued, keeping the first row', () => {
+  it('ignores an event_id already queued, keeping the first row, its place, state and attempts', () => {
     const env = testEnv(tempDir());
     const queue = EventQueue.open({ env });
     try {
@@ -69,6 +69,17 @@ describe('event queue and Lamport clock', () => {
       const { events } = queue.list({ state: 'all' });
       expect(events.map((e) => e.envelope.event_id)).toEqual(['E1', 'E2', 'E3']);
       expect(events[0]!.envelope.timestamp).toBe('2026-01-01T00:00:00Z');
+      // derived again later (a rerun of `kitty derive`): a delivered or dead event keeps its state
+      queue.applyResults([
+        { event_id: 'E1', status: 'success' },
+        { event_id: 'E2', status: 'rejected', error: 'bad lane' },
+      ]);
+      expect(queue.enqueue([draft('E1'), draft('E2')]).ignored).toBe(2);
+      expect(queue.list({ state: 'all' }).events.map((e) => [e.envelope.event_id, e.state, e.attempts, e.lastError])).toEqual([
+        ['E1', 'delivered', 1, null],
+        ['E2', 'dead', 1, 'rejected by server: bad lane'],
+        ['E3', 'pending', 0, null],
+      ]);
     } finally {
       queue.close();
     }
@@ -135,6 +146,26 @@ describe('event queue and Lamport clock', () => {
     } finally {
       queue.close();
     }
+  });
+
+  it('warns of a backlog at 100,000 pending events and keeps every one of them', () => {
+    const home = tempDir();
+    const env = testEnv(home);
+    const queue = EventQueue.open({ env });
+    try {
+      const ids = Array.from({ length: 100_000 }, (_, i) => `E${String(i).padStart(7, '0')}`);
+      expect(queue.enqueue(ids.slice(0, 99_999).map((id) => draft(id))).inserted).toHaveLength(99_999);
+      const below = runKitty(['sync', 'status'], tempDir(), env);
+      expect(below.stderr).toBe('');
+      queue.enqueue([draft(ids.at(-1)!)]);
+    } finally {
+      queue.close();
+    }
+    const human = runKitty(['sync', 'status'], tempDir(), env);
+    expect(human.stdout).toMatch(/^queue: 100000 pending, 0 delivered, 0 dead$/m);
+    expect(human.stderr).toBe('kitty: warning: 100000 events are pending, a backlog nothing is dropped from; send them with `kitty sync flush`\n');
+    const json = runKitty(['sync', 'status', '--json'], tempDir(), env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ pending: 100_000, backlog: true });
   });
 
   it('fails with KITTY_ERR_QUEUE_LOCKED when the queue stays locked past the timeout', () => {

@@ -139,6 +139,17 @@ describe('delivery to the reference server', () => {
     expect(piped.stdout).toBe('kitty sync flush: 50 delivered, 0 duplicate, 0 rejected; 0 still pending\n');
   });
 
+  it('feeds the server clock to the Lamport clock: the next event is stamped after all the server holds', async () => {
+    const { server, env: teammate } = await loggedInWithQueue(200);
+    expect(runKitty(['sync', 'flush'], tempDir(), teammate).code).toBe(0);
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
+    expect(queued(repo).map((event) => event.lamport_clock)).toEqual([1, 201]);
+  });
+
   it('an event the server rejects becomes dead with the reason; the rest are delivered; retry-dead re-queues it', async () => {
     const server = await startServer();
     const home = tempDir();
