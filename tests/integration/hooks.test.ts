@@ -30,6 +30,22 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->parked']);
   });
 
+  it('a hook that has to backfill the identity says so in one line and keeps the project uuid', () => {
+    const repo = hookedRepo();
+    const uuid = JSON.parse(repo.kitty(['identity', '--json']).stdout).project_uuid as string;
+    repo.git('rm', '-q', '.kittify/config.yaml');
+    repo.write(WP1, wp({ lane: 'planned' }));
+    repo.git('add', '-A');
+    const commit = spawnSync('git', ['commit', '-q', '-m', 'plan, config gone'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
+    expect(commit.status).toBe(0);
+    expect(commit.stderr.split('\n').filter((line) => line.includes('.kittify/config.yaml'))).toEqual([
+      'kitty: writing the project identity to .kittify/config.yaml; commit it so every clone shares it',
+    ]);
+    expect(repo.git('status', '--porcelain')).toBe('?? .kittify/');
+    expect(JSON.parse(repo.kitty(['identity', '--json']).stdout)).toMatchObject({ project_uuid: uuid, source: 'file' });
+    expect(queued(repo).map((event) => event.project_uuid)).toEqual([uuid]);
+  });
+
   it('captures the first commits of a repository the hooks were installed in before it', async () => {
     const repo = gitdir();
     expect(repo.kitty(['hooks', 'install']).code).toBe(0);
