@@ -76,7 +76,7 @@ Options:
 
 async function ask(prompt: string, io: Io): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: process.stdin, output: io.stderr });
   try {
     return (await rl.question(prompt)).trim();
   } finally {

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { monotonicFactory } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import { EventQueue } from '../../src/queue/queue.js';
+import { CLI, runKitty, runKittyAsync, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
+import { draft } from '../helpers/events.js';
+import { login, startServer } from '../helpers/server.js';
+import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
+
+describe('delivery under faults', () => {
+  it('a flusher killed with SIGKILL at random points during a 2,000-event flush loses and repeats nothing', async () => {
+    const server = await startServer();
+    const home = tempDir();
+    const env = testEnv(home);
+    const cwd = tempDir();
+    expect(login(server.url, cwd, env).code).toBe(0);
+    enqueue(home, 2000);
+    for (let kill = 0; kill < 4; kill++) {
+      const child = spawn(process.execPath, [CLI, 'sync', 'flush', '--timeout', '30'], { cwd, env, stdio: 'ignore' });
+      await sleep(150 + Math.random() * 250);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    const final = runKitty(['sync', 'flush', '--json', '--timeout', '60'], cwd, env);
+    expect(final.code, final.stderr).toBe(0);
+    expect(counts(env)).toEqual({ pending: 0, delivered: 2000, dead: 0 });
+    const stored = server.events();
+    expect(stored).toHaveLength(2000);
+    expect(new Set(stored.map((e) => e.event_id)).size).toBe(2000);
+  });
+
+  it('a connection that goes silent mid-flush is declared dead after 30 s; the unacked events are resent, none twice', { timeout: 120_000 }, async () => {
+    const { server, home, env } = await loggedInWithQueue(0);
+    const ulid = monotonicFactory();
+    const queue = EventQueue.open({ env });
+    queue.enqueue(Array.from({ length: 20_000 }, () => draft(ulid())));
+    queue.close();
+    const flush = runKittyAsync(['sync', 'flush', '--timeout', '100', '--json'], tempDir(), env);
+    await waitFor(() => server.events().length, (stored) => stored > 0, 20_000);
+    server.process.kill('SIGSTOP');
+    const log = join(home, 'logs', 'flusher.log');
+    try {
+      await waitFor(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), (text) => text.includes('no traffic for 30 s'), 60_000);
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    const result = await flush;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('websocket: no traffic for 30 s');
+    expect(JSON.parse(result.stdout)).toMatchObject({ pending: 0, dead: 0 });
+    expect(counts(env)).toEqual({ pending: 0, delivered: 20_000, dead: 0 });
+    expect(new Set(server.events().map((e) => e.event_id)).size).toBe(20_000);
+    expect(server.events()).toHaveLength(20_000);
+  });
+
+  it('server down while 50 commits are made: all delivered once it is back', async () => {
+    const data = tempDir();
+    const first = await startServer({ data });
+    const repo = hookedRepo({ background: true });
+    expect(login(first.url, repo.dir, repo.env).code).toBe(0);
+    await first.stop();
+    for (let i = 0; i < 50; i++) {
+      repo.write(`${F}/WP${String(10 + (i % 25))}.md`, wp({ lane: i < 25 ? 'planned' : 'doing' }));
+      repo.git('add', '-A');
+      repo.git('commit', '-q', '-m', `move ${i}`);
+    }
+    const captured = await waitFor(() => counts(repo.env), (c) => c.pending >= 50);
+    expect(captured.pending).toBe(50);
+    const offline = repo.kitty(['sync', 'flush', '--timeout', '2', '--json']);
+    expect(offline.code).toBe(1);
+    expect(JSON.parse(offline.stdout).why_pending).toMatch(/ECONNREFUSED|cannot reach|websocket|fetch failed/);
+
+    const second = await startServer({ data, port: first.port });
+    const flush = repo.kitty(['sync', 'flush', '--timeout', '60', '--json']);
+    expect(flush.code, flush.stdout + flush.stderr).toBe(0);
+    expect(counts(repo.env)).toMatchObject({ pending: 0, delivered: 50 });
+    expect(second.events()).toHaveLength(50);
+  });
+
+  it('a server that hangs (SIGSTOP) holds `sync flush` no longer than its --timeout, and loses nothing', async () => {
+    const { server, env } = await loggedInWithQueue(300);
+    server.process.kill('SIGSTOP');
+    try {
+      const hung = await runKittyAsync(['sync', 'flush', '--timeout', '2', '--json'], tempDir(), env);
+      expect(hung.code).toBe(1);
+      expect(JSON.parse(hung.stdout)).toMatchObject({ delivered: 0, pending: 300, why_pending: 'the server did not answer before the timeout' });
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    expect(flush.code, flush.stderr).toBe(0);
+    expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 300, pending: 0 });
+    expect(server.events()).toHaveLength(300);
+  });
+});
