@@ -1,7 +1,7 @@
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { join } from 'node:path';
 import { LamportClock } from '../clock/lamport.js';
-import { ErrorCode } from '../errors/index.js';
+import { ErrorCode, errnoCode } from '../errors/index.js';
 import type { Envelope, EnvelopeDraft } from '../derive/envelope.js';
 import { ensureStateDir, type Env } from '../state/paths.js';
 import { queueError } from './errors.js';
@@ -88,25 +88,35 @@ export class EventQueue {
   static open(options: OpenOptions = {}): EventQueue {
     const dir = ensureStateDir(options.env);
     const path = join(dir, 'queue.db');
-    let db: Db | undefined;
-    try {
-      db = new Database(path, { timeout: options.timeoutMs ?? busyTimeout(options.env ?? process.env) });
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version < SCHEMA_VERSION) {
-        const handle = db;
-        handle
-          .transaction(() => {
-            for (const ddl of EVENTS_DDL) handle.exec(ddl);
-            handle.pragma(`user_version = ${SCHEMA_VERSION}`);
-          })
-          .immediate();
+    const timeoutMs = options.timeoutMs ?? busyTimeout(options.env ?? process.env);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let db: Db | undefined;
+      try {
+        db = new Database(path, { timeout: timeoutMs });
+        // switching a fresh file to WAL can fail with SQLITE_BUSY at once, without the busy handler,
+        // while another process makes the same switch: hence the check first and the retry below
+        if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version < SCHEMA_VERSION) {
+          const handle = db;
+          handle
+            .transaction(() => {
+              for (const ddl of EVENTS_DDL) handle.exec(ddl);
+              handle.pragma(`user_version = ${SCHEMA_VERSION}`);
+            })
+            .immediate();
+        }
+        return new EventQueue(db, path);
+      } catch (error) {
+        db?.close();
+        if (errnoCode(error)?.startsWith('SQLITE_BUSY') && Date.now() < deadline) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 40);
+          continue;
+        }
+        throw queueError(error, path);
       }
-      return new EventQueue(db, path);
-    } catch (error) {
-      db?.close();
-      throw queueError(error, path);
     }
   }
 
