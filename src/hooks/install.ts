@@ -107,12 +107,16 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
     const chainedPath = `${path}${CHAINED_SUFFIX}`;
     let action: HookAction = existing === null ? 'installed' : 'updated';
     if (existing !== null && !isStub(existing)) {
-      if (existsSync(chainedPath)) {
+      // `git lfs update --force` writes its hook over kitty's stub again: the same text is already chained
+      if (read(chainedPath) === existing) {
+        rmSync(path);
+      } else if (existsSync(chainedPath)) {
         throw new KittyError(ErrorCode.HOOKS_CONFLICT, `both ${path} and ${chainedPath} exist and neither is kitty's`, {
           hint: `keep the hook you want as ${chainedPath}, remove ${path}, then rerun \`kitty hooks install\``,
         });
+      } else {
+        renameSync(path, chainedPath);
       }
-      renameSync(path, chainedPath);
       action = 'chained';
       if (existing.includes('git lfs')) result.notes.push(`git-lfs's ${hook} hook is kept as ${chainedPath} and still runs`);
     }
@@ -181,7 +185,10 @@ export async function hooksStatus(context: HooksContext): Promise<{ hooksDir: st
     const chainedPath = `${path}${CHAINED_SUFFIX}`;
     const chained = existsSync(chainedPath) ? chainedPath : null;
     if (text === null) return { name, state: 'missing', path, chained: null, detail: null };
-    if (!isStub(text)) return { name, state: 'foreign', path, chained: null, detail: 'a hook kitty did not write; `kitty hooks install` keeps it and chains it' };
+    if (!isStub(text)) {
+      const by = text.includes('git lfs') ? "git-lfs's hook (e.g. after `git lfs install --force`)" : 'a hook kitty did not write';
+      return { name, state: 'foreign', path, chained, detail: `${by}: kitty does not capture here; \`kitty hooks install\` keeps it and chains it` };
+    }
     const facts = stubFacts(text);
     const problems: string[] = [];
     if (!facts.node || !existsSync(facts.node)) problems.push(`node not found at ${facts.node}`);

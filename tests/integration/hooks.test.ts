@@ -282,6 +282,40 @@ describe('kitty hooks install / uninstall / status', () => {
     expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks.map((h: { state: string }) => h.state)).toEqual(['foreign', 'missing', 'missing', 'missing']);
   });
 
+  it('chains git-lfs\'s hooks, and takes over again after `git lfs update --force` replaced its stub', () => {
+    const repo = gitdir({ 'README.md': 'x\n' });
+    // what git-lfs 3.3 writes, byte for byte; git-lfs itself is not installed here, so it complains
+    const lfsHook = (hook: string): string =>
+      `#!/bin/sh\ncommand -v git-lfs >/dev/null 2>&1 || { echo >&2 "\\nThis repository is configured for Git LFS but 'git-lfs' was not found on your path. If you no longer wish to use Git LFS, remove this hook by deleting the '${hook}' file in the hooks directory (set by 'core.hookspath'; usually '.git/hooks').\\n"; exit 2; }\ngit lfs ${hook} "$@"\n`;
+    const hookPath = join(repo.dir, '.git/hooks/post-commit');
+    writeFileSync(hookPath, lfsHook('post-commit'), { mode: 0o755 });
+    repo.env.KITTY_HOOK_SYNC = '1';
+    const install = repo.kitty(['hooks', 'install']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).toContain(`kitty: note: git-lfs's post-commit hook is kept as ${hookPath}.pre-kitty and still runs`);
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', 'identity');
+    repo.write(WP1, wp({ lane: 'planned' }));
+    repo.git('add', '-A');
+    const commit = spawnSync('git', ['commit', '-q', '-m', 'plan'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
+    expect(commit.status).toBe(0);
+    expect(commit.stderr).toContain("configured for Git LFS but 'git-lfs' was not found");
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
+
+    writeFileSync(hookPath, lfsHook('post-commit'), { mode: 0o755 });
+    const status = JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks[0];
+    expect(status).toMatchObject({ name: 'post-commit', state: 'foreign', chained: `${hookPath}.pre-kitty` });
+    expect(status.detail).toContain("git-lfs's hook");
+    const again = repo.kitty(['hooks', 'install', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).hooks[0]).toMatchObject({ name: 'post-commit', action: 'chained' });
+    repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
+    expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
+    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect(readFileSync(hookPath, 'utf8')).toBe(lfsHook('post-commit'));
+    expect(existsSync(`${hookPath}.pre-kitty`)).toBe(false);
+  });
+
   it('works with husky: a marked line in .husky/<hook>, not in the generated .husky/_', () => {
     const repo = gitdir({ 'README.md': 'x\n', 'package.json': '{"name":"x"}\n' });
     const husky = join(repo.dir, '.husky');
