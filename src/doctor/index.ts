@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readCredentials, type Credentials } from '../auth/credentials.js';
 import { resolveServerUrl } from '../auth/server-url.js';
-import { isKittyError } from '../errors/index.js';
+import { ErrorCode, isKittyError } from '../errors/index.js';
 import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { hooksStatus } from '../hooks/install.js';
@@ -11,6 +11,9 @@ import { listRequests } from '../hooks/requests.js';
 import { kittyDirOf } from '../hooks/worker.js';
 import { resolveIdentity } from '../identity/index.js';
 import { EventQueue } from '../queue/queue.js';
+import { TransportError } from '../transport/types.js';
+import { WsSession } from '../transport/ws-session.js';
+import { fetchWsToken } from '../transport/ws-token.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -133,5 +136,21 @@ export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }
   } catch (error) {
     add('server', 'fail', `${server} is unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? message(error)})`, 'start the server or fix the URL (`kitty auth login --server URL`)');
   }
+  if (credentials && checks.at(-1)?.status === 'ok') await checkWebSocket(env, add);
   return checks;
+}
+
+/** Opens one delivery WebSocket the way the flusher does, and closes it at the server's hello. */
+async function checkWebSocket(env: NodeJS.ProcessEnv, add: (name: string, status: CheckStatus, detail: string, fix?: string | null) => void): Promise<void> {
+  try {
+    const { wsToken, credentials } = await fetchWsToken(env, AbortSignal.timeout(5_000));
+    const session = await WsSession.connect(credentials.server_url, wsToken, { onAck: () => undefined, onClose: () => undefined }, 5_000);
+    session.close();
+    add('websocket', 'ok', 'events are delivered over a WebSocket with per-event acks');
+  } catch (error) {
+    if (isKittyError(error) && error.code === ErrorCode.SESSION_EXPIRED) add('websocket', 'fail', error.message, error.hint ?? 'kitty auth login');
+    else if (error instanceof TransportError && error.kind === 'refused') {
+      add('websocket', 'warn', `${error.message}: something on the way (a proxy?) does not pass WebSocket, so kitty delivers over batch HTTP`, 'allow WebSocket upgrades to /ws/v1/events/, or keep batch HTTP: it delivers the same events');
+    } else add('websocket', 'warn', `${message(error)}; kitty falls back to batch HTTP after 10 failed connects`, 'check that the server and any proxy pass WebSocket upgrades to /ws/v1/events/');
+  }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accessToken, postJson } from '../auth/session.js';
+import { accessToken } from '../auth/session.js';
 import { LOCAL_TEAM_SLUG } from '../constants.js';
 import type { Envelope } from '../derive/envelope.js';
 import { ErrorCode, KittyError, isKittyError } from '../errors/index.js';
@@ -7,6 +7,7 @@ import type { EventQueue } from '../queue/queue.js';
 import { sendBatch, MAX_BATCH } from '../transport/http-batch.js';
 import { TransportError, type EventResult } from '../transport/types.js';
 import { MAX_FRAME_EVENTS, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
+import { fetchWsToken } from '../transport/ws-token.js';
 import type { Env } from '../state/paths.js';
 
 export interface DrainOptions {
@@ -120,13 +121,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   };
 
   const overWebSocket = async (): Promise<'drained' | 'timeout' | 'closed'> => {
-    const { token, credentials } = await accessToken(options.env, { signal: timedOut });
-    const wsTokenUrl = `${credentials.server_url}/api/v1/ws-token/`;
-    let response = await postJson(wsTokenUrl, {}, token, timedOut);
-    if (response.status === 401) response = await postJson(wsTokenUrl, {}, (await accessToken(options.env, { force: true, signal: timedOut })).token, timedOut);
-    if (response.status === 401) throw new KittyError(ErrorCode.SESSION_EXPIRED, 'the server refused the access token', { hint: 'run `kitty auth login`' });
-    if (!response.ok) throw new TransportError(`ws-token request answered HTTP ${response.status}`, 'unavailable');
-    const { ws_token: wsToken } = (await response.json()) as { ws_token: string };
+    const { wsToken, credentials } = await fetchWsToken(options.env, timedOut);
 
     return new Promise((resolve, reject) => {
       const frames: Set<string>[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { gitdir } from '../helpers/gitdir.js';
+import { gitdir, runKittyAsync } from '../helpers/gitdir.js';
 import { hookedRepo } from '../helpers/hooks.js';
-import { login, startServer } from '../helpers/server.js';
+import { refusingProxy } from '../helpers/proxy.js';
+import { login, loginAsync, startServer } from '../helpers/server.js';
 
 interface Check {
   name: string;
@@ -31,10 +32,28 @@ describe('kitty doctor', () => {
     const ok = JSON.parse(repo.kitty(['doctor', '--json']).stdout) as { ok: boolean; checks: Check[] };
     expect(ok.ok).toBe(true);
     expect(ok.checks.filter((check) => check.status !== 'ok')).toEqual([]);
+    expect(ok.checks.at(-1)).toMatchObject({ name: 'websocket', status: 'ok' });
     await server.stop();
     const down = repo.kitty(['doctor', '--json']);
     expect(down.code).toBe(1);
     expect((JSON.parse(down.stdout) as { checks: Check[] }).checks.find((check) => check.name === 'server')).toMatchObject({ status: 'fail', detail: expect.stringContaining('unreachable') });
+  });
+
+  it('warns, with the fix, when a proxy refuses the WebSocket, and says batch HTTP delivers instead', async () => {
+    const server = await startServer();
+    const proxy = await refusingProxy(server.url);
+    const repo = hookedRepo();
+    expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
+    const result = await runKittyAsync(['doctor', '--json'], repo.dir, repo.env);
+    expect(result.code, result.stdout).toBe(0);
+    const checks = (JSON.parse(result.stdout) as { checks: Check[] }).checks;
+    expect(checks.find((check) => check.name === 'server')).toMatchObject({ status: 'ok' });
+    expect(checks.find((check) => check.name === 'websocket')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^websocket connect failed: the upgrade was answered HTTP 403: .*batch HTTP$/),
+      fix: expect.stringContaining('/ws/v1/events/'),
+    });
+    expect(proxy.upgrades).toBe(1);
   });
 
   it('fails with a fix for each problem of a bare repository', () => {

@@ -7,8 +7,9 @@ export const command: Command = {
   help: `Usage: kitty doctor [--json]
 
 Checks the whole capture path without changing anything: node, git, the repository, the hooks dir
-and hooks, the project identity, the queue, waiting capture requests, the server and the login.
-Prints a fix for each problem. Exits 1 when a check fails.
+and hooks, the project identity, the queue, waiting capture requests, the login, the server and,
+when logged in, a delivery WebSocket (opened and closed at once). Prints a fix for each problem.
+Exits 1 when a check fails.
 
 Options:
   --json     print {ok, checks: [{name, status, detail, fix}]} as JSON
