@@ -54,6 +54,21 @@ export async function startServer(options: { data?: string; port?: number; args?
   };
 }
 
+/**
+ * A server that a test stops and starts again on the same port. Its port lies below the kernel's
+ * ephemeral range, so no port-0 listener of a test running alongside can take it in between.
+ */
+export async function startRestartableServer(options: { data?: string; args?: string[] } = {}): Promise<TestServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await startServer({ ...options, port });
+    } catch (error) {
+      if (attempt >= 5 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
 const loginArgs = (url: string): string[] => ['auth', 'login', '--server', url, '--username', 'demo', '--password-stdin'];
 
 export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): RunResult {

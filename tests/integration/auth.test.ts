@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
-import { login, startServer } from '../helpers/server.js';
+import { login, startRestartableServer, startServer } from '../helpers/server.js';
 import { counts, enqueue } from '../helpers/sync.js';
 
 describe('auth', () => {
@@ -32,7 +32,7 @@ describe('auth', () => {
 
   it('refreshes an expired access token silently; a refused refresh says to log in again', async () => {
     const data = tempDir();
-    const server = await startServer({ data, args: ['--access-lifetime', '1'] });
+    const server = await startRestartableServer({ data, args: ['--access-lifetime', '1'] });
     const home = tempDir();
     const env = testEnv(home);
     expect(login(server.url, tempDir(), env).code).toBe(0);

@@ -8,7 +8,7 @@ import { EventQueue } from '../../src/queue/queue.js';
 import { CLI, runKitty, runKittyAsync, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { draft } from '../helpers/events.js';
-import { login, startServer } from '../helpers/server.js';
+import { login, startRestartableServer, startServer } from '../helpers/server.js';
 import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
 
 describe('delivery under faults', () => {
@@ -59,7 +59,7 @@ describe('delivery under faults', () => {
 
   it('server down while 50 commits are made: all delivered once it is back', async () => {
     const data = tempDir();
-    const first = await startServer({ data });
+    const first = await startRestartableServer({ data });
     const repo = hookedRepo({ background: true });
     expect(login(first.url, repo.dir, repo.env).code).toBe(0);
     await first.stop();
