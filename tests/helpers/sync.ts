@@ -11,14 +11,15 @@ export function enqueue(home: string, count: number, tag = 'x'): void {
   expect(result.status, result.stderr).toBe(0);
 }
 
-/** A running server, and a state dir logged in to it holding `count` queued events. */
+/** A running server, and a state dir logged in to it (from `cwd`) holding `count` queued events. */
 export async function loggedInWithQueue(count: number, extraEnv: NodeJS.ProcessEnv = {}) {
   const server = await startServer();
   const home = tempDir();
   const env = testEnv(home, extraEnv);
-  expect(login(server.url, tempDir(), env).code).toBe(0);
+  const cwd = tempDir();
+  expect(login(server.url, cwd, env).code).toBe(0);
   if (count > 0) enqueue(home, count);
-  return { server, home, env };
+  return { server, home, env, cwd };
 }
 
 export function counts(env: NodeJS.ProcessEnv) {

@@ -5,20 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { CLI, runKitty, runKittyAsync, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { CLI, runKitty, runKittyAsync, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { draft } from '../helpers/events.js';
 import { login, startRestartableServer, startServer } from '../helpers/server.js';
-import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
+import { counts, loggedInWithQueue } from '../helpers/sync.js';
 
 describe('delivery under faults', () => {
   it('a flusher killed with SIGKILL at random points during a 2,000-event flush loses and repeats nothing', async () => {
-    const server = await startServer();
-    const home = tempDir();
-    const env = testEnv(home);
-    const cwd = tempDir();
-    expect(login(server.url, cwd, env).code).toBe(0);
-    enqueue(home, 2000);
+    const { server, env, cwd } = await loggedInWithQueue(2000);
     for (let kill = 0; kill < 4; kill++) {
       const child = spawn(process.execPath, [CLI, 'sync', 'flush', '--timeout', '30'], { cwd, env, stdio: 'ignore' });
       await sleep(150 + Math.random() * 250);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { CLI, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { CLI, runKitty, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
 import { refusingProxy } from '../helpers/proxy.js';
 import { login, loginAsync, startServer } from '../helpers/server.js';
@@ -64,12 +64,7 @@ describe('delivery to the reference server', () => {
   });
 
   it('an event the server rejects becomes dead with the reason; the rest are delivered; retry-dead re-queues it', async () => {
-    const server = await startServer();
-    const home = tempDir();
-    const env = testEnv(home);
-    const cwd = tempDir();
-    expect(login(server.url, cwd, env).code).toBe(0);
-    enqueue(home, 5);
+    const { server, env, cwd } = await loggedInWithQueue(5);
     const queue = EventQueue.open({ env });
     const [good] = queue.list().events;
     queue.enqueue([{ ...good!.envelope, event_id: '01JZZZZZZZZZZZZZZZZZZZZZZZ', payload: { ...good!.envelope.payload, wp_id: 'not-a-wp' } }]);
