@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_TEAM_SLUG, MISSING_UUID_WARNING } from '../constants.js';
 import { buildEnvelope, type Envelope, type EnvelopeDraft, type StampContext } from '../derive/envelope.js';
+import { Ledger } from '../derive/ledger.js';
+import { resolveCommit } from '../derive/resolve.js';
 import { reconcileRewrite } from '../derive/rewrite.js';
 import type { Transition } from '../derive/transitions.js';
 import { deriveCommits } from '../derive/walk.js';
@@ -42,20 +44,60 @@ export interface CaptureSummary {
   /** Newly queued (or, in a dry run, that would be). */
   queued: number;
   alreadyQueued: number;
+  /** Transitions named a second way (re-keyed, seen again after a move, backfilled): not new. */
+  aliases: number;
+  /** Status lines whose from and to are one lane (after a WP's creation): no move. */
+  sameLaneLines: number;
   identitySource: IdentitySource | null;
 }
 
 const BATCH = 500;
+
+interface Stamp {
+  context: StampContext;
+  /** Why the project has no uuid (its events stay local), until the user has been told once. */
+  missingUuidReason: string | null;
+}
 
 /**
  * Derives the transitions of a commit range and appends them to the queue: the single emission
  * point for WPStatusChanged events. Re-running over the same commits queues nothing new.
  */
 export async function captureRange(options: CaptureOptions): Promise<CaptureSummary> {
-  const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, identitySource: null };
+  const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, aliases: 0, sameLaneLines: 0, identitySource: null };
   const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
   if (!options.revisions?.length && !(await hasCommits(repo.root, options.env))) return summary;
+  const stamp = await stampFor(options, repo, summary);
+  const queuePath = join(stateDir(options.env), 'queue.db');
+  const queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
+  try {
+    const sink = options.dryRun ? new DryRunSink(queue, stamp, summary, options) : new QueueSink(queue!, stamp, summary, options);
+    const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
+    const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, warn: options.warn });
+    for await (const derived of walk) {
+      summary.commits++;
+      const resolution = resolveCommit(derived, sink.ledger, stamp.context.projectUuid);
+      summary.aliases += resolution.aliases;
+      summary.sameLaneLines += resolution.sameLaneLines;
+      let transitions = resolution.transitions;
+      const olds = options.rewrites?.(derived.commit);
+      if (olds?.length && !options.dryRun) {
+        sink.flush();
+        const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
+        transitions = reconcileRewrite(transitions, await capturedTransitions(olds, repo, stamp.context, queue!, options), facts);
+      }
+      summary.transitions += transitions.length;
+      for (const transition of transitions) sink.add(buildEnvelope(transition, stamp.context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
+      options.onProgress?.(summary.commits);
+    }
+    sink.flush();
+  } finally {
+    queue?.close();
+  }
+  return summary;
+}
 
+async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: CaptureSummary): Promise<Stamp> {
   let projectUuid: string | null = null;
   let projectSlug: string | null = null;
   let nodeId: string;
@@ -69,76 +111,76 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
     missingUuidReason = error.message;
     nodeId = machineNodeId();
   }
-  const context: StampContext = {
-    projectUuid,
-    projectSlug,
-    nodeId,
-    teamSlug: LOCAL_TEAM_SLUG,
-    branch: options.branch !== undefined ? options.branch : await currentBranch(repo.root, options.env),
-  };
+  const branch = options.branch !== undefined ? options.branch : await currentBranch(repo.root, options.env);
+  return { context: { projectUuid, projectSlug, nodeId, teamSlug: LOCAL_TEAM_SLUG, branch }, missingUuidReason };
+}
 
-  const queuePath = join(stateDir(options.env), 'queue.db');
-  const queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
-  let clock = options.dryRun && queue ? queue.peekClock(nodeId) : 0;
-  let pending: EnvelopeDraft[] = [];
-
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    if (options.dryRun) {
-      for (const draft of pending) {
-        if (queue?.has(draft.event_id)) {
-          summary.alreadyQueued++;
-        } else {
-          summary.queued++;
-          options.onEvent?.({ ...draft, lamport_clock: ++clock });
-        }
-      }
-    } else {
-      const result = queue!.enqueue(pending);
-      summary.queued += result.inserted.length;
-      summary.alreadyQueued += result.ignored;
-      if (missingUuidReason !== null && result.inserted.length > 0) {
-        options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${missingUuidReason})`);
-        missingUuidReason = null;
-      }
+/** The moves of `olds` (commits a rewrite replaced) whose events are already in the queue. */
+async function capturedTransitions(olds: readonly string[], repo: RepoInfo, context: StampContext, queue: EventQueue, options: CaptureOptions): Promise<Transition[]> {
+  const captured: Transition[] = [];
+  const walk = deriveCommits({ root: repo.root, env: options.env, revisions: ['--no-walk', ...olds], warn: options.warn });
+  for await (const old of walk) {
+    for (const transition of resolveCommit(old, new Ledger(null), context.projectUuid).transitions) {
+      const { event_id } = buildEnvelope(transition, context, { sha: old.commit.sha, authorDate: old.authorDate });
+      if (queue.has(event_id)) captured.push(transition);
     }
-    pending = [];
-  };
-
-  /** The moves of `olds` whose events are already in the queue. */
-  const capturedTransitions = async (olds: readonly string[]): Promise<Transition[]> => {
-    const captured: Transition[] = [];
-    const walk = deriveCommits({ root: repo.root, env: options.env, revisions: ['--no-walk', ...olds], warn: options.warn });
-    for await (const old of walk) {
-      for (const transition of old.transitions) {
-        const { event_id } = buildEnvelope(transition, context, { sha: old.commit.sha, authorDate: old.authorDate });
-        if (queue!.has(event_id)) captured.push(transition);
-      }
-    }
-    return captured;
-  };
-
-  try {
-    const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
-    for await (const derived of deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, warn: options.warn })) {
-      summary.commits++;
-      let transitions = derived.transitions;
-      const olds = options.rewrites?.(derived.commit);
-      if (olds?.length && queue && !options.dryRun) {
-        flush();
-        const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
-        transitions = reconcileRewrite(transitions, await capturedTransitions(olds), facts);
-      }
-      summary.transitions += transitions.length;
-      for (const transition of transitions) {
-        pending.push(buildEnvelope(transition, context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
-      }
-      if (pending.length >= BATCH) flush();
-      options.onProgress?.(summary.commits);
-    }
-    flush();
-  } finally {
-    queue?.close();
   }
-  return summary;
+  return captured;
+}
+
+/** Queues envelopes in batches, each batch in one transaction with the ledger decisions it rests on. */
+class QueueSink {
+  readonly ledger: Ledger;
+  private readonly store;
+  private pending: EnvelopeDraft[] = [];
+
+  constructor(private readonly queue: EventQueue, private readonly stamp: Stamp, private readonly summary: CaptureSummary, private readonly options: CaptureOptions) {
+    this.store = queue.ledgerStore(stamp.context.projectUuid);
+    this.ledger = new Ledger(this.store);
+  }
+
+  add(draft: EnvelopeDraft): void {
+    this.pending.push(draft);
+    if (this.pending.length >= BATCH) this.flush();
+  }
+
+  flush(): void {
+    const result = this.queue.enqueue(this.pending, { store: this.store, ...this.ledger.drain() });
+    this.pending = [];
+    this.summary.queued += result.inserted.length;
+    this.summary.alreadyQueued += result.ignored;
+    if (this.stamp.missingUuidReason !== null && result.inserted.length > 0) {
+      this.options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${this.stamp.missingUuidReason})`);
+      this.stamp.missingUuidReason = null;
+    }
+  }
+}
+
+/**
+ * What a real run would queue, each event once: the ledger reads what earlier runs decided but
+ * keeps this run's decisions in memory only.
+ */
+class DryRunSink {
+  readonly ledger: Ledger;
+  private readonly seen = new Set<string>();
+  private clock: number;
+
+  constructor(private readonly queue: EventQueue | null, stamp: Stamp, private readonly summary: CaptureSummary, private readonly options: CaptureOptions) {
+    this.ledger = new Ledger(queue?.ledgerStore(stamp.context.projectUuid) ?? null);
+    this.clock = queue ? queue.peekClock(stamp.context.nodeId) : 0;
+  }
+
+  add(draft: EnvelopeDraft): void {
+    if (this.seen.has(draft.event_id) || this.queue?.has(draft.event_id)) {
+      this.summary.alreadyQueued++;
+      return;
+    }
+    this.seen.add(draft.event_id);
+    this.summary.queued++;
+    this.options.onEvent?.({ ...draft, lamport_clock: ++this.clock });
+  }
+
+  flush(): void {
+    this.ledger.drain();
+  }
 }

@@ -1,5 +1,5 @@
 import { AGGREGATE_TYPE_WORK_PACKAGE, EVENT_TYPE_WP_STATUS_CHANGED, SCHEMA_VERSION } from '../constants.js';
-import { transitionEventId } from './event-id.js';
+import { eventIdOf } from './event-id.js';
 import type { Transition, TransitionSource } from './transitions.js';
 
 export interface WPStatusChangedPayload {
@@ -43,7 +43,7 @@ export interface StampContext {
 
 export function buildEnvelope(transition: Transition, context: StampContext, commit: { sha: string; authorDate: string }): EnvelopeDraft {
   return {
-    event_id: transitionEventId(context.projectUuid ?? '', transition.key, Date.parse(transition.at)),
+    event_id: eventIdOf(transition, context.projectUuid),
     event_type: EVENT_TYPE_WP_STATUS_CHANGED,
     aggregate_id: transition.wpId,
     aggregate_type: AGGREGATE_TYPE_WORK_PACKAGE,

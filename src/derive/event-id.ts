@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ulid } from 'ulid';
+import { isValid, ulid } from 'ulid';
 
 /**
  * Deterministic ULID: the time part is the transition time and the 80 "random" bits come from
@@ -13,4 +13,15 @@ export function transitionEventId(projectUuid: string, key: string, atMs: number
   // ulid() treats 0 as "now"; a pre-1970 or unparseable time is pinned to the epoch's first ms.
   const time = Number.isFinite(atMs) && atMs >= 1 ? Math.floor(atMs) : 1;
   return ulid(time, prng);
+}
+
+/** A status line's own id is the event's id when it is a canonical ULID (upper case, in range). */
+export function isCanonicalUlid(id: string | null | undefined): id is string {
+  return typeof id === 'string' && id.length === 26 && id === id.toUpperCase() && id[0]! <= '7' && isValid(id);
+}
+
+/** The envelope's event_id of a transition: the status line's ULID, else derived from its key. */
+export function eventIdOf(transition: { key: string; at: string; lineEventId?: string | null }, projectUuid: string | null): string {
+  if (isCanonicalUlid(transition.lineEventId)) return transition.lineEventId;
+  return transitionEventId(projectUuid ?? '', transition.key, Date.parse(transition.at));
 }

@@ -1,5 +1,5 @@
 import type { WorkPackageState } from '../workpackage/frontmatter.js';
-import type { StatusTransition } from '../workpackage/status-log.js';
+import { sameLane } from '../workpackage/lanes.js';
 
 export type TransitionSource = 'frontmatter' | 'history' | 'status-log';
 
@@ -14,6 +14,8 @@ export interface Transition {
   /** What the event_id is derived from; survives amend, rebase, cherry-pick, merge and pulls. */
   key: string;
   source: TransitionSource;
+  /** A status line's own `event_id` (used as the envelope's id when it is a ULID). */
+  lineEventId?: string | null;
 }
 
 export interface CommitFacts {
@@ -70,7 +72,7 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
   for (const entry of after.history) {
     if (known.has(entryId(entry))) continue;
     known.add(entryId(entry));
-    if (entry.lane === from) continue;
+    if (sameLane(entry.lane, from)) continue;
     transitions.push({
       featureSlug,
       wpId,
@@ -85,8 +87,8 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
   }
 
   const lane = after.lane;
-  if (lane === null || lane === from) return transitions;
-  const mergedFromParent = change.otherParents.length > 0 && parents.some((parent) => parent?.lane === lane);
+  if (lane === null || sameLane(lane, from)) return transitions;
+  const mergedFromParent = change.otherParents.length > 0 && parents.some((parent) => sameLane(parent?.lane ?? null, lane));
   if (mergedFromParent && transitions.length === 0) return transitions;
   transitions.push({
     featureSlug,
@@ -99,21 +101,4 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
     source: 'frontmatter',
   });
   return transitions;
-}
-
-/** Pure: transitions from `status.events.jsonl` lines a commit added. */
-export function statusLogTransitions(featureSlug: string, lines: readonly StatusTransition[], commit: CommitFacts): Transition[] {
-  return lines.map((line) => {
-    const at = line.at ?? commit.authorDate;
-    return {
-      featureSlug,
-      wpId: line.wpId,
-      fromLane: line.fromLane,
-      toLane: line.toLane,
-      at,
-      actor: line.actor ?? commit.authorName,
-      key: line.eventId ?? laneChangeKey(featureSlug, line.wpId, line.fromLane, line.toLane, line.rawAt ?? at),
-      source: 'status-log',
-    };
-  });
 }

@@ -1,19 +1,38 @@
-import { SPECS_DIR } from '../constants.js';
+import { SPECS_DIR, STATUS_LOG_NAME } from '../constants.js';
 import { ErrorCode, KittyError } from '../errors/index.js';
-import { CatFileBatch } from '../git/cat-file.js';
 import { streamLog, type LogCommit, type PathChange } from '../git/log.js';
-import { parseWorkPackage, type WorkPackageState } from '../workpackage/frontmatter.js';
+import type { WorkPackageState } from '../workpackage/frontmatter.js';
 import { isKnownLane } from '../workpackage/lanes.js';
 import { classifyPath } from '../workpackage/paths.js';
-import { addedLines, parseStatusLines, splitLines } from '../workpackage/status-log.js';
+import type { StatusTransition } from '../workpackage/status-log.js';
 import { normalizeTime } from '../workpackage/time.js';
-import { deriveWpTransitions, statusLogTransitions, type CommitFacts, type Transition } from './transitions.js';
+import { BlobReader } from './blobs.js';
+import { deriveWpTransitions, type WpChange } from './transitions.js';
+
+/** A WP a commit changed: its states, and what decides whether the change can be a move. */
+export interface WpCandidate extends WpChange {
+  path: string;
+  /** No file of this WP existed in the first parent (created, or copied/re-added). */
+  appeared: boolean;
+  /** The feature's status log (as of this commit) records this WP's moves: the log is canonical. */
+  logTracked: boolean;
+}
+
+/** Transition lines a commit added to a feature's status log. */
+export interface LogCandidate {
+  feature: string;
+  path: string;
+  lines: StatusTransition[];
+}
 
 export interface DerivedCommit {
   commit: LogCommit;
   /** Author date in ISO 8601 UTC. */
   authorDate: string;
-  transitions: Transition[];
+  wps: WpCandidate[];
+  logs: LogCandidate[];
+  /** Features whose every path this commit deleted, paired with one whose every path it added. */
+  renames: { from: string; to: string }[];
 }
 
 export interface WalkOptions {
@@ -28,158 +47,23 @@ export interface WalkOptions {
 
 /** Commits whose blobs are requested together: enough to keep `cat-file --batch` busy. */
 const PREFETCH = 256;
-const CACHE_LIMIT = 4096;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  cache.set(key, value);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-}
+type Group = { feature: string; wpId: string; changes: { change: PathChange; folderLane: string | null }[] };
 
 /**
- * Streams the commits of a range and the transitions each one made, reading every blob through one
- * `git cat-file --batch`. A malformed file or line is reported (file@commit:line) and skipped; it
- * never aborts the walk unless `strict`.
+ * Streams the commits of a range with what each one shows: WP states before and after, status
+ * lines added, feature folders renamed. Blobs are read through one `git cat-file --batch`, many
+ * commits ahead. A malformed file or line is reported (file@commit:line) and skipped; it never
+ * aborts the walk unless `strict`. Deciding which of these are new transitions is `resolveCommit`'s.
  */
 export async function* deriveCommits(options: WalkOptions): AsyncGenerator<DerivedCommit> {
-  const blobs = new CatFileBatch(options.root, options.env);
-  // the blob a commit leaves is the one the next commit of that WP starts from: read and parse it once
-  const texts = new Map<string, Promise<string | null>>();
-  const states = new Map<string, WorkPackageState>();
-  const warned = new Set<string>();
-
-  const warnOnce = (line: string): void => {
-    if (warned.has(line)) return;
-    warned.add(line);
-    options.warn(line);
-  };
-
-  const read = (sha: string | null | undefined): Promise<string | null> => {
-    if (!sha) return Promise.resolve(null);
-    let text = texts.get(sha);
-    if (!text) {
-      text = blobs.read(sha).then((buffer) => (buffer ? buffer.toString('utf8') : null));
-      remember(texts, sha, text);
-    }
-    return text;
-  };
-
-  const wpState = async (sha: string | null | undefined, label: string, folderLane: string | null): Promise<WorkPackageState | null> => {
-    const text = await read(sha);
-    if (text === null) {
-      if (sha) {
-        const error = new KittyError(ErrorCode.WP_UNREADABLE, `cannot read ${label}: git object ${sha} is missing`, {
-          hint: 'fetch the missing history (`git fetch --unshallow`, or `git fsck` to find damage), then rerun',
-        });
-        if (options.strict) throw error;
-        warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
-      }
-      return null;
-    }
-    try {
-      let state = states.get(sha!);
-      if (!state) {
-        state = parseWorkPackage(text, label);
-        remember(states, sha!, state);
-      }
-      return folderLane ? { ...state, lane: folderLane } : state;
-    } catch (error) {
-      if (options.strict || !(error instanceof KittyError)) throw error;
-      warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
-      return null;
-    }
-  };
-
-  const checkLanes = (transitions: readonly Transition[], path: string, short: string): void => {
-    for (const transition of transitions) {
-      for (const lane of [transition.fromLane, transition.toLane]) {
-        if (lane === null || isKnownLane(lane)) continue;
-        if (options.strict) {
-          throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${lane}" in ${path}@${short}`, {
-            hint: 'use a lane of the 4-lane or 9-lane vocabulary, or run without --strict to pass it through',
-          });
-        }
-        warnOnce(`kitty: warning: unknown lane "${lane}" in ${path} (passed through)`);
-      }
-    }
-  };
-
-  const deriveCommit = async (commit: LogCommit): Promise<DerivedCommit> => {
-    const authorDate = normalizeTime(commit.authorDate) ?? commit.authorDate;
-    const facts: CommitFacts = { authorDate, authorName: commit.authorName };
-    const short = commit.sha.slice(0, 7);
-    const wpGroups = new Map<string, { feature: string; wpId: string; changes: { change: PathChange; folderLane: string | null }[] }>();
-    const logs: { feature: string; change: PathChange }[] = [];
-    for (const change of commit.changes) {
-      const spec = classifyPath(change.path);
-      if (!spec) continue;
-      if (spec.kind === 'status-log') {
-        logs.push({ feature: spec.feature, change });
-        continue;
-      }
-      const key = `${spec.feature}/${spec.wpId}`;
-      const group = wpGroups.get(key) ?? { feature: spec.feature, wpId: spec.wpId, changes: [] };
-      group.changes.push({ change, folderLane: spec.folderLane });
-      wpGroups.set(key, group);
-    }
-
-    const fromLogs: Transition[] = [];
-    for (const { feature, change } of logs) {
-      const after = await read(change.after);
-      if (after === null) continue;
-      const [first, ...others] = await Promise.all(change.before.map((sha) => read(sha)));
-      const added = addedLines(first ?? null, after);
-      let lines = added.lines;
-      if (others.length > 0) {
-        const inParents = new Set(others.flatMap((text) => (text ? splitLines(text) : [])));
-        lines = lines.filter((line) => !inParents.has(line));
-      }
-      const parsed = parseStatusLines(lines, added.firstLineNumber);
-      for (const problem of parsed.problems) {
-        const message = `${change.path}@${short}:${problem.line}: ${problem.message}`;
-        if (options.strict) {
-          throw new KittyError(ErrorCode.WP_MALFORMED, `malformed status line ${message}`, {
-            hint: `fix or remove that line of ${change.path}, then rerun`,
-          });
-        }
-        warnOnce(`kitty: warning: skipped ${message}`);
-      }
-      const derived = statusLogTransitions(feature, parsed.transitions, facts);
-      checkLanes(derived, change.path, short);
-      fromLogs.push(...derived);
-    }
-    const coveredByLog = new Set(fromLogs.map((t) => `${t.featureSlug}/${t.wpId}`));
-
-    const transitions: Transition[] = [];
-    for (const [key, group] of wpGroups) {
-      // a status log that recorded this WP's move in the same commit is the one source for it
-      if (coveredByLog.has(key)) continue;
-      const parents = Math.max(1, commit.parents.length);
-      const states = async (pick: (change: PathChange) => string | null | undefined): Promise<WorkPackageState | null> => {
-        for (const { change, folderLane } of group.changes) {
-          const state = await wpState(pick(change), `${change.path}@${short}`, folderLane);
-          if (state) return state;
-        }
-        return null;
-      };
-      const after = await states((change) => change.after);
-      const before = await states((change) => change.before[0]);
-      const otherParents: (WorkPackageState | null)[] = [];
-      for (let i = 1; i < parents; i++) otherParents.push(await states((change) => change.before[i]));
-      const derived = deriveWpTransitions({ featureSlug: group.feature, wpId: group.wpId, before, otherParents, after }, facts);
-      checkLanes(derived, group.changes.at(-1)!.change.path, short);
-      transitions.push(...derived);
-    }
-    transitions.push(...fromLogs);
-
-    return { commit, authorDate, transitions };
-  };
-
+  const reader = new BlobReader(options);
   try {
     let chunk: Promise<DerivedCommit>[] = [];
     for await (const commit of streamLog(options.revisions, PATHSPECS, { cwd: options.root, env: options.env })) {
-      const derived = deriveCommit(commit);
+      const derived = readCommit(commit, reader, options);
       // a failure surfaces when its turn comes; until then it must not count as unhandled
       derived.catch(() => undefined);
       chunk.push(derived);
@@ -190,6 +74,142 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
     }
     for (const derived of chunk) yield await derived;
   } finally {
-    await blobs.close();
+    await reader.close();
+  }
+}
+
+async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<DerivedCommit> {
+  const authorDate = normalizeTime(commit.authorDate) ?? commit.authorDate;
+  const short = commit.sha.slice(0, 7);
+  const groups = new Map<string, Group>();
+  const logChanges: { feature: string; change: PathChange }[] = [];
+  for (const change of commit.changes) {
+    const spec = classifyPath(change.path);
+    if (spec?.kind === 'status-log') logChanges.push({ feature: spec.feature, change });
+    if (spec?.kind !== 'wp') continue;
+    const key = `${spec.feature}/${spec.wpId}`;
+    const group = groups.get(key) ?? { feature: spec.feature, wpId: spec.wpId, changes: [] };
+    group.changes.push({ change, folderLane: spec.folderLane });
+    groups.set(key, group);
+  }
+  const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
+  for (const { feature, change } of logChanges) {
+    if (!change.after) continue;
+    const label = `${change.path}@${short}`;
+    const addition = await reader.logAddition(change.after, change.before[0] ?? null, change.before.slice(1), label);
+    if (!addition) continue;
+    for (const problem of addition.parse.problems) reportLine(reader, options, change.path, short, problem);
+    checkLanes(reader, options, addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]), change.path, short);
+    logs.push({ feature, path: change.path, lines: addition.parse.transitions, tracked: addition.tracked });
+  }
+  const wps: WpCandidate[] = [];
+  for (const group of groups.values()) {
+    const candidate = await readWp(group, commit, reader, options);
+    if (candidate.after && deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName }).length > 0) {
+      candidate.logTracked = await logTracks(group, commit, logs, reader);
+    }
+    wps.push(candidate);
+  }
+  return { commit, authorDate, wps, logs: logs.map(({ feature, path, lines }) => ({ feature, path, lines })), renames: renamedFeatures(commit) };
+}
+
+async function readWp(group: Group, commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<WpCandidate> {
+  const short = commit.sha.slice(0, 7);
+  const state = async (pick: (change: PathChange) => string | null | undefined): Promise<WorkPackageState | null> => {
+    for (const { change, folderLane } of group.changes) {
+      const found = await reader.wpState(pick(change), `${change.path}@${short}`);
+      if (found) return folderLane ? { ...found, lane: folderLane } : found;
+    }
+    return null;
+  };
+  const after = await state((change) => change.after);
+  const before = await state((change) => change.before[0]);
+  const otherParents: (WorkPackageState | null)[] = [];
+  for (let i = 1; i < commit.parents.length; i++) otherParents.push(await state((change) => change.before[i]));
+  const path = group.changes.at(-1)!.change.path;
+  const appeared = after !== null && group.changes.every(({ change }) => !change.before[0]);
+  const parent = commit.parents[0];
+  const copiedFrom = appeared && parent ? await stateInTree(reader, parent, group, short) : null;
+  const candidate: WpCandidate = { featureSlug: group.feature, wpId: group.wpId, before: before ?? copiedFrom, otherParents, after, path, appeared, logTracked: false };
+  const lanes = [after?.lane ?? null, ...(after?.history ?? []).map((entry) => entry.lane)];
+  checkLanes(reader, options, lanes, path, short);
+  return candidate;
+}
+
+/**
+ * The WP as the parent commit had it in another file, when this commit adds a file of a WP that
+ * already exists (a copy into another lane folder, as real projects do): the move starts there.
+ * Of several copies, the one with the longest history.
+ */
+async function stateInTree(reader: BlobReader, parent: string, group: Group, short: string): Promise<WorkPackageState | null> {
+  const tasks = `${SPECS_DIR}/${group.feature}/tasks`;
+  const files: { path: string; sha: string }[] = [];
+  for (const entry of await reader.tree(`${parent}:${tasks}`)) {
+    if (!entry.isTree) files.push({ path: `${tasks}/${entry.name}`, sha: entry.sha });
+    else for (const inner of await reader.tree(entry.sha)) if (!inner.isTree) files.push({ path: `${tasks}/${entry.name}/${inner.name}`, sha: inner.sha });
+  }
+  let best: WorkPackageState | null = null;
+  for (const file of files) {
+    const spec = classifyPath(file.path);
+    if (spec?.kind !== 'wp' || spec.wpId !== group.wpId) continue;
+    const state = await reader.wpState(file.sha, `${file.path}@${short}^`);
+    if (state && (!best || state.history.length > best.history.length)) best = spec.folderLane ? { ...state, lane: spec.folderLane } : state;
+  }
+  return best;
+}
+
+/** Whether the feature's status log, as this commit leaves it, records moves of the WP. */
+async function logTracks(group: Group, commit: LogCommit, logs: readonly { feature: string; tracked: ReadonlySet<string> }[], reader: BlobReader): Promise<boolean> {
+  const changed = logs.find((log) => log.feature === group.feature);
+  if (changed) return changed.tracked.has(group.wpId);
+  const path = `${SPECS_DIR}/${group.feature}/${STATUS_LOG_NAME}`;
+  const tracked = await reader.trackedBy(`${commit.sha}:${path}`, `${path}@${commit.sha.slice(0, 7)}`);
+  return tracked?.has(group.wpId) ?? false;
+}
+
+/**
+ * Features this commit moved wholesale: every path of one deleted and every path of another added
+ * (a folder rename seen without rename detection), paired by the most WP ids in common.
+ */
+export function renamedFeatures(commit: LogCommit): { from: string; to: string }[] {
+  const stats = new Map<string, { added: boolean; deleted: boolean; wps: Set<string> }>();
+  for (const change of commit.changes) {
+    const parts = change.path.split('/');
+    if (parts[0] !== SPECS_DIR || parts.length < 3) continue;
+    const stat = stats.get(parts[1]!) ?? { added: true, deleted: true, wps: new Set<string>() };
+    stat.added &&= change.after !== null && change.before.every((sha) => sha === null);
+    stat.deleted &&= change.after === null;
+    const spec = classifyPath(change.path);
+    if (spec?.kind === 'wp') stat.wps.add(spec.wpId);
+    stats.set(parts[1]!, stat);
+  }
+  const gone = [...stats].filter(([, stat]) => stat.deleted && !stat.added);
+  const born = [...stats].filter(([, stat]) => stat.added && !stat.deleted);
+  const renames: { from: string; to: string }[] = [];
+  for (const [to, stat] of born) {
+    const shared = (wps: Set<string>): number => [...wps].filter((wp) => stat.wps.has(wp)).length;
+    const best = gone.filter(([, old]) => shared(old.wps) > 0).sort((a, b) => shared(b[1].wps) - shared(a[1].wps))[0];
+    if (best) renames.push({ from: best[0], to });
+  }
+  return renames;
+}
+
+function reportLine(reader: BlobReader, options: WalkOptions, path: string, short: string, problem: { line: number; message: string }): void {
+  const message = `${path}@${short}:${problem.line}: ${problem.message}`;
+  if (options.strict) {
+    throw new KittyError(ErrorCode.WP_MALFORMED, `malformed status line ${message}`, { hint: `fix or remove that line of ${path}, then rerun` });
+  }
+  reader.warnOnce(`kitty: warning: skipped ${message}`);
+}
+
+function checkLanes(reader: BlobReader, options: WalkOptions, lanes: readonly (string | null)[], path: string, short: string): void {
+  for (const lane of lanes) {
+    if (lane === null || isKnownLane(lane)) continue;
+    if (options.strict) {
+      throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${lane}" in ${path}@${short}`, {
+        hint: 'use a lane of the 4-lane or 9-lane vocabulary, or run without --strict to pass it through',
+      });
+    }
+    reader.warnOnce(`kitty: warning: unknown lane "${lane}" in ${path} (passed through)`);
   }
 }

@@ -5,6 +5,8 @@ import { ErrorCode, errnoCode } from '../errors/index.js';
 import type { Envelope, EnvelopeDraft } from '../derive/envelope.js';
 import { ensureStateDir, type Env } from '../state/paths.js';
 import { queueError } from './errors.js';
+import { QueueLedgerStore, backfillLedger } from './ledger-store.js';
+import type { FeatureLink, LedgerRecord } from '../derive/ledger.js';
 import { CLOCK_FLOOR_SQL, EVENTS_DDL, SCHEMA_VERSION } from './schema.js';
 
 export type EventState = 'pending' | 'delivered' | 'dead';
@@ -104,6 +106,7 @@ export class EventQueue {
           handle
             .transaction(() => {
               for (const ddl of EVENTS_DDL) handle.exec(ddl);
+              if (version >= 1) backfillLedger(handle);
               handle.pragma(`user_version = ${SCHEMA_VERSION}`);
             })
             .immediate();
@@ -136,11 +139,12 @@ export class EventQueue {
    * Appends events in one IMMEDIATE transaction. Each new event ticks the Lamport clock inside
    * that transaction; an event_id already queued is left as it is (its state and attempts too).
    */
-  enqueue(drafts: readonly EnvelopeDraft[]): EnqueueResult {
-    if (drafts.length === 0) return { inserted: [], ignored: 0 };
+  enqueue(drafts: readonly EnvelopeDraft[], ledger?: { store: QueueLedgerStore; records: readonly LedgerRecord[]; links: readonly FeatureLink[] }): EnqueueResult {
+    if (drafts.length === 0 && !ledger?.records.length && !ledger?.links.length) return { inserted: [], ignored: 0 };
     return this.guard(() =>
       this.db
         .transaction(() => {
+          ledger?.store.save(ledger);
           const now = new Date().toISOString();
           const inserted: Envelope[] = [];
           let ignored = 0;
@@ -165,6 +169,11 @@ export class EventQueue {
         })
         .immediate(),
     );
+  }
+
+  /** The exactly-once ledger of a project (null uuid: events kept locally only). */
+  ledgerStore(projectUuid: string | null): QueueLedgerStore {
+    return this.guard(() => new QueueLedgerStore(this.db, projectUuid ?? ''));
   }
 
   has(eventId: string): boolean {

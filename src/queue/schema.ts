@@ -1,6 +1,8 @@
 import { CLOCK_DDL } from '../clock/lamport.js';
+import { LEDGER_DDL } from './ledger-store.js';
 
-export const SCHEMA_VERSION = 1;
+/** 1: events and clock; 2: the exactly-once ledger (transitions, feature_links). */
+export const SCHEMA_VERSION = 2;
 
 export const EVENTS_DDL = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -20,6 +22,7 @@ export const EVENTS_DDL = [
   'CREATE INDEX IF NOT EXISTS events_state ON events(state, seq)',
   'CREATE INDEX IF NOT EXISTS events_node_clock ON events(node_id, lamport_clock)',
   CLOCK_DDL,
+  ...LEDGER_DDL,
 ];
 
 /** Highest clock this node already used: the floor the Lamport clock never goes below. */

@@ -1,15 +1,38 @@
-/** The 4-lane vocabulary and the 7/9-lane one (architecture.md). Lanes pass through as written. */
+/**
+ * The 4-lane vocabulary and the 9-lane one of the status model, plus `genesis`, the pseudo-lane a
+ * WP comes from before it exists. Lanes pass through as written; `laneIdentity` only decides
+ * whether two names are one lane.
+ */
+export const GENESIS = 'genesis';
 export const FOUR_LANES = ['planned', 'doing', 'for_review', 'done'] as const;
 export const NINE_LANES = [
   'planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled',
 ] as const;
 
-const KNOWN = new Set<string>([...FOUR_LANES, ...NINE_LANES]);
+const KNOWN = new Set<string>([GENESIS, ...FOUR_LANES, ...NINE_LANES]);
+
+/** Names of one lane in the two vocabularies: renaming `doing` to `in_progress` is not a move. */
+const SAME_LANE: Readonly<Record<string, string>> = { doing: 'in_progress' };
 
 export function isKnownLane(lane: string): boolean {
   return KNOWN.has(lane);
 }
 
+/** Lanes a work package can be moved to (everything but `genesis`). */
 export function knownLanes(): string[] {
-  return [...KNOWN];
+  return [...KNOWN].filter((lane) => lane !== GENESIS);
+}
+
+/** The lane a name stands for, for comparisons only. */
+export function laneIdentity(lane: string): string {
+  return SAME_LANE[lane] ?? lane;
+}
+
+export function sameLane(a: string | null, b: string | null): boolean {
+  return a === b || (a !== null && b !== null && laneIdentity(a) === laneIdentity(b));
+}
+
+/** A status line's `from_lane`: `genesis` (or none) means the WP is being created. */
+export function creationFrom(lane: string | null): string | null {
+  return lane === null || lane === GENESIS ? null : lane;
 }

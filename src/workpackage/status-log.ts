@@ -3,6 +3,8 @@ import { normalizeTime } from './time.js';
 export interface StatusTransition {
   /** 1-based line in the file. */
   line: number;
+  /** The line as written (a merge keeps only lines no parent had). */
+  raw: string;
   eventId: string | null;
   wpId: string;
   fromLane: string | null;
@@ -23,6 +25,9 @@ export interface StatusLogParse {
   skipped: number;
   problems: StatusLogProblem[];
 }
+
+/** A status record is a few hundred bytes; a line this long is not one any tool writes. */
+export const MAX_STATUS_LINE_CHARS = 1024 * 1024;
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() ? value.trim() : null;
@@ -45,6 +50,10 @@ export function parseStatusLines(lines: readonly string[], firstLineNumber = 1):
   const result: StatusLogParse = { transitions: [], skipped: 0, problems: [] };
   lines.forEach((raw, index) => {
     const line = firstLineNumber + index;
+    if (raw.length > MAX_STATUS_LINE_CHARS) {
+      result.problems.push({ line, message: `line of ${raw.length} characters is over the 1 MiB limit` });
+      return;
+    }
     const trimmed = raw.trim();
     if (!trimmed) return;
     let value: unknown;
@@ -72,6 +81,7 @@ export function parseStatusLines(lines: readonly string[], firstLineNumber = 1):
     const rawAt = text(record.at) ?? text(record.timestamp);
     result.transitions.push({
       line,
+      raw,
       eventId: text(record.event_id),
       wpId,
       fromLane: text(record.from_lane),

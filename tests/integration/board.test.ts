@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wp } from '../helpers/gitdir.js';
+import { gitdir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';
 
@@ -16,8 +16,11 @@ describe('kitty board', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       features: {
-        '001-demo': { WP01: { lane: 'doing', title: 'API', path: `${F}/WP01-api.md` }, WP02: { lane: 'done', title: 'UI', path: `${F}/WP02-ui.md` } },
-        '002-old': { WP07: { lane: 'for_review', title: 'Legacy', path: 'kitty-specs/002-old/tasks/for_review/WP07-legacy.md' } },
+        '001-demo': {
+          WP01: { lane: 'doing', title: 'API', path: `${F}/WP01-api.md`, source: 'frontmatter' },
+          WP02: { lane: 'done', title: 'UI', path: `${F}/WP02-ui.md`, source: 'frontmatter' },
+        },
+        '002-old': { WP07: { lane: 'for_review', title: 'Legacy', path: 'kitty-specs/002-old/tasks/for_review/WP07-legacy.md', source: 'frontmatter' } },
       },
     });
     expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP09\.md:2/);
@@ -28,6 +31,62 @@ describe('kitty board', () => {
     const unknown = repo.kitty(['board', '--feature', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('features here: 001-demo, 002-old');
+  });
+});
+
+describe('kitty board with status logs', () => {
+  const LOG = 'kitty-specs/055-x/status.events.jsonl';
+  const T = 'kitty-specs/055-x/tasks';
+  const line = (wpId: string, from: string, to: string, extra = '') =>
+    `{"event_id":"01JGZ5W3Q0A1B2C3D4E5F6G7H8","wp_id":"${wpId}","from_lane":"${from}","to_lane":"${to}","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"055-x"${extra}}`;
+
+  it('reads a log-era feature from its log next to a frontmatter-era one, warning about a malformed line', () => {
+    const repo = gitdir({ 'README.md': 'demo\n' });
+    repo.write(`${F}/WP01-api.md`, wp({ lane: 'doing', title: 'API' }));
+    repo.write(`${T}/WP01-cart.md`, wp({ lane: 'planned', title: 'Cart' }));
+    repo.write(`${T}/WP02-pay.md`, wp({ lane: 'planned', title: 'Pay' }));
+    repo.write(`${T}/WP03-docs.md`, wp({ lane: 'for_review', title: 'Docs' }));
+    repo.write(`${T}/WP04.md`, '---\nlane: [broken\n---\n');
+    repo.write(LOG, [
+      line('WP01', 'genesis', 'planned'),
+      line('WP02', 'genesis', 'planned'),
+      line('WP01', 'planned', 'in_progress'),
+      '{"kind": "annotation", "wp_id": "WP01", "delta": {}}',
+      '{"wp_id": "WP02", "to_lane": ',
+      line('WP02', 'planned', 'done'),
+      line('WP04', 'planned', 'blocked'),
+      line('WP09', 'genesis', 'approved'),
+      line('WP01', 'in_progress', 'for_review'),
+    ].join('\n'));
+    const json = repo.kitty(['board', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      features: {
+        '001-demo': { WP01: { lane: 'doing', title: 'API', path: `${F}/WP01-api.md`, source: 'frontmatter' } },
+        '055-x': {
+          WP01: { lane: 'for_review', title: 'Cart', path: `${T}/WP01-cart.md`, source: 'status-log' },
+          WP02: { lane: 'done', title: 'Pay', path: `${T}/WP02-pay.md`, source: 'status-log' },
+          WP03: { lane: 'for_review', title: 'Docs', path: `${T}/WP03-docs.md`, source: 'frontmatter' },
+          WP04: { lane: 'blocked', title: null, path: `${T}/WP04.md`, source: 'status-log' },
+          WP09: { lane: 'approved', title: null, path: LOG, source: 'status-log' },
+        },
+      },
+    });
+    expect(json.stderr).toContain(`kitty: warning: skipped ${LOG}:5: not JSON`);
+    expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP04\.md:2.*; lane blocked from kitty-specs\/055-x\/status\.events\.jsonl/);
+    expect(json.stderr).not.toContain(':4:');
+    const human = repo.kitty(['board', '--feature', '055-x']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^055-x\nfor_review \(2\) +done \(1\) +approved \(1\) +blocked \(1\)\nWP01 Cart +WP02 Pay +WP09 +WP04\nWP03 Docs\n/);
+    expect(human.stdout).not.toContain('planned');
+  });
+
+  it('shows a feature that only has a status log', () => {
+    const repo = gitdir({ [LOG]: `${line('WP01', 'genesis', 'planned')}\n${line('WP01', 'planned', 'doing')}\n` });
+    const human = repo.kitty(['board']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toBe('055-x\ndoing (1)\nWP01\n\n');
+    expect(human.stderr).toBe('');
   });
 });
 

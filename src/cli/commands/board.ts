@@ -1,7 +1,7 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { knownLanes } from '../../workpackage/lanes.js';
-import { readWorkTree, type TreeWorkPackage } from '../../workpackage/tree.js';
+import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { painter, printJson, warner, type Io } from '../output.js';
@@ -14,8 +14,8 @@ function laneRank(lane: string): number {
 }
 
 export function boardJson(wps: readonly TreeWorkPackage[]) {
-  const features: Record<string, Record<string, { lane: string | null; title: string | null; path: string }>> = {};
-  for (const wp of wps) (features[wp.feature] ??= {})[wp.wpId] = { lane: wp.lane, title: wp.title, path: wp.path };
+  const features: Record<string, Record<string, { lane: string | null; title: string | null; path: string; source: LaneSource }>> = {};
+  for (const wp of wps) (features[wp.feature] ??= {})[wp.wpId] = { lane: wp.lane, title: wp.title, path: wp.path, source: wp.source };
   return { features };
 }
 
@@ -23,11 +23,14 @@ export const command: Command = {
   help: `Usage: kitty board [--feature SLUG] [--json]
 
 The board of the working tree: for each feature, its lanes as columns and the work packages under
-them. Colour when the terminal supports it (NO_COLOR turns it off).
+them. A feature with a status.events.jsonl takes its lanes from that log (the frontmatter \`lane\`
+of such a feature is often stale); other features from the frontmatter. Colour when the terminal
+supports it (NO_COLOR turns it off).
 
 Options:
   --feature SLUG  only this feature
-  --json          print {features: {<slug>: {<WP>: {lane, title, path}}}} as JSON
+  --json          print {features: {<slug>: {<WP>: {lane, title, path, source}}}} as JSON
+                  (source: status-log or frontmatter)
   -h, --help      show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { feature: { type: 'string' }, json: { type: 'boolean' } }, 'kitty board');

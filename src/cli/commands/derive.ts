@@ -1,9 +1,17 @@
-import { captureRange } from '../../capture/index.js';
+import { captureRange, type CaptureSummary } from '../../capture/index.js';
 import type { Envelope } from '../../derive/envelope.js';
 import { parse } from '../args.js';
 import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
 import { printJson, progress, warner, type Io } from '../output.js';
+
+/** What was read but is no new move, in one line (never one warning per line). */
+function notMoves(summary: CaptureSummary): string {
+  const parts: string[] = [];
+  if (summary.aliases > 0) parts.push(`${summary.aliases} already captured under another name (re-keyed, moved or backfilled)`);
+  if (summary.sameLaneLines > 0) parts.push(`${summary.sameLaneLines} status line${summary.sameLaneLines === 1 ? '' : 's'} with from == to skipped`);
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
 
 export const command: Command = {
   help: `Usage: kitty derive [REV-RANGE...] [--dry-run] [--json] [--strict]
@@ -53,13 +61,20 @@ Options:
         const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
         io.stdout.write(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}\n`);
       }
-      io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued\n`);
+      io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`);
       return 0;
     }
     if (values.json) {
-      printJson(io, { commits: summary.commits, transitions: summary.transitions, queued: summary.queued, already_queued: summary.alreadyQueued });
+      printJson(io, {
+        commits: summary.commits,
+        transitions: summary.transitions,
+        queued: summary.queued,
+        already_queued: summary.alreadyQueued,
+        aliases: summary.aliases,
+        same_lane_lines: summary.sameLaneLines,
+      });
     } else {
-      io.stdout.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events queued, ${summary.alreadyQueued} already queued\n`);
+      io.stdout.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`);
     }
     return 0;
   },

@@ -2,6 +2,7 @@ import { accessToken, unreachable } from '../../auth/session.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { resolveIdentity } from '../../identity/index.js';
+import { sameLane } from '../../workpackage/lanes.js';
 import { readWorkTree } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -17,7 +18,11 @@ export interface Difference {
 
 type ServerBoard = { features: Record<string, Record<string, { lane: string }>> };
 
-/** Pure: every difference between the working tree's lanes and the server's board. */
+/**
+ * Pure: every difference between the working tree's canonical lanes (`readWorkTree`) and the
+ * server's board. `doing` and `in_progress` are one lane: a log that renames one to the other
+ * makes no event, so reporting it would ask for a fix that cannot come.
+ */
 export function compareBoards(local: readonly { feature: string; wpId: string; lane: string | null }[], server: ServerBoard): Difference[] {
   const differences: Difference[] = [];
   const seen = new Set<string>();
@@ -25,7 +30,7 @@ export function compareBoards(local: readonly { feature: string; wpId: string; l
     seen.add(`${wp.feature}/${wp.wpId}`);
     const remote = server.features[wp.feature]?.[wp.wpId];
     if (!remote) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'missing-on-server', local_lane: wp.lane, server_lane: null });
-    else if (remote.lane !== wp.lane) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'different-lane', local_lane: wp.lane, server_lane: remote.lane });
+    else if (!sameLane(remote.lane, wp.lane)) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'different-lane', local_lane: wp.lane, server_lane: remote.lane });
   }
   for (const [feature, wps] of Object.entries(server.features)) {
     for (const [wpId, remote] of Object.entries(wps)) {

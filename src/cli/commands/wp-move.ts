@@ -1,28 +1,147 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ulid } from 'ulid';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { runGit } from '../../git/run.js';
-import { isKnownLane, knownLanes } from '../../workpackage/lanes.js';
+import { knownLanes, sameLane } from '../../workpackage/lanes.js';
 import { moveWorkPackageText } from '../../workpackage/move.js';
-import { readWorkTree } from '../../workpackage/tree.js';
+import { appendMove } from '../../workpackage/status-append.js';
+import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { printJson, warner, type Io } from '../output.js';
 
+interface Move {
+  repo: string;
+  io: Io;
+  target: TreeWorkPackage;
+  lane: string;
+  note: string | null;
+  commit: boolean;
+}
+
+/** What a move wrote: the paths to commit (a legacy move removes one and adds another) and the one to report. */
+interface Written {
+  paths: string[];
+  path: string;
+  source: LaneSource;
+}
+
+function git(move: Move, args: string[], okCodes?: number[]) {
+  return runGit(args, { cwd: move.repo, env: move.io.env, okCodes });
+}
+
+function checkLane(lane: string): void {
+  // `genesis` is where a WP comes from, never where it goes
+  if (knownLanes().includes(lane)) return;
+  throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${lane}"`, { hint: `use one of: ${knownLanes().join(', ')}` });
+}
+
+function findTarget(all: TreeWorkPackage[], wpId: string, lane: string, feature: string | undefined): TreeWorkPackage {
+  const matches = all.filter((wp) => wp.wpId === wpId.toUpperCase() && (!feature || wp.feature === feature));
+  if (matches.length === 0) {
+    const known = [...new Set(all.filter((wp) => !feature || wp.feature === feature).map((wp) => `${wp.feature}/${wp.wpId}`))];
+    throw new KittyError(ErrorCode.USAGE, `no work package ${wpId}${feature ? ` in feature ${feature}` : ''}`, {
+      hint: known.length ? `work packages here: ${known.join(', ')}` : 'there are no work packages in kitty-specs/<feature>/tasks/',
+    });
+  }
+  if (matches.length > 1) {
+    throw new KittyError(ErrorCode.USAGE, `${wpId} exists in several features: ${matches.map((wp) => wp.feature).join(', ')}`, {
+      hint: `pick one with --feature, e.g. \`kitty wp move ${wpId} ${lane} --feature ${matches[0]!.feature}\``,
+    });
+  }
+  return matches[0]!;
+}
+
+/** The move commits the file whole: uncommitted edits in it would go into the move's commit. */
+async function ensureClean(move: Move, path: string): Promise<void> {
+  const dirty = await git(move, ['status', '--porcelain', '--', path]);
+  if (!dirty.stdout.trim()) return;
+  throw new KittyError(ErrorCode.WP_DIRTY, `${path} has uncommitted changes`, {
+    hint: `commit or stash them first (\`git add ${path} && git commit\`, or \`git stash\`)`,
+  });
+}
+
+async function gitUser(move: Move): Promise<{ name: string; email: string | null }> {
+  const name = (await git(move, ['config', 'user.name'], [1])).stdout.trim() || 'unknown';
+  const email = (await git(move, ['config', 'user.email'], [1])).stdout.trim() || null;
+  return { name, email };
+}
+
+async function moveInFrontmatter(move: Move): Promise<Written> {
+  const { target, lane, repo } = move;
+  await ensureClean(move, target.path);
+  const agent = (await gitUser(move)).name;
+  const timestamp = new Date().toISOString().replace('.000Z', 'Z');
+  const text = readFileSync(join(repo, target.path), 'utf8');
+  const edited = moveWorkPackageText(text, lane, { timestamp, lane, agent, ...(move.note ? { action: move.note } : {}) });
+  let path = target.path;
+  const legacy = /^(kitty-specs\/[^/]+\/tasks\/)[^/]+\/([^/]+)$/.exec(target.path);
+  if (legacy) {
+    path = `${legacy[1]}${lane}/${legacy[2]}`;
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    renameSync(join(repo, target.path), join(repo, path));
+  }
+  writeFileSync(join(repo, path), edited);
+  return { paths: legacy ? [target.path, path] : [path], path, source: 'frontmatter' };
+}
+
+/**
+ * Newer tools read a feature's lanes from its status log only, so a move there is one more line
+ * of it, shaped like the lines those tools write; the stale frontmatter is left alone.
+ */
+async function moveInLog(move: Move, log: string): Promise<Written> {
+  const { target, lane } = move;
+  await ensureClean(move, log);
+  const full = join(move.repo, log);
+  const now = new Date();
+  const { addition, noteKept } = appendMove(readFileSync(full, 'utf8'), {
+    eventId: ulid(now.getTime()),
+    wpId: target.wpId,
+    fromLane: target.lane,
+    toLane: lane,
+    now,
+    actor: await gitUser(move),
+    note: move.note,
+    feature: target.feature,
+  });
+  if (!noteKept) move.io.stderr.write(`kitty: warning: the lines of ${log} have no field for a note; it is only in the commit message\n`);
+  appendFileSync(full, addition);
+  return { paths: [log], path: log, source: 'status-log' };
+}
+
+async function commitMove(move: Move, paths: string[]): Promise<string> {
+  const { target, lane, note } = move;
+  await git(move, ['add', '-A', '--', ...paths]);
+  const message = `${target.wpId}: ${target.lane ?? 'no lane'} → ${lane}${note ? `\n\n${note}` : ''}`;
+  await git(move, ['commit', '-q', '-m', message, '--', ...paths]);
+  return (await git(move, ['rev-parse', 'HEAD'])).stdout.trim();
+}
+
+function alreadyThere(move: Move): boolean {
+  const { target, lane } = move;
+  // in a log, `doing` and `in_progress` are one lane: a line between them would be no move
+  return target.statusLog ? sameLane(target.lane, lane) : target.lane === lane;
+}
+
 export const command: Command = {
   help: `Usage: kitty wp move WPxx LANE [--feature SLUG] [--note TEXT] [--no-commit] [--json]
 
-Moves a work package to LANE: sets \`lane\` and appends a \`history\` entry (timestamp, lane, agent =
-your git user name, action = the note) in its frontmatter, keeping every other byte, then commits
-that file alone. kitty's hooks capture the move: exactly one WPStatusChanged event.
-In the legacy layout (tasks/<lane>/WPxx.md) the file moves to the new lane's folder.
+Moves a work package to LANE and commits that change alone; kitty's hooks capture the move:
+exactly one WPStatusChanged event.
+In a feature with a status.events.jsonl, the move is one line appended to that log, shaped like
+its last transition line (new event_id, time, actor = your git user name, the note where those
+lines keep one); the WP file is not touched. Otherwise the WP file's frontmatter gets the new
+\`lane\` and a \`history\` entry (timestamp, lane, agent = your git user name, action = the note),
+every other byte kept; in the legacy layout (tasks/<lane>/WPxx.md) the file moves to the new
+lane's folder.
 
 Options:
   --feature SLUG  the feature, when the WP id exists in several
-  --note TEXT     recorded as the history entry's action
+  --note TEXT     recorded with the move (and in the commit message)
   --no-commit     edit the file only; commit it yourself
-  --json          print {feature, wp_id, from_lane, to_lane, path, commit} as JSON
+  --json          print {feature, wp_id, from_lane, to_lane, path, commit, source} as JSON
   -h, --help      show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parse(
@@ -35,57 +154,19 @@ Options:
     if (!wpId || !lane || positionals.length > 2) {
       throw new KittyError(ErrorCode.USAGE, 'kitty wp move: give a WP id and a lane', { hint: 'e.g. `kitty wp move WP01 doing`' });
     }
-    if (!isKnownLane(lane)) {
-      throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${lane}"`, { hint: `use one of: ${knownLanes().join(', ')}` });
-    }
+    checkLane(lane);
     const repo = await repoInfo(process.cwd(), io.env);
-    const all = readWorkTree(repo.root, warner(io));
-    const matches = all.filter((wp) => wp.wpId === wpId.toUpperCase() && (!values.feature || wp.feature === values.feature));
-    if (matches.length === 0) {
-      const known = [...new Set(all.filter((wp) => !values.feature || wp.feature === values.feature).map((wp) => `${wp.feature}/${wp.wpId}`))];
-      throw new KittyError(ErrorCode.USAGE, `no work package ${wpId}${values.feature ? ` in feature ${values.feature}` : ''}`, {
-        hint: known.length ? `work packages here: ${known.join(', ')}` : 'there are no work packages in kitty-specs/<feature>/tasks/',
-      });
-    }
-    if (matches.length > 1) {
-      throw new KittyError(ErrorCode.USAGE, `${wpId} exists in several features: ${matches.map((wp) => wp.feature).join(', ')}`, {
-        hint: `pick one with --feature, e.g. \`kitty wp move ${wpId} ${lane} --feature ${matches[0]!.feature}\``,
-      });
-    }
-    const target = matches[0]!;
-    if (target.lane === lane) {
-      io.stdout.write(`kitty: ${target.feature}/${target.wpId} is already in ${lane}; nothing to do\n`);
+    const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
+    const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'] };
+    if (alreadyThere(move)) {
+      io.stdout.write(`kitty: ${target.feature}/${target.wpId} is already in ${target.lane}; nothing to do\n`);
       return 0;
     }
-    const dirty = await runGit(['status', '--porcelain', '--', target.path], { cwd: repo.root, env: io.env });
-    if (dirty.stdout.trim()) {
-      throw new KittyError(ErrorCode.WP_DIRTY, `${target.path} has uncommitted changes`, {
-        hint: `commit or stash them first (\`git add ${target.path} && git commit\`, or \`git stash\`)`,
-      });
-    }
-    const agent = (await runGit(['config', 'user.name'], { cwd: repo.root, env: io.env, okCodes: [1] })).stdout.trim() || 'unknown';
-    const timestamp = new Date().toISOString().replace('.000Z', 'Z');
-    const text = readFileSync(join(repo.root, target.path), 'utf8');
-    const edited = moveWorkPackageText(text, lane, { timestamp, lane, agent, ...(values.note ? { action: values.note } : {}) });
-    let path = target.path;
-    const legacy = /^(kitty-specs\/[^/]+\/tasks\/)[^/]+\/([^/]+)$/.exec(target.path);
-    if (legacy) {
-      path = `${legacy[1]}${lane}/${legacy[2]}`;
-      mkdirSync(dirname(join(repo.root, path)), { recursive: true });
-      renameSync(join(repo.root, target.path), join(repo.root, path));
-    }
-    writeFileSync(join(repo.root, path), edited);
-    let commit: string | null = null;
-    if (!values['no-commit']) {
-      const paths = legacy ? [target.path, path] : [path];
-      await runGit(['add', '-A', '--', ...paths], { cwd: repo.root, env: io.env });
-      const message = `${target.wpId}: ${target.lane ?? 'no lane'} → ${lane}${values.note ? `\n\n${values.note}` : ''}`;
-      await runGit(['commit', '-q', '-m', message, '--', ...paths], { cwd: repo.root, env: io.env });
-      commit = (await runGit(['rev-parse', 'HEAD'], { cwd: repo.root, env: io.env })).stdout.trim();
-    }
-    const result = { feature: target.feature, wp_id: target.wpId, from_lane: target.lane, to_lane: lane, path, commit };
+    const written = target.statusLog ? await moveInLog(move, target.statusLog) : await moveInFrontmatter(move);
+    const commit = move.commit ? await commitMove(move, written.paths) : null;
+    const result = { feature: target.feature, wp_id: target.wpId, from_lane: target.lane, to_lane: lane, path: written.path, commit, source: written.source };
     if (values.json) printJson(io, result);
-    else io.stdout.write(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}\n`);
+    else io.stdout.write(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}\n`);
     return 0;
   },
 };

@@ -1,0 +1,205 @@
+import { LRUCache } from 'lru-cache';
+import { ErrorCode, KittyError } from '../errors/index.js';
+import { CatFileBatch } from '../git/cat-file.js';
+import { parseWorkPackage, type WorkPackageState } from '../workpackage/frontmatter.js';
+import { addedLines, parseStatusLines, splitLines, type StatusLogParse } from '../workpackage/status-log.js';
+
+/** A WP file is a few KB; past this it is not one (and parsing it would stall the walk). */
+export const MAX_WP_BYTES = 8 * 1024 * 1024;
+/** Status logs grow for years; past this size one is skipped with a warning. */
+export const MAX_LOG_BYTES = 512 * 1024 * 1024;
+
+export interface ReaderOptions {
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  strict?: boolean;
+  /** Called once per distinct line. */
+  warn: (line: string) => void;
+}
+
+/** What a commit added to a status log, and which WPs the log tracks afterwards. */
+export interface LogAddition {
+  parse: StatusLogParse;
+  tracked: ReadonlySet<string>;
+}
+
+interface LogFacts {
+  lines: number;
+  tracked: ReadonlySet<string>;
+}
+
+/**
+ * Reads and parses the blobs of a walk through one `cat-file --batch`, with byte-bounded caches:
+ * the blob a commit leaves is the one the next commit of that file starts from. A status log that
+ * only grew is read as its new tail: comparing the old bytes is a memcmp, and only the added lines
+ * are decoded and parsed, so a log of thousands of lines costs per commit what the commit added.
+ */
+export class BlobReader {
+  private readonly blobs: CatFileBatch;
+  /** Reads in flight, so that two commits asking for one blob share the read. */
+  private readonly reading = new Map<string, Promise<Buffer | null>>();
+  private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
+  private readonly states = new LRUCache<string, WorkPackageState>({ max: 8192 });
+  private readonly logFacts = new LRUCache<string, LogFacts>({ max: 8192 });
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: ReaderOptions) {
+    this.blobs = new CatFileBatch(options.root, options.env, { maxBytes: MAX_LOG_BYTES });
+  }
+
+  close(): Promise<void> {
+    return this.blobs.close();
+  }
+
+  warnOnce(line: string): void {
+    if (this.warned.has(line)) return;
+    this.warned.add(line);
+    this.options.warn(line);
+  }
+
+  /** A problem with one file: an error under --strict, else a warning and the file is skipped. */
+  problem(error: KittyError): void {
+    if (this.options.strict) throw error;
+    this.warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
+  }
+
+  /** The WP state a blob holds (null: absent, unreadable or malformed, reported). */
+  async wpState(sha: string | null | undefined, label: string): Promise<WorkPackageState | null> {
+    if (!sha) return null;
+    const cached = this.states.get(sha);
+    if (cached) return cached;
+    const buffer = await this.buffer(sha, label, MAX_WP_BYTES);
+    if (!buffer) return null;
+    try {
+      const state = parseWorkPackage(buffer.toString('utf8'), label);
+      this.states.set(sha, state);
+      return state;
+    } catch (error) {
+      if (!(error instanceof KittyError)) throw error;
+      this.problem(error);
+      return null;
+    }
+  }
+
+  /** The lines a commit added to a status log (`before`: the first parent's blob; `others`: other parents'). */
+  async logAddition(after: string, before: string | null, others: readonly (string | null)[], label: string): Promise<LogAddition | null> {
+    const [afterBytes, beforeBytes] = await Promise.all([this.buffer(after, label, MAX_LOG_BYTES), before ? this.buffer(before, label, MAX_LOG_BYTES) : null]);
+    if (!afterBytes) return null;
+    const beforeFacts = before ? await this.facts(before, beforeBytes) : null;
+    let parse: StatusLogParse;
+    let tracked: Set<string>;
+    if (beforeBytes && beforeFacts && isAppend(beforeBytes, afterBytes)) {
+      parse = parseStatusLines(splitLines(afterBytes.toString('utf8', beforeBytes.length)), beforeFacts.lines + 1);
+      tracked = new Set(beforeFacts.tracked);
+      for (const line of parse.transitions) tracked.add(line.wpId);
+      this.logFacts.set(after, { lines: beforeFacts.lines + countLines(afterBytes, beforeBytes.length), tracked });
+    } else {
+      const added = addedLines(beforeBytes ? beforeBytes.toString('utf8') : null, afterBytes.toString('utf8'));
+      parse = parseStatusLines(added.lines, added.firstLineNumber);
+      await this.facts(after, afterBytes);
+    }
+    if (others.length > 0) {
+      const inParents = new Set<string>();
+      for (const sha of others) {
+        const text = sha ? await this.buffer(sha, label, MAX_LOG_BYTES) : null;
+        if (text) for (const line of splitLines(text.toString('utf8'))) inParents.add(line);
+      }
+      parse = { ...parse, transitions: parse.transitions.filter((line) => !inParents.has(line.raw)) };
+    }
+    return { parse, tracked: this.logFacts.get(after)?.tracked ?? new Set() };
+  }
+
+  /** The entries of a tree (`rev:path`); empty when there is no such tree. */
+  async tree(name: string): Promise<TreeEntry[]> {
+    const object = await this.blobs.object(name);
+    return object?.data ? parseTree(object.data, object.sha.length / 2) : [];
+  }
+
+  /** The WPs whose moves a status log records, by blob sha or `rev:path` (null: no such log). */
+  async trackedBy(name: string, label: string): Promise<ReadonlySet<string> | null> {
+    const known = this.logFacts.get(name);
+    if (known) return known.tracked;
+    const object = await this.blobs.object(name);
+    if (!object) return null;
+    if (!object.data) {
+      this.problem(tooLarge(label, object.size, MAX_LOG_BYTES));
+      return null;
+    }
+    return (await this.facts(object.sha, object.data))?.tracked ?? null;
+  }
+
+  private async facts(sha: string, bytes: Buffer | null): Promise<LogFacts | null> {
+    const known = this.logFacts.get(sha);
+    if (known || !bytes) return known ?? null;
+    const parse = parseStatusLines(splitLines(bytes.toString('utf8')));
+    const facts = { lines: countLines(bytes, 0), tracked: new Set(parse.transitions.map((line) => line.wpId)) };
+    this.logFacts.set(sha, facts);
+    return facts;
+  }
+
+  private buffer(sha: string, label: string, limit: number): Promise<Buffer | null> {
+    const cached = this.loaded.get(sha);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.reading.get(sha);
+    if (!pending) {
+      pending = this.blobs.object(sha).then((object) => {
+        this.reading.delete(sha);
+        if (!object) {
+          this.problem(new KittyError(ErrorCode.WP_UNREADABLE, `cannot read ${label}: git object ${sha} is missing`, {
+            hint: 'fetch the missing history (`git fetch --unshallow`, or `git fsck` to find damage), then rerun',
+          }));
+          return null;
+        }
+        if (!object.data || object.size > limit) {
+          this.problem(tooLarge(label, object.size, limit));
+          return null;
+        }
+        this.loaded.set(sha, object.data);
+        return object.data;
+      });
+      this.reading.set(sha, pending);
+    }
+    return pending;
+  }
+}
+
+export interface TreeEntry {
+  name: string;
+  sha: string;
+  isTree: boolean;
+}
+
+/** Pure: a raw tree object (`<mode> <name>\0<binary sha>` repeated); `hashBytes` is 20, or 32 for SHA-256. */
+export function parseTree(data: Buffer, hashBytes: number): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  let offset = 0;
+  while (offset < data.length) {
+    const space = data.indexOf(32, offset);
+    const nul = data.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    const mode = data.toString('latin1', offset, space);
+    entries.push({ name: data.toString('utf8', space + 1, nul), sha: data.toString('hex', nul + 1, nul + 1 + hashBytes), isTree: mode === '40000' });
+    offset = nul + 1 + hashBytes;
+  }
+  return entries;
+}
+
+function tooLarge(label: string, size: number, limit: number): KittyError {
+  return new KittyError(ErrorCode.WP_TOO_LARGE, `${label} is ${size} bytes, over the ${Math.round(limit / 1024 / 1024)} MiB limit`, {
+    hint: `shrink or remove ${label.replace(/@[^@]*$/, '')} (a work-package file or status log is normally a few KB)`,
+  });
+}
+
+/** `after` is `before` with lines appended (so `before` ended with a newline, or was empty). */
+function isAppend(before: Buffer, after: Buffer): boolean {
+  if (after.length < before.length) return false;
+  if (before.length > 0 && before[before.length - 1] !== 10) return false;
+  return after.compare(before, 0, before.length, 0, before.length) === 0;
+}
+
+function countLines(bytes: Buffer, from: number): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10, from); at >= 0; at = bytes.indexOf(10, at + 1)) count++;
+  if (bytes.length > from && bytes[bytes.length - 1] !== 10) count++;
+  return count;
+}
