@@ -263,10 +263,17 @@ function planFeatures(state) {
       wantsLong: state.on('longHistory') && rand.chance(0.4),
     };
     state.features.push(feature);
-    planOneOffs(state, feature);
   }
+  ensureLegacy(state);
+  for (const feature of state.features) planOneOffs(state, feature);
   ensurePlanned(state);
   state.plans.sort((a, b) => a.index - b.index);
+}
+
+/** Without a legacy feature there would be no folder moves, copies or flattening to test. */
+function ensureLegacy(state) {
+  const older = state.features.filter((f) => f.era === 'frontmatter');
+  if (state.on('legacyFolders') && older.length && !older.some((f) => f.legacy)) state.rand.pick(older).legacy = true;
 }
 
 function plan(state, feature, kind, from, to) {
@@ -688,7 +695,7 @@ function addNotes(state, commit, wp, lane) {
 function moveLegacyFile(state, commit, feature, wp, oldPath, from, alone) {
   wp.folder = wp.lane;
   commit.kinds.add('legacyFolders');
-  if (alone && state.on('copies') && state.rand.chance(0.25)) {
+  if (alone && state.on('copies') && state.rand.chance(state.seen.has('copies') ? 0.25 : 0.5)) {
     wp.busy = true;
     feature.busy++;
     state.cleanups.push({ due: state.index + state.rand.int(1, 6), feature, wp, path: oldPath, lane: from });
