@@ -46,7 +46,7 @@ export interface WalkOptions {
 }
 
 /** Commits whose blobs are requested together: enough to keep `cat-file --batch` busy. */
-const PREFETCH = 256;
+const PREFETCH = 64;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
@@ -61,18 +61,16 @@ type Group = { feature: string; wpId: string; changes: { change: PathChange; fol
 export async function* deriveCommits(options: WalkOptions): AsyncGenerator<DerivedCommit> {
   const reader = new BlobReader(options);
   try {
-    let chunk: Promise<DerivedCommit>[] = [];
+    // a sliding window: git keeps reading ahead while earlier commits are handed out
+    const window: Promise<DerivedCommit>[] = [];
     for await (const commit of streamLog(options.revisions, PATHSPECS, { cwd: options.root, env: options.env })) {
       const derived = readCommit(commit, reader, options);
       // a failure surfaces when its turn comes; until then it must not count as unhandled
       derived.catch(() => undefined);
-      chunk.push(derived);
-      if (chunk.length >= PREFETCH) {
-        for (const derived of chunk) yield await derived;
-        chunk = [];
-      }
+      window.push(derived);
+      if (window.length >= PREFETCH) yield await window.shift()!;
     }
-    for (const derived of chunk) yield await derived;
+    while (window.length > 0) yield await window.shift()!;
   } finally {
     await reader.close();
   }

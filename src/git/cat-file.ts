@@ -60,6 +60,11 @@ export class CatFileBatch {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
+      // requests of one tick go to git in one write
+      if (!this.child.stdin.writableCorked) {
+        this.child.stdin.cork();
+        process.nextTick(() => this.child.stdin.uncork());
+      }
       this.child.stdin.write(`${name}\n`);
     });
   }

@@ -21,6 +21,11 @@ const SAMPLES: Record<string, string> = {
   deepItem: 'history:\n    - timestamp: t\n      lane: doing\n    - timestamp: u\n      lane: done\n',
   mergeKey: 'defaults: &d {lane: doing}\n<<: *d\n',
   quotedKey: '"lane": doing\n',
+  scalars: 'lane: in_progress\nhistory:\n  - timestamp: 2026-01-01T00:00:00Z\n    lane: \'done\'\n    agent: "claude"\n    shell_pid: \'\'\n    action: Prompt generated via /spec-kitty.tasks\n  - timestamp: \'2026-01-02T00:00:00+09:00\'\n    lane: doing\n    agent:\n    note: it\'s fine\n',
+  notStrings: 'history:\n  - timestamp: 2026-01-01\n    lane: null\n    agent: 42\n  - timestamp: t\n    lane: True\n    agent: ~\n  - timestamp: 1e3\n    lane: 0x1F\n',
+  trickyPlain: 'lane: doing # note\nhistory:\n  - timestamp: "t"\n    lane: "with \\"escape\\""\n  - timestamp: t\n    lane: a:b\n    agent: x #y\n',
+  nestedUnderKey: 'history:\n  - timestamp: t\n    meta:\n      lane: inner\n    lane: outer\n',
+  protoKey: 'history:\n  - __proto__: x\n    timestamp: t\n    lane: doing\n  - constructor: y\n    timestamp: u\n    lane: done\n',
 };
 
 describe('fast frontmatter fields', () => {
@@ -34,7 +39,7 @@ describe('fast frontmatter fields', () => {
   }
 
   it('handles the common shapes itself rather than declining', () => {
-    for (const name of ['plain', 'quoted', 'comments', 'crlf', 'otherKeys', 'flowHistory', 'nested', 'deepItem', 'multilineTitle', 'duplicate']) {
+    for (const name of ['plain', 'quoted', 'comments', 'crlf', 'otherKeys', 'flowHistory', 'nested', 'deepItem', 'multilineTitle', 'duplicate', 'scalars', 'notStrings', 'trickyPlain', 'nestedUnderKey', 'protoKey']) {
       expect(fastFields(SAMPLES[name]!), name).not.toBeNull();
     }
   });
