@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, KittyError } from '../errors/index.js';
 import { CatFileBatch } from '../git/cat-file.js';
 import { parseWorkPackage, type WorkPackageState } from '../workpackage/frontmatter.js';
-import { addedLines, parseStatusLines, splitLines, type StatusLogParse } from '../workpackage/status-log.js';
+import { addedLines, lineIdentity, parseStatusLines, splitLines, type StatusLogParse } from '../workpackage/status-log.js';
 
 /** A WP file is a few KB; past this it is not one (and parsing it would stall the walk). */
 export const MAX_WP_BYTES = 8 * 1024 * 1024;
@@ -21,6 +21,8 @@ export interface ReaderOptions {
 export interface LogAddition {
   parse: StatusLogParse;
   tracked: ReadonlySet<string>;
+  /** Lines that replaced a removed line saying the same move (a re-keying rewrite): left out. */
+  restated: number;
 }
 
 interface LogFacts {
@@ -88,6 +90,7 @@ export class BlobReader {
     const beforeFacts = before ? await this.facts(before, beforeBytes) : null;
     let parse: StatusLogParse;
     let tracked: Set<string>;
+    let restated = 0;
     if (beforeBytes && beforeFacts && isAppend(beforeBytes, afterBytes)) {
       parse = parseStatusLines(splitLines(afterBytes.toString('utf8', beforeBytes.length)), beforeFacts.lines + 1);
       tracked = new Set(beforeFacts.tracked);
@@ -96,6 +99,10 @@ export class BlobReader {
     } else {
       const added = addedLines(beforeBytes ? beforeBytes.toString('utf8') : null, afterBytes.toString('utf8'));
       parse = parseStatusLines(added.lines, added.firstLineNumber);
+      const said = new Set(parseStatusLines(added.removed).transitions.map(lineIdentity));
+      const kept = parse.transitions.filter((line) => !said.has(lineIdentity(line)));
+      restated = parse.transitions.length - kept.length;
+      parse = { ...parse, transitions: kept };
       await this.facts(after, afterBytes);
     }
     if (others.length > 0) {
@@ -106,7 +113,7 @@ export class BlobReader {
       }
       parse = { ...parse, transitions: parse.transitions.filter((line) => !inParents.has(line.raw)) };
     }
-    return { parse, tracked: this.logFacts.get(after)?.tracked ?? new Set() };
+    return { parse, tracked: this.logFacts.get(after)?.tracked ?? new Set(), restated };
   }
 
   /** The entries of a tree (`rev:path`); empty when there is no such tree. */

@@ -48,6 +48,7 @@ export function resolveCommit(derived: DerivedCommit, ledger: Ledger, projectUui
     markSeen(wp, ledger, ref, facts);
   }
   for (const log of derived.logs) {
+    resolution.aliases += log.restated;
     const created = new Set<string>();
     for (const line of log.lines) {
       const ref = ledger.ref(log.feature, line.wpId);

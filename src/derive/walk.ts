@@ -23,6 +23,8 @@ export interface LogCandidate {
   feature: string;
   path: string;
   lines: StatusTransition[];
+  /** Lines left out because they replaced a removed line saying the same move (re-keyed). */
+  restated: number;
 }
 
 export interface DerivedCommit {
@@ -79,26 +81,35 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
 async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<DerivedCommit> {
   const authorDate = normalizeTime(commit.authorDate) ?? commit.authorDate;
   const short = commit.sha.slice(0, 7);
+  const renames = renamedFeatures(commit);
+  // a renamed feature's files are read as moved: the old file is where the new one comes from
+  const renamedTo = new Map(renames.map(({ from, to }) => [from, to]));
   const groups = new Map<string, Group>();
-  const logChanges: { feature: string; change: PathChange }[] = [];
+  const logChanges = new Map<string, PathChange[]>();
   for (const change of commit.changes) {
     const spec = classifyPath(change.path);
-    if (spec?.kind === 'status-log') logChanges.push({ feature: spec.feature, change });
-    if (spec?.kind !== 'wp') continue;
-    const key = `${spec.feature}/${spec.wpId}`;
-    const group = groups.get(key) ?? { feature: spec.feature, wpId: spec.wpId, changes: [] };
+    if (!spec) continue;
+    const feature = renamedTo.get(spec.feature) ?? spec.feature;
+    if (spec.kind === 'status-log') {
+      logChanges.set(feature, [...(logChanges.get(feature) ?? []), change]);
+      continue;
+    }
+    const key = `${feature}/${spec.wpId}`;
+    const group = groups.get(key) ?? { feature, wpId: spec.wpId, changes: [] };
     group.changes.push({ change, folderLane: spec.folderLane });
     groups.set(key, group);
   }
   const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
-  for (const { feature, change } of logChanges) {
-    if (!change.after) continue;
+  for (const [feature, changes] of logChanges) {
+    const change = changes.find((candidate) => candidate.after !== null);
+    if (!change) continue;
+    const before = change.before[0] ?? changes.find((candidate) => candidate.after === null)?.before[0] ?? null;
     const label = `${change.path}@${short}`;
-    const addition = await reader.logAddition(change.after, change.before[0] ?? null, change.before.slice(1), label);
+    const addition = await reader.logAddition(change.after!, before, change.before.slice(1), label);
     if (!addition) continue;
     for (const problem of addition.parse.problems) reportLine(reader, options, change.path, short, problem);
     checkLanes(reader, options, addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]), change.path, short);
-    logs.push({ feature, path: change.path, lines: addition.parse.transitions, tracked: addition.tracked });
+    logs.push({ feature, path: change.path, lines: addition.parse.transitions, restated: addition.restated, tracked: addition.tracked });
   }
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
@@ -108,7 +119,7 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
     }
     wps.push(candidate);
   }
-  return { commit, authorDate, wps, logs: logs.map(({ feature, path, lines }) => ({ feature, path, lines })), renames: renamedFeatures(commit) };
+  return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
 }
 
 async function readWp(group: Group, commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<WpCandidate> {

@@ -1,3 +1,4 @@
+import { creationFrom, laneIdentity } from './lanes.js';
 import { normalizeTime } from './time.js';
 
 export interface StatusTransition {
@@ -102,12 +103,13 @@ export function splitLines(content: string): string[] {
 
 /**
  * Pure: the lines `after` added to `before`. An append (the normal case) is found without comparing
- * line by line; a rewritten file falls back to a multiset difference.
+ * line by line; a rewritten file falls back to a multiset difference, which also gives the lines
+ * it removed.
  */
-export function addedLines(before: string | null, after: string): { lines: string[]; firstLineNumber: number } {
-  if (!before) return { lines: splitLines(after), firstLineNumber: 1 };
+export function addedLines(before: string | null, after: string): { lines: string[]; removed: string[]; firstLineNumber: number } {
+  if (!before) return { lines: splitLines(after), removed: [], firstLineNumber: 1 };
   if (after.startsWith(before) && (before.endsWith('\n') || after.length === before.length)) {
-    return { lines: splitLines(after.slice(before.length)), firstLineNumber: splitLines(before).length + 1 };
+    return { lines: splitLines(after.slice(before.length)), removed: [], firstLineNumber: splitLines(before).length + 1 };
   }
   const seen = new Map<string, number>();
   for (const line of splitLines(before)) seen.set(line, (seen.get(line) ?? 0) + 1);
@@ -117,5 +119,12 @@ export function addedLines(before: string | null, after: string): { lines: strin
     if (count > 0) seen.set(line, count - 1);
     else added.push(line);
   }
-  return { lines: added, firstLineNumber: 1 };
+  const removed = [...seen].flatMap(([line, count]) => Array<string>(count).fill(line));
+  return { lines: added, removed, firstLineNumber: 1 };
+}
+
+/** Pure: what a transition line says, whatever its id: WP, from (creation: none), to and time. */
+export function lineIdentity(line: StatusTransition): string {
+  const from = creationFrom(line.fromLane);
+  return `${line.wpId}|${from === null ? '' : laneIdentity(from)}|${laneIdentity(line.toLane)}|${line.at === null ? line.rawAt : Date.parse(line.at)}`;
 }

@@ -87,6 +87,10 @@ describe('exactly once on real histories', () => {
     repo.commit('migrate status log', { files: { [LOG]: jsonl([...rekeyed, { kind: 'annotation', wp_id: 'WP01', delta: { note: 'migrated' } }]) } });
     expect(dryRun(repo)).toEqual([]);
     expect(derive(repo)).toMatchObject({ queued: 0, aliases: 3 });
+    // the migration commit alone, seen by a machine that captured nothing before: the removed
+    // lines say the same moves, so it is no new move either
+    const alone = repo.kitty(['derive', 'HEAD~1..HEAD', '--dry-run', '--json'], { env: { KITTY_HOME: `${repo.home}-alone` } });
+    expect(JSON.parse(alone.stdout)).toEqual([]);
     // a fresh state dir walking the whole history decides the same: three events, the first ids
     const fresh = repo.kitty(['derive', '--dry-run', '--json'], { env: { KITTY_HOME: `${repo.home}-fresh` } });
     expect((JSON.parse(fresh.stdout) as Event[]).map((e) => e.event_id)).toEqual(ULIDS.slice(0, 3));
@@ -189,6 +193,8 @@ describe('exactly once on real histories', () => {
     repo.commit('backfill', { files: { [LOG]: jsonl(lines) } });
     repo.git('mv', `kitty-specs/${FEATURE}`, 'kitty-specs/search-01KQ48XA');
     repo.commit('rename feature');
+    const renameAlone = repo.kitty(['derive', 'HEAD~1..HEAD', '--dry-run', '--json'], { env: { KITTY_HOME: `${repo.home}-alone` } });
+    expect(JSON.parse(renameAlone.stdout)).toEqual([]);
     const next = { event_id: ULIDS[1], wp_id: 'WP06', from_lane: 'doing', to_lane: 'for_review', at: '2026-01-04T00:00:00Z' };
     repo.commit('review', { files: { ['kitty-specs/search-01KQ48XA/status.events.jsonl']: jsonl([...lines, next]) } });
     // a migration re-keys the renamed feature's log: still nothing new

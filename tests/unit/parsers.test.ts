@@ -59,9 +59,10 @@ describe('work-package paths and files', () => {
 
 describe('status log lines', () => {
   it('finds appended lines without rescanning and falls back to a multiset difference', () => {
-    expect(addedLines('a\nb\n', 'a\nb\nc\n')).toEqual({ lines: ['c'], firstLineNumber: 3 });
+    expect(addedLines('a\nb\n', 'a\nb\nc\n')).toEqual({ lines: ['c'], removed: [], firstLineNumber: 3 });
     expect(addedLines('a\nb\n', 'b\nx\na\n').lines).toEqual(['x']);
-    expect(addedLines(null, 'a\n')).toEqual({ lines: ['a'], firstLineNumber: 1 });
+    expect(addedLines('a\nb\nb\n', 'b\nx\n')).toEqual({ lines: ['x'], removed: ['a', 'b'], firstLineNumber: 1 });
+    expect(addedLines(null, 'a\n')).toEqual({ lines: ['a'], removed: [], firstLineNumber: 1 });
   });
 
   it('keeps transition lines, counts other kinds, reports bad ones by line', () => {
