@@ -86,7 +86,7 @@ export function generateHistory(dir, options = {}) {
   const state = createState(config);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+  git(dir, ['init', '-q', '-b', 'main']);
   const streamPath = join(dir, '.git', 'history.fast-import');
   const writer = createStreamWriter(streamPath);
   try {
@@ -105,10 +105,20 @@ export function generateHistory(dir, options = {}) {
 }
 
 /**
- * @typedef {{ seed?: number, commits?: number, features?: number, wpsPerFeature?: number, bodyBytes?: number,
- *   hugeLineBytes?: number, patterns?: Partial<Record<string, boolean>> }} HistoryOptions
- * @typedef {{ commits: object[], truth: object[], hugeLines: object[], features: object[] }} GeneratedHistory
+ * @typedef {import('./history.d.mts').HistoryOptions} HistoryOptions
+ * @typedef {import('./history.d.mts').GeneratedHistory} GeneratedHistory
  */
+
+/** A caller inside a git hook has GIT_DIR and friends set; they would point git at the caller's repository. */
+function gitEnv() {
+  const env = { ...process.env };
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_PREFIX']) delete env[name];
+  return env;
+}
+
+function git(dir, args, options = {}) {
+  return execFileSync('git', args, { cwd: dir, env: gitEnv(), maxBuffer: 1 << 26, ...options });
+}
 
 // ---------------------------------------------------------------- options and randomness
 
@@ -464,7 +474,7 @@ function newWp(state, feature) {
   const subtasks = Array.from({ length: rand.int(2, 4) }, () => `T${String(feature.nextTask++).padStart(3, '0')}`);
   const wp = {
     id, title, file: `${id}-${slugify(title)}.md`, lane: 'planned', fmLane: 'planned', folder: feature.legacy ? 'planned' : null,
-    quote: rand.chance(0.8) ? feature.quote : rand.pick(['single', 'double', 'plain']),
+    quote: rand.chance(0.8) ? feature.quote : rand.pick(['single', 'double', 'plain']), tsStyle: feature.tsStyle,
     laneComment: false, subtasks, phase: `Phase ${rand.int(1, 3)} - ${rand.pick(['Foundation', 'Core', 'Polish'])}`,
     assignee: '', agent: rand.pick(AGENTS), shellPid: String(rand.int(1000, 99999)),
     history: [], body: '', busy: false, moves: [], logLines: [], mirrored: 0,
@@ -527,14 +537,13 @@ function renderWp(wp) {
 }
 
 function historyEntry(state, wp, ms, lane, action, agent = wp.agent) {
-  const style = wp.tsStyle ?? 'z';
+  const style = wp.tsStyle;
   const timestamp = formatTime(style === 'z' ? wholeSecond(ms) : ms, style, String(state.rand.int(0, 999)).padStart(3, '0'));
   return { timestamp, lane, agent, action, shellPid: wp.shellPid };
 }
 
 function createWp(state, commit, feature) {
   const wp = newWp(state, feature);
-  wp.tsStyle = feature.tsStyle;
   // one WP in some features never settles: its history list grows to dozens of entries
   if (feature.wantsLong && !feature.wps.some((other) => other.long)) wp.long = true;
   feature.wps.push(wp);
@@ -837,11 +846,14 @@ function dueHugeLine(state, commit) {
   const feature = candidates.reduce((coldest, f) => (f.weight < coldest.weight ? f : coldest));
   const record = { kind: 'annotation', wp_id: feature.wps[0].id, delta: { notes: '' }, at: formatTime(tick(state, commit), 'micro') };
   const bytes = state.config.hugeLineBytes;
-  record.delta.notes = 'x'.repeat(Math.max(0, bytes - JSON.stringify(record).length));
+  const room = Math.max(0, bytes - JSON.stringify(record).length);
+  record.delta.notes = WORDS.join(' ').repeat(Math.ceil(room / WORDS.join(' ').length)).slice(0, room);
   feature.log.push({ record, style: 'compact', text: null });
   touchLog(commit, feature);
   const written = Buffer.byteLength(lineText(feature.log.at(-1)));
   state.hugeLines.push({ path: logPath(feature), commit: state.index, bytes: written });
+  // the feature winds down: each later append carries the huge line again, so keep them few
+  feature.weight /= 5;
   state.hugePending = false;
   commit.subject = `chore(${feature.name}): attach review transcript to ${feature.wps[0].id}`;
   commit.kinds.add('hugeLine');
@@ -1037,17 +1049,18 @@ function emitCommit(writer, state, commit) {
 function importStream(dir, streamPath) {
   const input = openSync(streamPath, 'r');
   try {
-    const run = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, stdio: [input, 'ignore', 'pipe'] });
+    // a huge status log is stored whole rather than deltified: delta search over it costs seconds
+    const run = spawnSync('git', ['fast-import', '--quiet', '--big-file-threshold=8m'], { cwd: dir, env: gitEnv(), stdio: [input, 'ignore', 'pipe'] });
     if (run.status !== 0) throw new Error(`git fast-import failed in ${dir}: ${run.stderr}`);
   } finally {
     closeSync(input);
     unlinkSync(streamPath);
   }
-  execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: dir });
+  git(dir, ['reset', '-q', '--hard', 'main']);
 }
 
 function result(dir, state) {
-  const shas = execFileSync('git', ['rev-list', '--reverse', 'main'], { cwd: dir, maxBuffer: 1 << 26 }).toString().trim().split('\n');
+  const shas = git(dir, ['rev-list', '--reverse', 'main']).toString().trim().split('\n');
   state.commits.forEach((commit, i) => (commit.sha = shas[i]));
   const features = liveFeatures(state).map((f) => ({
     name: f.name, names: f.names, era: f.log ? 'log' : 'frontmatter', legacy: f.legacy, lanes: f.nine ? 9 : 4,

@@ -5,6 +5,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { logArgs } from '../dist/git/log.js';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -95,6 +96,76 @@ async function benchDerive() {
   figure('derive_seconds', (ms / 1000).toFixed(2));
   figure('derive_commits_per_s', Math.round(commits / (ms / 1000)));
   figure('derive_peak_rss_mb', Math.round(Math.max(...runs.map((run) => run.rssKb)) / 1024));
+}
+
+/** The git commands alone that any reader of the history needs: `git log --raw`, then every changed WP and log blob. */
+function gitFloor(dir) {
+  const start = process.hrtime.bigint();
+  const log = spawnSync('git', logArgs(['HEAD'], [':(top)kitty-specs']), { cwd: dir, maxBuffer: 1 << 30 });
+  const logMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const blobs = new Set();
+  const tokens = log.stdout.toString('latin1').split('\0');
+  for (let i = 0; i < tokens.length; i++) {
+    if (!tokens[i].replace(/^\n/, '').startsWith(':')) continue;
+    const path = tokens[++i] ?? '';
+    const sha = tokens[i - 1].trim().split(' ').at(-2);
+    if (/^kitty-specs\/[^/]+\/(status\.events\.jsonl|tasks\/(?:[^/]+\/)?WP\d+[^/]*\.md)$/.test(path) && !/^0+$/.test(sha)) blobs.add(sha);
+  }
+  const input = `${[...blobs].join('\n')}\n`;
+  const catStart = process.hrtime.bigint();
+  const cat = spawnSync('git', ['cat-file', '--batch'], { cwd: dir, input, maxBuffer: 1 << 31 - 1, stdio: ['pipe', 'ignore', 'inherit'] });
+  if (log.status !== 0 || cat.status !== 0) throw new Error('bench: the git floor failed');
+  return { ms: logMs + Number(process.hrtime.bigint() - catStart) / 1e6, blobs: blobs.size };
+}
+
+/** A history shaped like a real one (bench/history.mjs), kitty against git's own floor, in turn. */
+async function benchDeriveReal() {
+  const { generateHistory } = await import('../bench/history.mjs');
+  const dir = join(work, 'real-5000');
+  const ready = join(dir, '.git', 'kitty-bench-ready');
+  if (!existsSync(ready)) {
+    process.stderr.write('bench: generating a 5,000-commit history shaped like a real one…\n');
+    const generated = generateHistory(dir, { seed: 7, commits: 5000, features: 300, wpsPerFeature: 8, bodyBytes: 3000, hugeLineBytes: 20_000_000 });
+    writeFileSync(ready, JSON.stringify({ truth: generated.truth.length }));
+  }
+  const truth = JSON.parse(readFileSync(ready, 'utf8')).truth;
+  const env = { ...process.env, KITTY_HOME: join(work, 'home-derive-real') };
+  rmSync(env.KITTY_HOME, { recursive: true, force: true });
+  const kitty = [];
+  const floor = [];
+  for (let i = 0; i < 3; i++) {
+    floor.push(gitFloor(dir));
+    kitty.push(await timedRun(['derive', '--dry-run', '--json'], dir, env));
+  }
+  const events = JSON.parse(spawnSync(process.execPath, [cli, 'derive', '--dry-run', '--json'], { cwd: dir, env, maxBuffer: 1 << 30 }).stdout);
+  const ms = median(kitty.map((run) => run.ms));
+  const floorMs = median(floor.map((run) => run.ms));
+  figure('derive_real_commits', Number(execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: dir }).toString().trim()));
+  figure('derive_real_events', events.length);
+  figure('derive_real_truth_events', truth);
+  figure('derive_real_distinct_event_ids', new Set(events.map((event) => event.event_id)).size);
+  figure('derive_real_seconds', (ms / 1000).toFixed(2));
+  figure('derive_real_commits_per_s', Math.round(figures.derive_real_commits / (ms / 1000)));
+  figure('derive_real_peak_rss_mb', Math.round(Math.max(...kitty.map((run) => run.rssKb)) / 1024));
+  figure('derive_real_floor_blobs', floor[0].blobs);
+  figure('derive_real_floor_seconds', (floorMs / 1000).toFixed(2));
+  figure('derive_real_floor_ratio', (ms / floorMs).toFixed(2));
+}
+
+/** A status log line of `bytes` bytes in one commit: deriving that commit alone. */
+async function benchHugeLine() {
+  const dir = join(work, 'huge-line');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'kitty-specs/001-huge'), { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+  const line = JSON.stringify({ event_id: '01KA0000000000000000000001', wp_id: 'WP01', from_lane: 'planned', to_lane: 'doing', at: '2026-01-01T00:00:00Z', note: 'x'.repeat(50 * 1024 * 1024) });
+  writeFileSync(join(dir, 'kitty-specs/001-huge/status.events.jsonl'), `${line}\n`);
+  const env = benchEnv(join(work, 'home-huge'));
+  execFileSync('git', ['add', '-A'], { cwd: dir, env });
+  execFileSync('git', ['commit', '-q', '-m', 'huge line'], { cwd: dir, env });
+  const run = await timedRun(['derive', '--dry-run', '--json'], dir, env);
+  figure('derive_50mb_line_seconds', (run.ms / 1000).toFixed(2));
+  figure('derive_50mb_line_peak_rss_mb', Math.round(run.rssKb / 1024));
 }
 
 function gitRepo(dir, env) {
@@ -285,10 +356,10 @@ async function benchFlush() {
   }
 }
 
+// `npm run bench -- derive flush` runs only those sections (and leaves bench/results.json alone)
+const sections = { derive: benchDerive, 'derive-real': benchDeriveReal, 'huge-line': benchHugeLine, commit: benchCommitOverhead, rebase: benchRebaseAndLatency, flush: benchFlush };
+const chosen = process.argv.slice(2);
+for (const name of chosen) if (!(name in sections)) throw new Error(`bench: unknown section ${name}; sections: ${Object.keys(sections).join(', ')}`);
 mkdirSync(work, { recursive: true });
-await benchDerive();
-await benchCommitOverhead();
-await benchRebaseAndLatency();
-await benchFlush();
-mkdirSync(join(root, 'bench'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(figures, null, 2)}\n`);
+for (const [name, run] of Object.entries(sections)) if (chosen.length === 0 || chosen.includes(name)) await run();
+if (chosen.length === 0) writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(figures, null, 2)}\n`);

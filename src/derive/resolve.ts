@@ -5,7 +5,7 @@ import { eventIdOf } from './event-id.js';
 import type { Ledger } from './ledger.js';
 import { naturalKey } from './natural.js';
 import { deriveWpTransitions, laneChangeKey, type CommitFacts, type Transition } from './transitions.js';
-import type { DerivedCommit, LogCandidate, WpCandidate } from './walk.js';
+import type { DerivedCommit, WpCandidate } from './walk.js';
 
 export interface Resolution {
   transitions: Transition[];
@@ -103,22 +103,7 @@ function lineTransition(feature: string, line: StatusTransition, facts: CommitFa
   };
 }
 
-/**
- * A feature folder renamed in this commit (every path of one feature deleted, every path of
- * another added) keeps its WPs' history, but only when the content proves it: one of the new
- * feature's transitions is already captured under the old name.
- */
+/** A feature folder renamed in this commit keeps its WPs' history under its first name. */
 function linkRenamedFeatures(derived: DerivedCommit, ledger: Ledger): void {
-  for (const { from, to } of derived.renames) {
-    const proves = (wpId: string, transition: Transition): boolean =>
-      ledger.lookup(ledger.ref(from, wpId), naturalKey(transition, ledger.ref(from, wpId))) !== undefined;
-    const facts: CommitFacts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
-    const fromWps = derived.wps.filter((wp) => wp.featureSlug === to && wp.after).some((wp) =>
-      deriveWpTransitions({ ...wp, before: null }, facts).some((transition) => proves(wp.wpId, transition)),
-    );
-    const fromLogs = derived.logs.filter((log: LogCandidate) => log.feature === to).some((log) =>
-      log.lines.some((line) => proves(line.wpId, lineTransition(from, line, facts))),
-    );
-    if (fromWps || fromLogs) ledger.link(to, from);
-  }
+  for (const { from, to } of derived.renames) ledger.link(to, from);
 }

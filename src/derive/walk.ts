@@ -178,26 +178,30 @@ async function logTracks(group: Group, commit: LogCommit, logs: readonly { featu
 
 /**
  * Features this commit moved wholesale: every path of one deleted and every path of another added
- * (a folder rename seen without rename detection), paired by the most WP ids in common.
+ * (a folder rename seen without rename detection), with at least one file carried over byte for
+ * byte, paired by the most WP ids in common.
  */
 export function renamedFeatures(commit: LogCommit): { from: string; to: string }[] {
-  const stats = new Map<string, { added: boolean; deleted: boolean; wps: Set<string> }>();
+  const stats = new Map<string, { added: boolean; deleted: boolean; wps: Set<string>; blobs: Set<string> }>();
   for (const change of commit.changes) {
     const parts = change.path.split('/');
     if (parts[0] !== SPECS_DIR || parts.length < 3) continue;
-    const stat = stats.get(parts[1]!) ?? { added: true, deleted: true, wps: new Set<string>() };
+    const stat = stats.get(parts[1]!) ?? { added: true, deleted: true, wps: new Set<string>(), blobs: new Set<string>() };
     stat.added &&= change.after !== null && change.before.every((sha) => sha === null);
     stat.deleted &&= change.after === null;
+    const blob = change.after ?? change.before[0];
+    if (blob) stat.blobs.add(blob);
     const spec = classifyPath(change.path);
     if (spec?.kind === 'wp') stat.wps.add(spec.wpId);
     stats.set(parts[1]!, stat);
   }
   const gone = [...stats].filter(([, stat]) => stat.deleted && !stat.added);
-  const born = [...stats].filter(([, stat]) => stat.added && !stat.deleted);
   const renames: { from: string; to: string }[] = [];
-  for (const [to, stat] of born) {
+  for (const [to, stat] of stats) {
+    if (!stat.added || stat.deleted) continue;
     const shared = (wps: Set<string>): number => [...wps].filter((wp) => stat.wps.has(wp)).length;
-    const best = gone.filter(([, old]) => shared(old.wps) > 0).sort((a, b) => shared(b[1].wps) - shared(a[1].wps))[0];
+    const carried = gone.filter(([, old]) => shared(old.wps) > 0 && [...old.blobs].some((blob) => stat.blobs.has(blob)));
+    const best = carried.sort((a, b) => shared(b[1].wps) - shared(a[1].wps))[0];
     if (best) renames.push({ from: best[0], to });
   }
   return renames;

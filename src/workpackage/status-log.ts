@@ -27,8 +27,11 @@ export interface StatusLogParse {
   problems: StatusLogProblem[];
 }
 
-/** A status record is a few hundred bytes; a line this long is not one any tool writes. */
-export const MAX_STATUS_LINE_CHARS = 1024 * 1024;
+/**
+ * A status record is a few hundred bytes, but a note or evidence field can carry a pasted log: such
+ * a line is still a move. Past this length it is skipped with a warning rather than parsed.
+ */
+export const MAX_STATUS_LINE_CHARS = 64 * 1024 * 1024;
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() ? value.trim() : null;
@@ -47,12 +50,12 @@ function actorName(value: unknown): string | null {
  * Pure and tolerant: parses JSONL lines, keeping transition lines (those with `to_lane`). A bad line
  * is reported with its number and skipped; it never aborts the rest.
  */
-export function parseStatusLines(lines: readonly string[], firstLineNumber = 1): StatusLogParse {
+export function parseStatusLines(lines: readonly string[], firstLineNumber = 1, maxChars = MAX_STATUS_LINE_CHARS): StatusLogParse {
   const result: StatusLogParse = { transitions: [], skipped: 0, problems: [] };
   lines.forEach((raw, index) => {
     const line = firstLineNumber + index;
-    if (raw.length > MAX_STATUS_LINE_CHARS) {
-      result.problems.push({ line, message: `line of ${raw.length} characters is over the 1 MiB limit` });
+    if (raw.length > maxChars) {
+      result.problems.push({ line, message: `line of ${raw.length} characters is over the ${Math.round(maxChars / 1024 / 1024)} MiB limit` });
       return;
     }
     const trimmed = raw.trim();

@@ -65,6 +65,13 @@ describe('status log lines', () => {
     expect(addedLines(null, 'a\n')).toEqual({ lines: ['a'], removed: [], firstLineNumber: 1 });
   });
 
+  it('skips a line over the length limit with its number, and parses the others', () => {
+    const long = JSON.stringify({ wp_id: 'WP01', to_lane: 'done', note: 'x'.repeat(3 * 1024 * 1024) });
+    const parsed = parseStatusLines([long, '{"wp_id":"WP02","to_lane":"done"}'], 7, 2 * 1024 * 1024);
+    expect(parsed.problems).toEqual([{ line: 7, message: `line of ${long.length} characters is over the 2 MiB limit` }]);
+    expect(parsed.transitions.map((line) => line.wpId)).toEqual(['WP02']);
+  });
+
   it('keeps transition lines, counts other kinds, reports bad ones by line', () => {
     const parsed = parseStatusLines(['{"wp_id":"WP01","to_lane":"done","at":"2026-01-01T00:00:00Z"}', '{"kind":"annotation"}', '[1]', '{"to_lane":"done"}'], 10);
     expect(parsed.transitions).toHaveLength(1);
