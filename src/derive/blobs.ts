@@ -65,6 +65,17 @@ export class BlobReader {
     this.warnOnce(`kitty: warning: ${error.code}: ${error.message} (skipped)`);
   }
 
+  /**
+   * Starts reading blobs a commit will need, so that git answers them all in one round trip
+   * instead of one per step of the commit's reading. Blobs already parsed are not read again.
+   */
+  prefetch(shas: readonly (string | null | undefined)[], label: string, kind: 'wp' | 'log'): void {
+    for (const sha of shas) {
+      if (!sha || (kind === 'wp' && this.states.has(sha))) continue;
+      void this.buffer(sha, label, kind === 'wp' ? MAX_WP_BYTES : MAX_LOG_BYTES).catch(() => undefined);
+    }
+  }
+
   /** The WP state a blob holds (null: absent, unreadable or malformed, reported). */
   async wpState(sha: string | null | undefined, label: string): Promise<WorkPackageState | null> {
     if (!sha) return null;

@@ -4,7 +4,7 @@ import type { StatusTransition } from '../workpackage/status-log.js';
 import { eventIdOf } from './event-id.js';
 import type { Ledger } from './ledger.js';
 import { naturalKey } from './natural.js';
-import { deriveWpTransitions, laneChangeKey, type CommitFacts, type Transition } from './transitions.js';
+import { laneChangeKey, newEntries, type CommitFacts, type Transition } from './transitions.js';
 import type { DerivedCommit, WpCandidate } from './walk.js';
 
 export interface Resolution {
@@ -44,7 +44,7 @@ export function resolveCommit(derived: DerivedCommit, ledger: Ledger, projectUui
     // the status log is canonical for a WP it tracks: its frontmatter only mirrors it
     if (wp.logTracked) continue;
     const ref = ledger.ref(wp.featureSlug, wp.wpId);
-    for (const transition of deriveWpTransitions(wp, facts)) take(transition, ref);
+    for (const transition of wp.moves) take(transition, ref);
     markSeen(wp, ledger, ref, facts);
   }
   for (const log of derived.logs) {
@@ -72,10 +72,11 @@ function historyKey(entry: HistoryEntry, ref: string, facts: CommitFacts): strin
 
 /**
  * History entries that were no move when first seen (the lane did not change) are remembered too:
- * read again later from a copied or re-added file, they must not become moves.
+ * read again later from a re-added file, they must not become moves.
  */
 function markSeen(wp: WpCandidate, ledger: Ledger, ref: string, facts: CommitFacts): void {
-  for (const entry of wp.after?.history ?? []) {
+  if (!wp.after) return;
+  for (const entry of newEntries(wp.after, [wp.before, ...wp.otherParents])) {
     const key = historyKey(entry, ref, facts);
     if (ledger.lookup(ref, key) !== undefined) continue;
     ledger.record({ key, ref, eventId: '', source: 'history', toLane: entry.lane, atMs: Date.parse(entry.at ?? facts.authorDate), alias: true });

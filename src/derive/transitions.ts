@@ -1,4 +1,4 @@
-import type { WorkPackageState } from '../workpackage/frontmatter.js';
+import type { HistoryEntry, WorkPackageState } from '../workpackage/frontmatter.js';
 import { sameLane } from '../workpackage/lanes.js';
 
 export type TransitionSource = 'frontmatter' | 'history' | 'status-log';
@@ -55,6 +55,40 @@ function entryId(entry: { at: string | null; timestamp: string; lane: string }):
   return `${entry.at ?? entry.timestamp}|${entry.lane}`;
 }
 
+/** States are shared by every commit that starts or ends with that blob: their entry ids too. */
+const entryIds = new WeakMap<WorkPackageState, Set<string>>();
+
+function historyIds(state: WorkPackageState): Set<string> {
+  let ids = entryIds.get(state);
+  if (!ids) {
+    ids = new Set(state.history.map(entryId));
+    entryIds.set(state, ids);
+  }
+  return ids;
+}
+
+/** Pure: the history entries of `after` that none of `parents` has. */
+export function newEntries(after: WorkPackageState, parents: readonly (WorkPackageState | null)[]): HistoryEntry[] {
+  const present = parents.filter((parent): parent is WorkPackageState => parent !== null);
+  // versions of one file share the entry objects of their common history: skip that prefix cheaply
+  const shared = present.length === 1 ? sharedPrefix(after.history, present[0]!.history) : 0;
+  if (shared === after.history.length) return [];
+  const known = present.map(historyIds);
+  const seen = new Set<string>();
+  return after.history.slice(shared).filter((entry) => {
+    const id = entryId(entry);
+    if (seen.has(id) || known.some((ids) => ids.has(id))) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function sharedPrefix(a: readonly HistoryEntry[], b: readonly HistoryEntry[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
 /**
  * Pure: the transitions one commit made to one work package. New `history[]` entries give one hop
  * each, in order; a lane that still differs afterwards gives one more hop, so the last `to_lane` is
@@ -64,14 +98,9 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
   const { after, before, featureSlug, wpId } = change;
   if (!after) return [];
   const parents = [before, ...change.otherParents];
-  const known = new Set<string>();
-  for (const parent of parents) for (const entry of parent?.history ?? []) known.add(entryId(entry));
-
   const transitions: Transition[] = [];
   let from = before?.lane ?? null;
-  for (const entry of after.history) {
-    if (known.has(entryId(entry))) continue;
-    known.add(entryId(entry));
+  for (const entry of newEntries(after, parents)) {
     if (sameLane(entry.lane, from)) continue;
     transitions.push({
       featureSlug,

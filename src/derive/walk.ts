@@ -7,7 +7,7 @@ import { classifyPath } from '../workpackage/paths.js';
 import type { StatusTransition } from '../workpackage/status-log.js';
 import { normalizeTime } from '../workpackage/time.js';
 import { BlobReader } from './blobs.js';
-import { deriveWpTransitions, type WpChange } from './transitions.js';
+import { deriveWpTransitions, type Transition, type WpChange } from './transitions.js';
 
 /** A WP a commit changed: its states, and what decides whether the change can be a move. */
 export interface WpCandidate extends WpChange {
@@ -16,6 +16,8 @@ export interface WpCandidate extends WpChange {
   appeared: boolean;
   /** The feature's status log (as of this commit) records this WP's moves: the log is canonical. */
   logTracked: boolean;
+  /** What the change shows as moves, before the exactly-once rules (`deriveWpTransitions`). */
+  moves: Transition[];
 }
 
 /** Transition lines a commit added to a feature's status log. */
@@ -48,7 +50,7 @@ export interface WalkOptions {
 }
 
 /** Commits whose blobs are requested together: enough to keep `cat-file --batch` busy. */
-const PREFETCH = 64;
+const PREFETCH = 1024;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
@@ -89,6 +91,7 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   for (const change of commit.changes) {
     const spec = classifyPath(change.path);
     if (!spec) continue;
+    reader.prefetch([change.after, ...change.before], `${change.path}@${short}`, spec.kind === 'wp' ? 'wp' : 'log');
     const feature = renamedTo.get(spec.feature) ?? spec.feature;
     if (spec.kind === 'status-log') {
       logChanges.set(feature, [...(logChanges.get(feature) ?? []), change]);
@@ -114,9 +117,8 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
     const candidate = await readWp(group, commit, reader, options);
-    if (candidate.after && deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName }).length > 0) {
-      candidate.logTracked = await logTracks(group, commit, logs, reader);
-    }
+    candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName });
+    if (candidate.moves.length > 0) candidate.logTracked = await logTracks(group, commit, logs, reader);
     wps.push(candidate);
   }
   return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
@@ -139,7 +141,7 @@ async function readWp(group: Group, commit: LogCommit, reader: BlobReader, optio
   const appeared = after !== null && group.changes.every(({ change }) => !change.before[0]);
   const parent = commit.parents[0];
   const copiedFrom = appeared && parent ? await stateInTree(reader, parent, group, short) : null;
-  const candidate: WpCandidate = { featureSlug: group.feature, wpId: group.wpId, before: before ?? copiedFrom, otherParents, after, path, appeared, logTracked: false };
+  const candidate: WpCandidate = { featureSlug: group.feature, wpId: group.wpId, before: before ?? copiedFrom, otherParents, after, path, appeared, logTracked: false, moves: [] };
   const lanes = [after?.lane ?? null, ...(after?.history ?? []).map((entry) => entry.lane)];
   checkLanes(reader, options, lanes, path, short);
   return candidate;

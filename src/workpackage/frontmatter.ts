@@ -28,17 +28,29 @@ export interface Frontmatter {
 }
 
 const OPEN = /^\uFEFF?---[ \t]*\r?\n/;
-const CLOSE = /^(?:---|\.\.\.)[ \t]*\r?$/m;
+const CLOSE_LINE = /^(?:---|\.\.\.)[ \t]*\r?$/;
+
+/** Where the closing `---` (or `...`) line starts, looking only at line starts (bodies can be long). */
+function closingLine(text: string, from: number): number {
+  for (let at = from; at >= 0 && at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    if (CLOSE_LINE.test(text.slice(at, end < 0 ? text.length : end))) return at;
+    const dashes = text.indexOf('\n---', at);
+    const dots = text.indexOf('\n...', at);
+    const next = dashes < 0 ? dots : dots < 0 ? dashes : Math.min(dashes, dots);
+    at = next < 0 ? -1 : next + 1;
+  }
+  return -1;
+}
 
 /** Pure: locates the YAML frontmatter of a markdown file, or null when it has none. */
 export function findFrontmatter(text: string): Frontmatter | null {
   const open = OPEN.exec(text);
   if (!open) return null;
   const start = open[0].length;
-  const rest = text.slice(start);
-  const close = CLOSE.exec(rest);
-  if (!close) return null;
-  return { text: rest.slice(0, close.index), firstLine: 2, start, end: start + close.index };
+  const close = closingLine(text, start);
+  if (close < 0) return null;
+  return { text: text.slice(start, close), firstLine: 2, start, end: close };
 }
 
 function asText(value: unknown): string | null {
@@ -48,24 +60,32 @@ function asText(value: unknown): string | null {
   return null;
 }
 
-function historyEntries(value: unknown): HistoryEntry[] {
-  if (!Array.isArray(value)) return [];
-  const entries: HistoryEntry[] = [];
-  for (const item of value) {
-    if (typeof item !== 'object' || item === null) continue;
+/** Parsed items are shared between versions of a file (see fast-fields), so are their entries. */
+const entries = new WeakMap<object, HistoryEntry | null>();
+
+function historyEntry(item: unknown): HistoryEntry | null {
+  if (typeof item !== 'object' || item === null) return null;
+  let entry = entries.get(item);
+  if (entry === undefined) {
     const record = item as Record<string, unknown>;
     const lane = asText(record.lane);
     const timestamp = asText(record.timestamp ?? record.at);
-    if (!lane || !timestamp) continue;
-    entries.push({
-      timestamp,
-      at: normalizeTime(timestamp),
-      lane,
-      agent: asText(record.agent ?? record.actor),
-      action: asText(record.action ?? record.note),
-    });
+    entry = lane && timestamp
+      ? { timestamp, at: normalizeTime(timestamp), lane, agent: asText(record.agent ?? record.actor), action: asText(record.action ?? record.note) }
+      : null;
+    entries.set(item, entry);
   }
-  return entries;
+  return entry;
+}
+
+function historyEntries(value: unknown): HistoryEntry[] {
+  if (!Array.isArray(value)) return [];
+  const result: HistoryEntry[] = [];
+  for (const item of value) {
+    const entry = historyEntry(item);
+    if (entry) result.push(entry);
+  }
+  return result;
 }
 
 /**

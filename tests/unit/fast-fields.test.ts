@@ -22,7 +22,7 @@ const SAMPLES: Record<string, string> = {
   mergeKey: 'defaults: &d {lane: doing}\n<<: *d\n',
   quotedKey: '"lane": doing\n',
   scalars: 'lane: in_progress\nhistory:\n  - timestamp: 2026-01-01T00:00:00Z\n    lane: \'done\'\n    agent: "claude"\n    shell_pid: \'\'\n    action: Prompt generated via /spec-kitty.tasks\n  - timestamp: \'2026-01-02T00:00:00+09:00\'\n    lane: doing\n    agent:\n    note: it\'s fine\n',
-  notStrings: 'history:\n  - timestamp: 2026-01-01\n    lane: null\n    agent: 42\n  - timestamp: t\n    lane: True\n    agent: ~\n  - timestamp: 1e3\n    lane: 0x1F\n',
+  notStrings: 'history:\n  - timestamp: 2026-01-01\n    lane: null\n    agent: 42\n    shell_pid: -7\n    zero: 0\n    octalish: 012\n    big: 123456789012345678\n  - timestamp: t\n    lane: True\n    agent: ~\n  - timestamp: 1e3\n    lane: 0x1F\n',
   trickyPlain: 'lane: doing # note\nhistory:\n  - timestamp: "t"\n    lane: "with \\"escape\\""\n  - timestamp: t\n    lane: a:b\n    agent: x #y\n',
   nestedUnderKey: 'history:\n  - timestamp: t\n    meta:\n      lane: inner\n    lane: outer\n',
   protoKey: 'history:\n  - __proto__: x\n    timestamp: t\n    lane: doing\n  - constructor: y\n    timestamp: u\n    lane: done\n',
