@@ -36,6 +36,8 @@ export interface CaptureOptions {
   rewrites?: (commit: LogCommit) => readonly string[] | undefined;
   /** Dry run: receives the envelopes that would be queued (with prospective clock values), in order. */
   onEvent?: (event: Envelope) => void;
+  /** A long walk (`kitty derive`): read blobs in a worker thread; a hook's few commits do not. */
+  threaded?: boolean;
 }
 
 export interface CaptureSummary {
@@ -73,7 +75,8 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   try {
     const sink = options.dryRun ? new DryRunSink(queue, stamp, summary, options) : new QueueSink(queue!, stamp, summary, options);
     const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
-    const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, warn: options.warn });
+    const complete = !options.revisions?.length;
+    const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, threaded: options.threaded, complete, warn: options.warn });
     for await (const derived of walk) {
       summary.commits++;
       const resolution = resolveCommit(derived, sink.ledger, stamp.context.projectUuid);

@@ -13,6 +13,8 @@ export interface ReaderOptions {
   root: string;
   env?: NodeJS.ProcessEnv;
   strict?: boolean;
+  /** Read git's output in a worker thread (long walks). */
+  threaded?: boolean;
   /** Called once per distinct line. */
   warn: (line: string) => void;
 }
@@ -37,20 +39,32 @@ interface LogFacts {
  * are decoded and parsed, so a log of thousands of lines costs per commit what the commit added.
  */
 export class BlobReader {
-  private readonly blobs: CatFileBatch;
+  /** Reads a commit needs up front (its blobs), many commits ahead. */
+  private readonly bulk: CatFileBatch;
+  /**
+   * Reads a commit can only ask for once it has read others (trees, a copy's source, an old log):
+   * asked of the bulk reader they would wait behind every commit read ahead of it, so a long walk
+   * gets a second reader for them.
+   */
+  private readonly quick: () => CatFileBatch;
   /** Reads in flight, so that two commits asking for one blob share the read. */
   private readonly reading = new Map<string, Promise<Buffer | null>>();
-  private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
-  private readonly states = new LRUCache<string, WorkPackageState>({ max: 8192 });
+  private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
+  private readonly states = new LRUCache<string, WorkPackageState>({ max: 2048 });
   private readonly logFacts = new LRUCache<string, LogFacts>({ max: 8192 });
   private readonly warned = new Set<string>();
 
   constructor(private readonly options: ReaderOptions) {
-    this.blobs = new CatFileBatch(options.root, options.env, { maxBytes: MAX_LOG_BYTES });
+    this.bulk = new CatFileBatch(options.root, options.env, { maxBytes: MAX_LOG_BYTES, threaded: options.threaded });
+    let quick: CatFileBatch | null = null;
+    this.quick = options.threaded ? () => (quick ??= new CatFileBatch(options.root, options.env, { maxBytes: MAX_LOG_BYTES })) : () => this.bulk;
+    this.closeQuick = () => (quick ? quick.close() : Promise.resolve());
   }
 
-  close(): Promise<void> {
-    return this.blobs.close();
+  private readonly closeQuick: () => Promise<void>;
+
+  async close(): Promise<void> {
+    await Promise.all([this.bulk.close(), this.closeQuick()]);
   }
 
   warnOnce(line: string): void {
@@ -69,19 +83,21 @@ export class BlobReader {
    * Starts reading blobs a commit will need, so that git answers them all in one round trip
    * instead of one per step of the commit's reading. Blobs already parsed are not read again.
    */
-  prefetch(shas: readonly (string | null | undefined)[], label: string, kind: 'wp' | 'log'): void {
+  prefetch(shas: readonly (string | null | undefined)[], label: string): void {
     for (const sha of shas) {
-      if (!sha || (kind === 'wp' && this.states.has(sha))) continue;
-      void this.buffer(sha, label, kind === 'wp' ? MAX_WP_BYTES : MAX_LOG_BYTES).catch(() => undefined);
+      if (sha && !this.states.has(sha)) void this.buffer(sha, label, MAX_WP_BYTES).catch(() => undefined);
     }
   }
 
-  /** The WP state a blob holds (null: absent, unreadable or malformed, reported). */
-  async wpState(sha: string | null | undefined, label: string): Promise<WorkPackageState | null> {
+  /**
+   * The WP state a blob holds (null: absent, unreadable or malformed, reported). `dependent`: a
+   * read the commit could not ask for up front.
+   */
+  async wpState(sha: string | null | undefined, label: string, dependent = false): Promise<WorkPackageState | null> {
     if (!sha) return null;
     const cached = this.states.get(sha);
     if (cached) return cached;
-    const buffer = await this.buffer(sha, label, MAX_WP_BYTES);
+    const buffer = await this.buffer(sha, label, MAX_WP_BYTES, dependent ? this.quick() : this.bulk);
     if (!buffer) return null;
     try {
       const state = parseWorkPackage(buffer.toString('utf8'), label);
@@ -94,86 +110,114 @@ export class BlobReader {
     }
   }
 
-  /** The lines a commit added to a status log (`before`: the first parent's blob; `others`: other parents'). */
+  /**
+   * The lines a commit added to a status log (`before`: the first parent's blob; `others`: other
+   * parents'). Logs are kept by the reader, so a version that only grew arrives as its new tail.
+   */
   async logAddition(after: string, before: string | null, others: readonly (string | null)[], label: string): Promise<LogAddition | null> {
-    const [afterBytes, beforeBytes] = await Promise.all([this.buffer(after, label, MAX_LOG_BYTES), before ? this.buffer(before, label, MAX_LOG_BYTES) : null]);
-    if (!afterBytes) return null;
-    const beforeFacts = before ? await this.facts(before, beforeBytes) : null;
+    const object = await this.logObject(after, label, { base: before ?? undefined });
+    if (!object) return null;
+    const beforeFacts = object.prefix !== undefined && before ? (this.logFacts.get(before) ?? (await this.logFactsOf(before, label))) : null;
     let parse: StatusLogParse;
-    let tracked: Set<string>;
     let restated = 0;
-    if (beforeBytes && beforeFacts && isAppend(beforeBytes, afterBytes)) {
-      parse = parseStatusLines(splitLines(afterBytes.toString('utf8', beforeBytes.length)), beforeFacts.lines + 1);
-      tracked = new Set(beforeFacts.tracked);
+    if (beforeFacts) {
+      parse = parseStatusLines(splitLines(object.data.toString('utf8')), beforeFacts.lines + 1);
+      const tracked = new Set(beforeFacts.tracked);
       for (const line of parse.transitions) tracked.add(line.wpId);
-      this.logFacts.set(after, { lines: beforeFacts.lines + countLines(afterBytes, beforeBytes.length), tracked });
+      this.logFacts.set(after, { lines: beforeFacts.lines + countLines(object.data, 0), tracked });
     } else {
-      const added = addedLines(beforeBytes ? beforeBytes.toString('utf8') : null, afterBytes.toString('utf8'));
+      const full = object.prefix === undefined ? object.data : null;
+      const beforeText = before ? (await this.logObject(before, label))?.data.toString('utf8') ?? null : null;
+      const afterText = full ? full.toString('utf8') : null;
+      if (afterText === null) return null;
+      const added = addedLines(beforeText, afterText);
       parse = parseStatusLines(added.lines, added.firstLineNumber);
       const said = new Set(parseStatusLines(added.removed).transitions.map(lineIdentity));
       const kept = parse.transitions.filter((line) => !said.has(lineIdentity(line)));
       restated = parse.transitions.length - kept.length;
       parse = { ...parse, transitions: kept };
-      await this.facts(after, afterBytes);
+      this.factsOf(after, full!);
     }
     if (others.length > 0) {
       const inParents = new Set<string>();
       for (const sha of others) {
-        const text = sha ? await this.buffer(sha, label, MAX_LOG_BYTES) : null;
-        if (text) for (const line of splitLines(text.toString('utf8'))) inParents.add(line);
+        const text = sha ? (await this.logObject(sha, label))?.data.toString('utf8') : null;
+        if (text) for (const line of splitLines(text)) inParents.add(line);
       }
       parse = { ...parse, transitions: parse.transitions.filter((line) => !inParents.has(line.raw)) };
     }
     return { parse, tracked: this.logFacts.get(after)?.tracked ?? new Set(), restated };
   }
 
-  /** The entries of a tree (`rev:path`); empty when there is no such tree. */
-  async tree(name: string): Promise<TreeEntry[]> {
-    const object = await this.blobs.object(name);
-    return object?.data ? parseTree(object.data, object.sha.length / 2) : [];
+  /**
+   * A status log blob. The version a commit leaves (`next`) is read with the commit and kept as
+   * the base of the version after it, arriving as its tail when it extends `base`; older versions
+   * are read only when needed, by the other reader.
+   */
+  private async logObject(sha: string, label: string, next?: { base?: string }): Promise<{ data: Buffer; prefix?: number } | null> {
+    const object = await (next ? this.bulk.object(sha, { keep: true, base: next.base }) : this.quick().object(sha));
+    if (!object) {
+      this.problem(missing(label, sha));
+      return null;
+    }
+    if (!object.data) {
+      this.problem(tooLarge(label, object.size, MAX_LOG_BYTES));
+      return null;
+    }
+    return { data: asBuffer(object.data), prefix: object.prefix };
   }
 
-  /** The WPs whose moves a status log records, by blob sha or `rev:path` (null: no such log). */
+  private async logFactsOf(sha: string, label: string): Promise<LogFacts | null> {
+    const object = await this.logObject(sha, label);
+    return object ? this.factsOf(sha, object.data) : null;
+  }
+
+  /** The entries of a tree (`rev:path`); empty when there is no such tree. */
+  async tree(name: string): Promise<TreeEntry[]> {
+    const object = await this.quick().object(name);
+    return object?.data ? parseTree(asBuffer(object.data), object.sha.length / 2) : [];
+  }
+
+  /** The WPs whose moves a status log records, by blob sha (null: no such blob). */
   async trackedBy(name: string, label: string): Promise<ReadonlySet<string> | null> {
     const known = this.logFacts.get(name);
     if (known) return known.tracked;
-    const object = await this.blobs.object(name);
+    const object = await this.quick().object(name);
     if (!object) return null;
     if (!object.data) {
       this.problem(tooLarge(label, object.size, MAX_LOG_BYTES));
       return null;
     }
-    return (await this.facts(object.sha, object.data))?.tracked ?? null;
+    return this.factsOf(object.sha, asBuffer(object.data)).tracked;
   }
 
-  private async facts(sha: string, bytes: Buffer | null): Promise<LogFacts | null> {
+  private factsOf(sha: string, bytes: Buffer): LogFacts {
     const known = this.logFacts.get(sha);
-    if (known || !bytes) return known ?? null;
+    if (known) return known;
     const parse = parseStatusLines(splitLines(bytes.toString('utf8')));
     const facts = { lines: countLines(bytes, 0), tracked: new Set(parse.transitions.map((line) => line.wpId)) };
     this.logFacts.set(sha, facts);
     return facts;
   }
 
-  private buffer(sha: string, label: string, limit: number): Promise<Buffer | null> {
+  private buffer(sha: string, label: string, limit: number, reader: CatFileBatch = this.bulk): Promise<Buffer | null> {
     const cached = this.loaded.get(sha);
     if (cached) return Promise.resolve(cached);
     let pending = this.reading.get(sha);
     if (!pending) {
-      pending = this.blobs.object(sha).then((object) => {
+      pending = reader.object(sha).then((object) => {
         this.reading.delete(sha);
         if (!object) {
-          this.problem(new KittyError(ErrorCode.WP_UNREADABLE, `cannot read ${label}: git object ${sha} is missing`, {
-            hint: 'fetch the missing history (`git fetch --unshallow`, or `git fsck` to find damage), then rerun',
-          }));
+          this.problem(missing(label, sha));
           return null;
         }
         if (!object.data || object.size > limit) {
           this.problem(tooLarge(label, object.size, limit));
           return null;
         }
-        this.loaded.set(sha, object.data);
-        return object.data;
+        const data = asBuffer(object.data);
+        this.loaded.set(sha, data);
+        return data;
       });
       this.reading.set(sha, pending);
     }
@@ -202,17 +246,20 @@ export function parseTree(data: Buffer, hashBytes: number): TreeEntry[] {
   return entries;
 }
 
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function missing(label: string, sha: string): KittyError {
+  return new KittyError(ErrorCode.WP_UNREADABLE, `cannot read ${label}: git object ${sha} is missing`, {
+    hint: 'fetch the missing history (`git fetch --unshallow`, or `git fsck` to find damage), then rerun',
+  });
+}
+
 function tooLarge(label: string, size: number, limit: number): KittyError {
   return new KittyError(ErrorCode.WP_TOO_LARGE, `${label} is ${size} bytes, over the ${Math.round(limit / 1024 / 1024)} MiB limit`, {
     hint: `shrink or remove ${label.replace(/@[^@]*$/, '')} (a work-package file or status log is normally a few KB)`,
   });
-}
-
-/** `after` is `before` with lines appended (so `before` ended with a newline, or was empty). */
-function isAppend(before: Buffer, after: Buffer): boolean {
-  if (after.length < before.length) return false;
-  if (before.length > 0 && before[before.length - 1] !== 10) return false;
-  return after.compare(before, 0, before.length, 0, before.length) === 0;
 }
 
 function countLines(bytes: Buffer, from: number): number {

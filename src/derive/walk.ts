@@ -46,6 +46,13 @@ export interface WalkOptions {
   revisions: readonly string[];
   /** Unknown lanes and malformed files become errors instead of warnings. */
   strict?: boolean;
+  /** A long walk: read git's output in a worker thread. */
+  threaded?: boolean;
+  /**
+   * The range holds every ancestor of its commits (no `A..B`, `^A` or `--no-walk`): what the walk
+   * has not seen cannot be in a parent's tree, which saves looking there.
+   */
+  complete?: boolean;
   warn: (line: string) => void;
 }
 
@@ -54,7 +61,13 @@ const PREFETCH = 1024;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
-type Group = { feature: string; wpId: string; changes: { change: PathChange; folderLane: string | null }[] };
+type Group = { feature: string; wpId: string; changes: { change: PathChange; folderLane: string | null }[]; seenBefore: boolean };
+
+/** In a complete walk: the WPs and status logs the commits walked so far have touched. */
+interface Seen {
+  wps: Set<string>;
+  logs: Set<string>;
+}
 
 /**
  * Streams the commits of a range with what each one shows: WP states before and after, status
@@ -64,11 +77,12 @@ type Group = { feature: string; wpId: string; changes: { change: PathChange; fol
  */
 export async function* deriveCommits(options: WalkOptions): AsyncGenerator<DerivedCommit> {
   const reader = new BlobReader(options);
+  const seen: Seen | null = options.complete ? { wps: new Set(), logs: new Set() } : null;
   try {
     // a sliding window: git keeps reading ahead while earlier commits are handed out
     const window: Promise<DerivedCommit>[] = [];
     for await (const commit of streamLog(options.revisions, PATHSPECS, { cwd: options.root, env: options.env })) {
-      const derived = readCommit(commit, reader, options);
+      const derived = readCommit(commit, reader, options, seen);
       // a failure surfaces when its turn comes; until then it must not count as unhandled
       derived.catch(() => undefined);
       window.push(derived);
@@ -80,7 +94,7 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
   }
 }
 
-async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<DerivedCommit> {
+async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOptions, seen: Seen | null): Promise<DerivedCommit> {
   const authorDate = normalizeTime(commit.authorDate) ?? commit.authorDate;
   const short = commit.sha.slice(0, 7);
   const renames = renamedFeatures(commit);
@@ -91,17 +105,21 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   for (const change of commit.changes) {
     const spec = classifyPath(change.path);
     if (!spec) continue;
-    reader.prefetch([change.after, ...change.before], `${change.path}@${short}`, spec.kind === 'wp' ? 'wp' : 'log');
+    if (spec.kind === 'wp') reader.prefetch([change.after, ...change.before], `${change.path}@${short}`);
     const feature = renamedTo.get(spec.feature) ?? spec.feature;
     if (spec.kind === 'status-log') {
       logChanges.set(feature, [...(logChanges.get(feature) ?? []), change]);
       continue;
     }
     const key = `${feature}/${spec.wpId}`;
-    const group = groups.get(key) ?? { feature, wpId: spec.wpId, changes: [] };
+    const group = groups.get(key) ?? { feature, wpId: spec.wpId, changes: [], seenBefore: seen?.wps.has(key) ?? true };
     group.changes.push({ change, folderLane: spec.folderLane });
     groups.set(key, group);
   }
+  // readCommit runs for each commit in walk order up to here before any of them waits
+  const logKnown = new Set([...groups.values()].map((group) => group.feature).filter((feature) => seen?.logs.has(feature) ?? true));
+  for (const key of groups.keys()) seen?.wps.add(key);
+  for (const feature of logChanges.keys()) seen?.logs.add(feature);
   const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
   for (const [feature, changes] of logChanges) {
     const change = changes.find((candidate) => candidate.after !== null);
@@ -118,7 +136,7 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   for (const group of groups.values()) {
     const candidate = await readWp(group, commit, reader, options);
     candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName });
-    if (candidate.moves.length > 0) candidate.logTracked = await logTracks(group, commit, logs, reader);
+    if (candidate.moves.length > 0) candidate.logTracked = await logTracks(group, commit, logs, reader, logKnown.has(group.feature));
     wps.push(candidate);
   }
   return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
@@ -140,7 +158,7 @@ async function readWp(group: Group, commit: LogCommit, reader: BlobReader, optio
   const path = group.changes.at(-1)!.change.path;
   const appeared = after !== null && group.changes.every(({ change }) => !change.before[0]);
   const parent = commit.parents[0];
-  const copiedFrom = appeared && parent ? await stateInTree(reader, parent, group, short) : null;
+  const copiedFrom = appeared && parent && group.seenBefore ? await stateInTree(reader, parent, group, short) : null;
   const candidate: WpCandidate = { featureSlug: group.feature, wpId: group.wpId, before: before ?? copiedFrom, otherParents, after, path, appeared, logTracked: false, moves: [] };
   const lanes = [after?.lane ?? null, ...(after?.history ?? []).map((entry) => entry.lane)];
   checkLanes(reader, options, lanes, path, short);
@@ -163,18 +181,25 @@ async function stateInTree(reader: BlobReader, parent: string, group: Group, sho
   for (const file of files) {
     const spec = classifyPath(file.path);
     if (spec?.kind !== 'wp' || spec.wpId !== group.wpId) continue;
-    const state = await reader.wpState(file.sha, `${file.path}@${short}^`);
+    const state = await reader.wpState(file.sha, `${file.path}@${short}^`, true);
     if (state && (!best || state.history.length > best.history.length)) best = spec.folderLane ? { ...state, lane: spec.folderLane } : state;
   }
   return best;
 }
 
-/** Whether the feature's status log, as this commit leaves it, records moves of the WP. */
-async function logTracks(group: Group, commit: LogCommit, logs: readonly { feature: string; tracked: ReadonlySet<string> }[], reader: BlobReader): Promise<boolean> {
+/**
+ * Whether the feature's status log, as this commit leaves it, records moves of the WP. The log's
+ * blob is found through the feature's tree (a few hundred bytes), so a log read before in the
+ * walk is not read again.
+ */
+async function logTracks(group: Group, commit: LogCommit, logs: readonly { feature: string; tracked: ReadonlySet<string> }[], reader: BlobReader, mayHaveLog: boolean): Promise<boolean> {
   const changed = logs.find((log) => log.feature === group.feature);
   if (changed) return changed.tracked.has(group.wpId);
-  const path = `${SPECS_DIR}/${group.feature}/${STATUS_LOG_NAME}`;
-  const tracked = await reader.trackedBy(`${commit.sha}:${path}`, `${path}@${commit.sha.slice(0, 7)}`);
+  if (!mayHaveLog) return false;
+  const folder = `${SPECS_DIR}/${group.feature}`;
+  const log = (await reader.tree(`${commit.sha}:${folder}`)).find((entry) => entry.name === STATUS_LOG_NAME && !entry.isTree);
+  if (!log) return false;
+  const tracked = await reader.trackedBy(log.sha, `${folder}/${STATUS_LOG_NAME}@${commit.sha.slice(0, 7)}`);
   return tracked?.has(group.wpId) ?? false;
 }
 

@@ -3,7 +3,6 @@ import { parse } from 'yaml';
 
 const KEY_LINE = /^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]|$)/;
 const BARE_KEY = /^[A-Za-z_][\w.-]*[ \t]*:[ \t]*(?:#.*)?$/;
-const ITEM_LINE = /^( +)-(?:[ \t]|$)/;
 const WANTED = new Set(['lane', 'title', 'history']);
 const CACHE_LIMIT = 20_000;
 

@@ -45,6 +45,7 @@ Options:
       env: io.env,
       revisions: positionals,
       dryRun,
+      threaded: true,
       strict: Boolean(values.strict),
       warn: warner(io),
       onProgress: (done) => bar.update(done),
