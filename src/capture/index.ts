@@ -6,7 +6,7 @@ import { Ledger } from '../derive/ledger.js';
 import { resolveCommit } from '../derive/resolve.js';
 import { reconcileRewrite } from '../derive/rewrite.js';
 import type { Transition } from '../derive/transitions.js';
-import { deriveCommits } from '../derive/walk.js';
+import { deriveCommits, type DerivedCommit } from '../derive/walk.js';
 import { KittyError } from '../errors/index.js';
 import type { LogCommit } from '../git/log.js';
 import { currentBranch, hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
@@ -69,35 +69,54 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   const summary: CaptureSummary = { commits: 0, transitions: 0, queued: 0, alreadyQueued: 0, aliases: 0, sameLaneLines: 0, identitySource: null };
   const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
   if (!options.revisions?.length && !(await hasCommits(repo.root, options.env))) return summary;
-  const stamp = await stampFor(options, repo, summary);
-  const queuePath = join(stateDir(options.env), 'queue.db');
-  const queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
+  const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
+  const complete = !options.revisions?.length;
+  const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, threaded: options.threaded, complete, warn: options.warn });
+  // git starts reading the history while the identity is resolved
+  const first = walk.next();
+  first.catch(() => undefined);
+  let queue: EventQueue | null = null;
   try {
+    const stamp = await stampFor(options, repo, summary);
+    const queuePath = join(stateDir(options.env), 'queue.db');
+    queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
     const sink = options.dryRun ? new DryRunSink(queue, stamp, summary, options) : new QueueSink(queue!, stamp, summary, options);
-    const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
-    const complete = !options.revisions?.length;
-    const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, threaded: options.threaded, complete, warn: options.warn });
-    for await (const derived of walk) {
-      summary.commits++;
-      const resolution = resolveCommit(derived, sink.ledger, stamp.context.projectUuid);
-      summary.aliases += resolution.aliases;
-      summary.sameLaneLines += resolution.sameLaneLines;
-      let transitions = resolution.transitions;
-      const olds = options.rewrites?.(derived.commit);
-      if (olds?.length && !options.dryRun) {
-        sink.flush();
-        const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
-        transitions = reconcileRewrite(transitions, await capturedTransitions(olds, repo, stamp.context, queue!, options), facts);
-      }
-      summary.transitions += transitions.length;
-      for (const transition of transitions) sink.add(buildEnvelope(transition, stamp.context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
-      options.onProgress?.(summary.commits);
+    for (let step = await first; !step.done; step = await walk.next()) {
+      await captureCommit(step.value, { repo, stamp, sink, queue, summary, options });
     }
     sink.flush();
   } finally {
+    await walk.return(undefined);
     queue?.close();
   }
   return summary;
+}
+
+interface CommitContext {
+  repo: RepoInfo;
+  stamp: Stamp;
+  sink: QueueSink | DryRunSink;
+  queue: EventQueue | null;
+  summary: CaptureSummary;
+  options: CaptureOptions;
+}
+
+/** One commit: its transitions by the exactly-once rules, a rewrite reconciled, the envelopes sunk. */
+async function captureCommit(derived: DerivedCommit, { repo, stamp, sink, queue, summary, options }: CommitContext): Promise<void> {
+  summary.commits++;
+  const resolution = resolveCommit(derived, sink.ledger, stamp.context.projectUuid);
+  summary.aliases += resolution.aliases;
+  summary.sameLaneLines += resolution.sameLaneLines;
+  let transitions = resolution.transitions;
+  const olds = options.rewrites?.(derived.commit);
+  if (olds?.length && !options.dryRun) {
+    sink.flush();
+    const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
+    transitions = reconcileRewrite(transitions, await capturedTransitions(olds, repo, stamp.context, queue!, options), facts);
+  }
+  summary.transitions += transitions.length;
+  for (const transition of transitions) sink.add(buildEnvelope(transition, stamp.context, { sha: derived.commit.sha, authorDate: derived.authorDate }));
+  options.onProgress?.(summary.commits);
 }
 
 async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: CaptureSummary): Promise<Stamp> {
