@@ -33,10 +33,10 @@ interface LogFacts {
 }
 
 /**
- * Reads and parses the blobs of a walk through one `cat-file --batch`, with byte-bounded caches:
- * the blob a commit leaves is the one the next commit of that file starts from. A status log that
- * only grew is read as its new tail: comparing the old bytes is a memcmp, and only the added lines
- * are decoded and parsed, so a log of thousands of lines costs per commit what the commit added.
+ * Reads and parses the blobs of a walk through `cat-file --batch`, with bounded caches: the blob a
+ * commit leaves is the one the next commit of that file starts from. A status log that only grew
+ * arrives as its new tail (the reader compared the old bytes), and only the added lines are decoded
+ * and parsed, so a log of thousands of lines costs per commit what the commit added.
  */
 export class BlobReader {
   /** Reads a commit needs up front (its blobs), many commits ahead. */
@@ -47,6 +47,7 @@ export class BlobReader {
    * gets a second reader for them.
    */
   private readonly quick: () => CatFileBatch;
+  private readonly closeQuick: () => Promise<void>;
   /** Reads in flight, so that two commits asking for one blob share the read. */
   private readonly reading = new Map<string, Promise<Buffer | null>>();
   private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
@@ -60,8 +61,6 @@ export class BlobReader {
     this.quick = options.threaded ? () => (quick ??= new CatFileBatch(options.root, options.env, { maxBytes: MAX_LOG_BYTES })) : () => this.bulk;
     this.closeQuick = () => (quick ? quick.close() : Promise.resolve());
   }
-
-  private readonly closeQuick: () => Promise<void>;
 
   async close(): Promise<void> {
     await Promise.all([this.bulk.close(), this.closeQuick()]);

@@ -57,7 +57,7 @@ export interface WalkOptions {
 }
 
 /** Commits whose blobs are requested together: enough to keep `cat-file --batch` busy. */
-const PREFETCH = 1024;
+const PREFETCH = 256;
 
 const PATHSPECS = [`:(top)${SPECS_DIR}`];
 
@@ -96,42 +96,9 @@ export async function* deriveCommits(options: WalkOptions): AsyncGenerator<Deriv
 
 async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOptions, seen: Seen | null): Promise<DerivedCommit> {
   const authorDate = normalizeTime(commit.authorDate) ?? commit.authorDate;
-  const short = commit.sha.slice(0, 7);
   const renames = renamedFeatures(commit);
-  // a renamed feature's files are read as moved: the old file is where the new one comes from
-  const renamedTo = new Map(renames.map(({ from, to }) => [from, to]));
-  const groups = new Map<string, Group>();
-  const logChanges = new Map<string, PathChange[]>();
-  for (const change of commit.changes) {
-    const spec = classifyPath(change.path);
-    if (!spec) continue;
-    if (spec.kind === 'wp') reader.prefetch([change.after, ...change.before], `${change.path}@${short}`);
-    const feature = renamedTo.get(spec.feature) ?? spec.feature;
-    if (spec.kind === 'status-log') {
-      logChanges.set(feature, [...(logChanges.get(feature) ?? []), change]);
-      continue;
-    }
-    const key = `${feature}/${spec.wpId}`;
-    const group = groups.get(key) ?? { feature, wpId: spec.wpId, changes: [], seenBefore: seen?.wps.has(key) ?? true };
-    group.changes.push({ change, folderLane: spec.folderLane });
-    groups.set(key, group);
-  }
-  // readCommit runs for each commit in walk order up to here before any of them waits
-  const logKnown = new Set([...groups.values()].map((group) => group.feature).filter((feature) => seen?.logs.has(feature) ?? true));
-  for (const key of groups.keys()) seen?.wps.add(key);
-  for (const feature of logChanges.keys()) seen?.logs.add(feature);
-  const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
-  for (const [feature, changes] of logChanges) {
-    const change = changes.find((candidate) => candidate.after !== null);
-    if (!change) continue;
-    const before = change.before[0] ?? changes.find((candidate) => candidate.after === null)?.before[0] ?? null;
-    const label = `${change.path}@${short}`;
-    const addition = await reader.logAddition(change.after!, before, change.before.slice(1), label);
-    if (!addition) continue;
-    for (const problem of addition.parse.problems) reportLine(reader, options, change.path, short, problem);
-    checkLanes(reader, options, addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]), change.path, short);
-    logs.push({ feature, path: change.path, lines: addition.parse.transitions, restated: addition.restated, tracked: addition.tracked });
-  }
+  const { groups, logChanges, logKnown } = groupChanges(commit, renames, reader, seen);
+  const logs = await readLogs(commit, logChanges, reader, options);
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
     const candidate = await readWp(group, commit, reader, options);
@@ -140,6 +107,53 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
     wps.push(candidate);
   }
   return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
+}
+
+/**
+ * The commit's WP paths grouped by WP, and its status logs by feature; a renamed feature's files
+ * are read as moved (the old file is where the new one comes from). Runs synchronously, for each
+ * commit in walk order, before any commit waits: so `seen` holds exactly what earlier commits touched.
+ */
+function groupChanges(commit: LogCommit, renames: readonly { from: string; to: string }[], reader: BlobReader, seen: Seen | null) {
+  const short = commit.sha.slice(0, 7);
+  const renamedTo = new Map(renames.map(({ from, to }) => [from, to]));
+  const groups = new Map<string, Group>();
+  const logChanges = new Map<string, PathChange[]>();
+  for (const change of commit.changes) {
+    const spec = classifyPath(change.path);
+    if (!spec) continue;
+    const feature = renamedTo.get(spec.feature) ?? spec.feature;
+    if (spec.kind === 'status-log') {
+      logChanges.set(feature, [...(logChanges.get(feature) ?? []), change]);
+      continue;
+    }
+    reader.prefetch([change.after, ...change.before], `${change.path}@${short}`);
+    const key = `${feature}/${spec.wpId}`;
+    const group = groups.get(key) ?? { feature, wpId: spec.wpId, changes: [], seenBefore: seen?.wps.has(key) ?? true };
+    group.changes.push({ change, folderLane: spec.folderLane });
+    groups.set(key, group);
+  }
+  const logKnown = new Set([...groups.values()].map((group) => group.feature).filter((feature) => seen?.logs.has(feature) ?? true));
+  for (const key of groups.keys()) seen?.wps.add(key);
+  for (const feature of logChanges.keys()) seen?.logs.add(feature);
+  return { groups, logChanges, logKnown };
+}
+
+async function readLogs(commit: LogCommit, logChanges: ReadonlyMap<string, PathChange[]>, reader: BlobReader, options: WalkOptions): Promise<(LogCandidate & { tracked: ReadonlySet<string> })[]> {
+  const short = commit.sha.slice(0, 7);
+  const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
+  for (const [feature, changes] of logChanges) {
+    const change = changes.find((candidate) => candidate.after !== null);
+    if (!change) continue;
+    // a log moved with its renamed feature starts from the old one
+    const before = change.before[0] ?? changes.find((candidate) => candidate.after === null)?.before[0] ?? null;
+    const addition = await reader.logAddition(change.after!, before, change.before.slice(1), `${change.path}@${short}`);
+    if (!addition) continue;
+    for (const problem of addition.parse.problems) reportLine(reader, options, change.path, short, problem);
+    checkLanes(reader, options, addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]), change.path, short);
+    logs.push({ feature, path: change.path, lines: addition.parse.transitions, restated: addition.restated, tracked: addition.tracked });
+  }
+  return logs;
 }
 
 async function readWp(group: Group, commit: LogCommit, reader: BlobReader, options: WalkOptions): Promise<WpCandidate> {
