@@ -215,4 +215,15 @@ describe('exactly once on real histories', () => {
     expect(result.code, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as Event[]).map((e) => e.event_id)).toEqual([ULIDS[0]]);
   });
+
+  it('skips a WP file over 8 MiB with a warning naming it, and derives the others', () => {
+    const repo = newRepo();
+    repo.commit('plan', {
+      files: { [`${TASKS}/WP07-big.md`]: wp({ lane: 'planned', body: 'z'.repeat(9 * 1024 * 1024) }), [`${TASKS}/WP08-small.md`]: wp({ lane: 'planned' }) },
+    });
+    const result = repo.kitty(['derive', '--dry-run', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`KITTY_ERR_WP_TOO_LARGE: ${TASKS}/WP07-big.md@[0-9a-f]{7} is 94\\d{5} bytes, over the 8 MiB limit \\(skipped\\)`));
+    expect(moves(JSON.parse(result.stdout) as Event[]).map((m) => m.split(' ')[0])).toEqual([`${FEATURE}/WP08`]);
+  });
 });
