@@ -50,8 +50,8 @@ export class BlobReader {
   private readonly closeQuick: () => Promise<void>;
   /** Reads in flight, so that two commits asking for one blob share the read. */
   private readonly reading = new Map<string, Promise<Buffer | null>>();
-  private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
-  private readonly states = new LRUCache<string, WorkPackageState>({ max: 2048 });
+  private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
+  private readonly states = new LRUCache<string, WorkPackageState>({ max: 8192 });
   private readonly logFacts = new LRUCache<string, LogFacts>({ max: 8192 });
   private readonly warned = new Set<string>();
 
@@ -193,8 +193,9 @@ export class BlobReader {
   private factsOf(sha: string, bytes: Buffer): LogFacts {
     const known = this.logFacts.get(sha);
     if (known) return known;
-    const parse = parseStatusLines(splitLines(bytes.toString('utf8')));
-    const facts = { lines: countLines(bytes, 0), tracked: new Set(parse.transitions.map((line) => line.wpId)) };
+    // only transition lines name a tracked WP: other lines (a pasted log in an annotation) are not parsed
+    const candidates = splitLines(bytes.toString('utf8')).filter((line) => line.includes('"to_lane"'));
+    const facts = { lines: countLines(bytes, 0), tracked: new Set(parseStatusLines(candidates).transitions.map((line) => line.wpId)) };
     this.logFacts.set(sha, facts);
     return facts;
   }

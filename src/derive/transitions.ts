@@ -73,11 +73,17 @@ export function newEntries(after: WorkPackageState, parents: readonly (WorkPacka
   // versions of one file share the entry objects of their common history: skip that prefix cheaply
   const shared = present.length === 1 ? sharedPrefix(after.history, present[0]!.history) : 0;
   if (shared === after.history.length) return [];
-  const known = present.map(historyIds);
-  const seen = new Set<string>();
-  return after.history.slice(shared).filter((entry) => {
+  const rest = after.history.slice(shared);
+  // a version adds an entry or two: scanning beats building a set of every entry the parents had
+  const known = rest.length > 8 ? present.map(historyIds) : null;
+  const isKnown = (entry: HistoryEntry): boolean => {
     const id = entryId(entry);
-    if (seen.has(id) || known.some((ids) => ids.has(id))) return false;
+    return known ? known.some((ids) => ids.has(id)) : present.some((parent) => parent.history.some((other) => entryId(other) === id));
+  };
+  const seen = new Set<string>();
+  return rest.filter((entry) => {
+    const id = entryId(entry);
+    if (seen.has(id) || isKnown(entry)) return false;
     seen.add(id);
     return true;
   });

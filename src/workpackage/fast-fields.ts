@@ -175,11 +175,23 @@ function sequenceValues(block: string): unknown[] | null {
     if (block.length === earlier.block.length) return earlier.values;
     const rest = block.slice(earlier.block.length);
     const added = itemsAt(rest, earlier.indent);
-    if (added) return remember(key, known, { ...earlier, block, values: earlier.values.concat(itemValues(added)) });
+    if (added) {
+      const values = earlier.values.concat(itemValues(added));
+      bases.set(values, earlier.values);
+      return remember(key, known, { ...earlier, block, values });
+    }
   }
   const whole = sequenceItems(block);
   if (!whole) return null;
   return remember(key, known, { block, indent: whole.indent, values: itemValues(whole.items) });
+}
+
+/** A sequence's values → the earlier values they extend (so derived data can be extended too). */
+const bases = new WeakMap<unknown[], unknown[]>();
+
+/** The values `values` extends (its first items are exactly those), when it was read as an extension. */
+export function sequenceBase(values: unknown[]): unknown[] | undefined {
+  return bases.get(values);
 }
 
 function remember(key: string, known: readonly ParsedSequence[], parsed: ParsedSequence): unknown[] {

@@ -1,6 +1,6 @@
 import { YAMLParseError, parse } from 'yaml';
 import { ErrorCode, KittyError } from '../errors/index.js';
-import { fastFields } from './fast-fields.js';
+import { fastFields, sequenceBase } from './fast-fields.js';
 import { normalizeTime } from './time.js';
 
 export interface HistoryEntry {
@@ -78,13 +78,21 @@ function historyEntry(item: unknown): HistoryEntry | null {
   return entry;
 }
 
+/** Entries of a history read before: a version that extends it maps only its new items. */
+const mapped = new WeakMap<unknown[], HistoryEntry[]>();
+
 function historyEntries(value: unknown): HistoryEntry[] {
   if (!Array.isArray(value)) return [];
-  const result: HistoryEntry[] = [];
-  for (const item of value) {
+  let result = mapped.get(value);
+  if (result) return result;
+  const base = sequenceBase(value);
+  const baseEntries = base && mapped.get(base);
+  result = baseEntries ? baseEntries.slice() : [];
+  for (const item of baseEntries ? value.slice(base!.length) : value) {
     const entry = historyEntry(item);
     if (entry) result.push(entry);
   }
+  mapped.set(value, result);
   return result;
 }
 
