@@ -356,8 +356,126 @@ async function benchFlush() {
   }
 }
 
+/**
+ * The reference server under load and under abuse, each on a fresh `kitty server` process:
+ * events stored per second from 8 concurrent WebSocket clients (frames of 100, at most 1,000 events
+ * unacknowledged each, as the flusher sends them), and the server's peak RSS (VmHWM) while 10
+ * clients stream oversized bodies at the login and batch endpoints for a few seconds.
+ */
+async function benchServer() {
+  const { default: WebSocket } = await import('ws');
+  const { connect } = await import('node:net');
+  const { monotonicFactory } = await import('ulid');
+  const start = async (name) => {
+    const data = join(work, name);
+    rmSync(data, { recursive: true, force: true });
+    const child = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', data, '--user', 'bench:bench-pass:bench'], { env: benchEnv(join(work, `${name}-home`)), stdio: ['ignore', 'pipe', 'ignore'] });
+    const url = await new Promise((resolvePromise) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        if (out.includes('\n')) resolvePromise(out.split('\n')[0].replace('kitty server: listening on ', ''));
+      });
+    });
+    const post = async (path, body, token) => (await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json();
+    const { access } = await post('/api/v1/token/', { username: 'bench', password: 'bench-pass' });
+    return { child, url, data, access, post };
+  };
+  const ulid = monotonicFactory();
+  const event = (client, i) => ({
+    event_id: ulid(),
+    event_type: 'WPStatusChanged',
+    aggregate_id: `WP${String((i % 90) + 10)}`,
+    aggregate_type: 'WorkPackage',
+    payload: { wp_id: `WP${String((i % 90) + 10)}`, feature_slug: `${String(client).padStart(3, '0')}-bench`, from_lane: 'planned', to_lane: 'doing', actor: 'bench', transition_key: `bench-${client}-${i}`, source: 'frontmatter' },
+    timestamp: new Date().toISOString(),
+    node_id: `00000000000${client}`,
+    lamport_clock: i + 1,
+    causation_id: null,
+    team_slug: 'local',
+    project_uuid: '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
+    project_slug: 'bench',
+    git: { commit: '0'.repeat(40), branch: 'main', author_date: new Date().toISOString() },
+    schema_version: '1.0.0',
+  });
+  // one client: frames of 100, a new frame whenever an ack leaves room under 1,000 in flight
+  const sendAll = (server, client, count) =>
+    new Promise(async (resolvePromise, reject) => {
+      const { ws_token: token } = await server.post('/api/v1/ws-token/', {}, server.access);
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/v1/events/`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+      const frames = Array.from({ length: count / 100 }, (_, f) => Array.from({ length: 100 }, (_, i) => event(client, f * 100 + i)));
+      let sent = 0;
+      let stored = 0;
+      let acked = 0;
+      const pump = () => {
+        while (sent < frames.length && sent - acked < 10) ws.send(JSON.stringify({ type: 'events', events: frames[sent++] }));
+      };
+      ws.on('error', reject);
+      ws.on('message', (data) => {
+        const message = JSON.parse(data.toString());
+        if (message.type === 'hello') return pump();
+        if (message.type !== 'ack') return;
+        acked++;
+        stored += message.results.filter((result) => result.status === 'success').length;
+        if (acked === frames.length) {
+          ws.close();
+          resolvePromise(stored);
+        } else pump();
+      });
+    });
+  // one abuser: streams 1 MiB chunks at an endpoint until the server closes on it, then again, until `until`
+  const abuse = (port, path, token, until) =>
+    new Promise((resolvePromise) => {
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const round = () => {
+        if (Date.now() >= until) return resolvePromise();
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', round);
+        socket.on('data', () => undefined);
+        socket.on('connect', () => {
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Transfer-Encoding: chunked\r\n\r\n`);
+          const write = () => {
+            while (!socket.destroyed && Date.now() < until) if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return socket.once('drain', write);
+            socket.destroy();
+          };
+          write();
+        });
+      };
+      round();
+    });
+
+  const ingest = await start('server-ingest');
+  try {
+    const clients = 8;
+    const perClient = 5_000;
+    const began = process.hrtime.bigint();
+    const stored = await Promise.all(Array.from({ length: clients }, (_, client) => sendAll(ingest, client, perClient)));
+    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    const total = stored.reduce((a, b) => a + b, 0);
+    figure('server_ingest_events', total);
+    figure('server_ingest_events_per_s', Math.round(total / seconds));
+  } finally {
+    ingest.child.kill('SIGTERM');
+  }
+
+  const target = await start('server-abuse');
+  try {
+    const port = Number(new URL(target.url).port);
+    const until = Date.now() + 4_000;
+    const paths = ['/api/v1/token/', '/api/v1/events/batch/'];
+    await Promise.all(Array.from({ length: 10 }, (_, i) => abuse(port, paths[i % 2], i % 2 ? target.access : null, until)));
+    const status = readFileSync(`/proc/${target.child.pid}/status`, 'utf8');
+    figure('server_rss_mb_under_abuse', Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024));
+    const health = await fetch(`${target.url}/api/health/`);
+    figure('server_alive_after_abuse', health.ok ? 1 : 0);
+  } finally {
+    target.child.kill('SIGTERM');
+  }
+}
+
 // `npm run bench -- derive flush` runs only those sections (and leaves bench/results.json alone)
-const sections = { derive: benchDerive, 'derive-real': benchDeriveReal, 'huge-line': benchHugeLine, commit: benchCommitOverhead, rebase: benchRebaseAndLatency, flush: benchFlush };
+const sections = { derive: benchDerive, 'derive-real': benchDeriveReal, 'huge-line': benchHugeLine, commit: benchCommitOverhead, rebase: benchRebaseAndLatency, flush: benchFlush, server: benchServer };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in sections)) throw new Error(`bench: unknown section ${name}; sections: ${Object.keys(sections).join(', ')}`);
 mkdirSync(work, { recursive: true });

@@ -1,8 +1,10 @@
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { BOARD_UPSERT, migrate, PROJECT_UPSERT } from './schema.js';
+import { timestampKey } from './validate.js';
 
 export type TokenKind = 'access' | 'refresh' | 'ws';
 
@@ -12,13 +14,20 @@ export interface User {
   teamSlug: string;
 }
 
+/** A user as a token proves them, with the session (token family) the token belongs to. */
+export interface Session extends User {
+  family: string;
+}
+
 export interface EventResult {
   event_id: string;
   status: 'success' | 'duplicate' | 'rejected';
   error?: string;
+  /** Stable reason code of a rejection. */
+  code?: string;
 }
 
-interface StoredEvent {
+export interface StoredEvent {
   event_id: string;
   team_slug: string;
   project_uuid: string;
@@ -30,113 +39,161 @@ interface StoredEvent {
   payload: Record<string, unknown>;
 }
 
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL UNIQUE,
-    team_slug TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users(id),
-    kind TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    team_slug TEXT NOT NULL,
-    project_uuid TEXT NOT NULL,
-    project_slug TEXT,
-    event_type TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    lamport_clock INTEGER NOT NULL,
-    node_id TEXT NOT NULL,
-    envelope TEXT NOT NULL,
-    received_at TEXT NOT NULL
-  )`,
-  'CREATE INDEX IF NOT EXISTS events_project ON events(team_slug, project_uuid, seq)',
-];
+export type RefreshOutcome = { kind: 'ok'; session: Session } | { kind: 'invalid' } | { kind: 'reused'; revoked: boolean };
+
+type Lane = { lane: string; last_event_id: string; updated_at: string };
+/** Keyed by names clients choose: built on null prototypes, so a feature called `__proto__` is just a key. */
+export type Board = { features: Record<string, Record<string, Lane>> };
+
+type Row = StoredEvent & { envelope: string; received_at: string; ts_key: string };
+
+/** Board order: (timestamp, lamport_clock, node_id, event_id), the order the board's SQL applies too. */
+function later(a: Row, b: Row): boolean {
+  if (a.ts_key !== b.ts_key) return a.ts_key > b.ts_key;
+  if (a.lamport_clock !== b.lamport_clock) return a.lamport_clock > b.lamport_clock;
+  if (a.node_id !== b.node_id) return a.node_id > b.node_id;
+  return a.event_id > b.event_id;
+}
 
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** The reference server's SQLite store: users, hashed tokens, events (unique event_id), board. */
+/**
+ * The server's data is one user's business: the directory is made 0700 (when this user owns it)
+ * and the database files 0600, whatever the umask.
+ */
+function privateDataDir(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dataDir);
+  if ((stat.mode & 0o077) !== 0 && typeof process.getuid === 'function' && stat.uid === process.getuid()) chmodSync(dataDir, 0o700);
+  const file = join(dataDir, 'server.db');
+  // created before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  return file;
+}
+
+function privateFiles(file: string): void {
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  }
+}
+
+function prepare(db: Db): Record<string, Statement> {
+  const statements = {
+    userByName: 'SELECT id, username, team_slug AS teamSlug, password_hash AS hash FROM users WHERE username = ?',
+    insertUser: 'INSERT INTO users (username, team_slug, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET team_slug = excluded.team_slug, password_hash = excluded.password_hash',
+    insertToken: 'INSERT INTO tokens (hash, user_id, kind, expires_at, family) VALUES (?, ?, ?, ?, ?)',
+    tokenSession: `SELECT u.id, u.username, u.team_slug AS teamSlug, t.family, t.rotated_at AS rotatedAt FROM tokens t JOIN users u ON u.id = t.user_id
+      WHERE t.hash = ? AND t.kind = ? AND t.expires_at > ?`,
+    rotate: 'UPDATE tokens SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL',
+    deleteToken: 'DELETE FROM tokens WHERE hash = ?',
+    familyOf: "SELECT family FROM tokens WHERE hash = ? AND kind = 'refresh'",
+    deleteFamily: 'DELETE FROM tokens WHERE family = ?',
+    purgeTokens: 'DELETE FROM tokens WHERE expires_at <= ?',
+    insertEvent: `INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
+      VALUES (@event_id, @team_slug, @project_uuid, @project_slug, @event_type, @timestamp, @lamport_clock, @node_id, @envelope, @received_at)
+      ON CONFLICT(team_slug, event_id) DO NOTHING`,
+    boardUpsert: BOARD_UPSERT,
+    projectUpsert: PROJECT_UPSERT,
+    teamClock: 'SELECT COALESCE(MAX(lamport_clock), 0) AS c FROM events WHERE team_slug = ?',
+    projects: `SELECT project_uuid, project_slug, event_count, last_event_at FROM projects WHERE team_slug = ? ORDER BY last_ts_key DESC, project_uuid`,
+    board: 'SELECT feature_slug, wp_id, lane, last_event_id, updated_at FROM board WHERE team_slug = ? AND project_uuid = ? ORDER BY feature_slug, wp_id',
+    cursor: 'SELECT seq FROM events WHERE team_slug = ? AND event_id = ? AND project_uuid = ?',
+    page: 'SELECT envelope FROM events WHERE team_slug = ? AND project_uuid = ? AND seq > ? ORDER BY seq LIMIT ?',
+  };
+  return Object.fromEntries(Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]));
+}
+
+/** The reference server's SQLite store: users, hashed tokens in session families, events (unique per team), board. */
 export class ServerStore {
   private readonly db: Db;
   private readonly stmts: Record<string, Statement>;
-  private clock: number;
+  private readonly clocks = new Map<string, number>();
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'server.db'), { timeout: 10_000 });
+    const file = privateDataDir(dataDir);
+    this.db = new Database(file, { timeout: 10_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    for (const ddl of DDL) this.db.exec(ddl);
-    this.stmts = {
-      userByName: this.db.prepare('SELECT id, username, team_slug AS teamSlug, password_hash AS hash FROM users WHERE username = ?'),
-      insertUser: this.db.prepare('INSERT INTO users (username, team_slug, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET team_slug = excluded.team_slug, password_hash = excluded.password_hash'),
-      insertToken: this.db.prepare('INSERT INTO tokens (hash, user_id, kind, expires_at) VALUES (?, ?, ?, ?)'),
-      tokenUser: this.db.prepare('SELECT u.id, u.username, u.team_slug AS teamSlug FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.kind = ? AND t.expires_at > ?'),
-      deleteToken: this.db.prepare('DELETE FROM tokens WHERE hash = ?'),
-      purgeTokens: this.db.prepare('DELETE FROM tokens WHERE expires_at <= ?'),
-      insertEvent: this.db.prepare(`INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
-        VALUES (@event_id, @team_slug, @project_uuid, @project_slug, @event_type, @timestamp, @lamport_clock, @node_id, @envelope, @received_at)
-        ON CONFLICT(event_id) DO NOTHING`),
-      projects: this.db.prepare(`SELECT project_uuid, MAX(project_slug) AS project_slug, COUNT(*) AS event_count, MAX(timestamp) AS last_event_at
-        FROM events WHERE team_slug = ? GROUP BY project_uuid ORDER BY last_event_at DESC`),
-      // the board is the last event of each WP in contract order (timestamp, lamport_clock, node_id,
-      // event_id), read from the events themselves so it can never drift from what is stored
-      board: this.db.prepare(`SELECT feature_slug, wp_id, lane, event_id AS last_event_id, timestamp AS updated_at FROM (
-          SELECT json_extract(envelope, '$.payload.feature_slug') AS feature_slug, json_extract(envelope, '$.payload.wp_id') AS wp_id,
-            json_extract(envelope, '$.payload.to_lane') AS lane, event_id, timestamp,
-            ROW_NUMBER() OVER (PARTITION BY json_extract(envelope, '$.payload.feature_slug'), json_extract(envelope, '$.payload.wp_id')
-              ORDER BY julianday(timestamp) DESC, lamport_clock DESC, node_id DESC, event_id DESC) AS rank
-          FROM events WHERE team_slug = ? AND project_uuid = ? AND event_type = 'WPStatusChanged')
-        WHERE rank = 1 ORDER BY feature_slug, wp_id`),
-      eventsAfter: this.db.prepare(`SELECT envelope FROM events WHERE team_slug = ? AND project_uuid = ?
-        AND seq > COALESCE((SELECT seq FROM events WHERE event_id = ?), 0) ORDER BY seq LIMIT ?`),
-    };
-    this.clock = (this.db.prepare('SELECT COALESCE(MAX(lamport_clock), 0) AS c FROM events').get() as { c: number }).c;
+    migrate(this.db);
+    privateFiles(file);
+    this.stmts = prepare(this.db);
   }
 
   close(): void {
     this.db.close();
   }
 
-  get serverClock(): number {
-    return this.clock;
+  /** The team's Lamport clock: the highest lamport_clock it stored. Teams never see each other's. */
+  teamClock(team: string): number {
+    let clock = this.clocks.get(team);
+    if (clock === undefined) {
+      clock = (this.stmts.teamClock!.get(team) as { c: number }).c;
+      this.clocks.set(team, clock);
+    }
+    return clock;
   }
 
   addUser(username: string, teamSlug: string, password: string): void {
     this.stmts.insertUser!.run(username, teamSlug, hashPassword(password), new Date().toISOString());
   }
 
-  authenticate(username: string, password: string): User | null {
+  /** Always one scrypt check, also for an unknown user, so the answer's cost does not tell who exists. */
+  async authenticate(username: string, password: string): Promise<User | null> {
     const row = this.stmts.userByName!.get(username) as (User & { hash: string }) | undefined;
-    if (!row || !verifyPassword(password, row.hash)) return null;
-    return { id: row.id, username: row.username, teamSlug: row.teamSlug };
+    const matches = await verifyPassword(password, row?.hash ?? DUMMY_HASH);
+    return row && matches ? { id: row.id, username: row.username, teamSlug: row.teamSlug } : null;
   }
 
-  issueToken(user: User, kind: TokenKind, lifetimeSeconds: number): string {
+  /** A new session: an access and a refresh token of a new family. */
+  openSession(user: User, accessLifetime: number, refreshLifetime: number): { access: string; refresh: string } {
+    const family = randomBytes(16).toString('base64url');
+    return { access: this.issueToken(user, 'access', accessLifetime, family), refresh: this.issueToken(user, 'refresh', refreshLifetime, family) };
+  }
+
+  issueToken(user: User, kind: TokenKind, lifetimeSeconds: number, family: string): string {
     const token = randomBytes(32).toString('base64url');
-    this.stmts.insertToken!.run(tokenHash(token), user.id, kind, Date.now() + lifetimeSeconds * 1000);
+    this.stmts.insertToken!.run(tokenHash(token), user.id, kind, Date.now() + lifetimeSeconds * 1000, family);
     return token;
   }
 
-  /** The user a live token belongs to; a ws token is single use. */
-  userForToken(token: string, kind: TokenKind): User | null {
+  /** The session a live token belongs to; a ws token is single use; a rotated refresh token is no longer live. */
+  sessionForToken(token: string, kind: TokenKind): Session | null {
     const hash = tokenHash(token);
-    const user = (this.stmts.tokenUser!.get(hash, kind, Date.now()) as User | undefined) ?? null;
-    if (user && kind === 'ws') this.stmts.deleteToken!.run(hash);
-    return user;
+    const row = this.stmts.tokenSession!.get(hash, kind, Date.now()) as (Session & { rotatedAt: number | null }) | undefined;
+    if (!row || row.rotatedAt !== null) return null;
+    if (kind === 'ws') this.stmts.deleteToken!.run(hash);
+    return { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family };
   }
 
-  revoke(token: string): void {
-    this.stmts.deleteToken!.run(tokenHash(token));
+  /**
+   * Uses up a refresh token. One already used is a replay: past `graceMs` after its rotation the
+   * whole family is revoked (whoever holds the newer tokens, thief or owner, must log in again);
+   * within it, it is only refused, since two local processes may refresh at the same moment.
+   */
+  useRefreshToken(token: string, graceMs: number): RefreshOutcome {
+    const hash = tokenHash(token);
+    const now = Date.now();
+    return this.db.transaction((): RefreshOutcome => {
+      const row = this.stmts.tokenSession!.get(hash, 'refresh', now) as (Session & { rotatedAt: number | null }) | undefined;
+      if (!row) return { kind: 'invalid' };
+      if (row.rotatedAt !== null) {
+        if (now - row.rotatedAt <= graceMs) return { kind: 'reused', revoked: false };
+        this.stmts.deleteFamily!.run(row.family);
+        return { kind: 'reused', revoked: true };
+      }
+      this.stmts.rotate!.run(now, hash);
+      return { kind: 'ok', session: { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family } };
+    }).immediate();
+  }
+
+  /** Ends the session a refresh token belongs to (rotated or not); the family id, or null when unknown. */
+  revokeFamilyOf(refreshToken: string): string | null {
+    const row = this.stmts.familyOf!.get(tokenHash(refreshToken)) as { family: string } | undefined;
+    if (!row) return null;
+    this.stmts.deleteFamily!.run(row.family);
+    return row.family;
   }
 
   purgeExpiredTokens(): void {
@@ -144,34 +201,93 @@ export class ServerStore {
   }
 
   /**
-   * Stores validated events for `team` in one transaction, each once: an event_id already stored
-   * is `duplicate`.
+   * Stores validated events of `team` in one transaction, each once per team (an event_id the team
+   * already holds is `duplicate`; another team's events never count), and updates the board, the
+   * project list and the team clock with what was stored.
    */
   ingest(team: string, events: readonly { envelope: StoredEvent; raw: string }[]): EventResult[] {
     return this.db.transaction(() => {
       const receivedAt = new Date().toISOString();
-      return events.map(({ envelope, raw }): EventResult => {
-        const inserted = this.stmts.insertEvent!.run({ ...envelope, team_slug: team, project_slug: envelope.project_slug ?? null, envelope: raw, received_at: receivedAt });
-        if (inserted.changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
-        this.clock = Math.max(this.clock, envelope.lamport_clock);
+      const stored: Row[] = [];
+      const results = events.map(({ envelope, raw }): EventResult => {
+        const row: Row = {
+          event_id: envelope.event_id,
+          team_slug: team,
+          project_uuid: envelope.project_uuid,
+          project_slug: envelope.project_slug ?? null,
+          event_type: envelope.event_type,
+          timestamp: envelope.timestamp,
+          lamport_clock: envelope.lamport_clock,
+          node_id: envelope.node_id,
+          payload: envelope.payload,
+          envelope: raw,
+          received_at: receivedAt,
+          ts_key: timestampKey(envelope.timestamp),
+        };
+        if (this.stmts.insertEvent!.run(row).changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
+        stored.push(row);
         return { event_id: envelope.event_id, status: 'success' };
       });
+      this.apply(team, stored);
+      return results;
     })();
+  }
+
+  /** One board write per WP and one project write per project for a whole batch: per event, they cost more than storing it. */
+  private apply(team: string, stored: readonly Row[]): void {
+    const projects = new Map<string, Row & { count: number }>();
+    const cards = new Map<string, Row>();
+    let clock = this.teamClock(team);
+    for (const row of stored) {
+      clock = Math.max(clock, row.lamport_clock);
+      const project = projects.get(row.project_uuid);
+      if (!project) projects.set(row.project_uuid, { ...row, count: 1 });
+      else {
+        project.count++;
+        if (row.project_slug !== null && (project.project_slug === null || row.project_slug > project.project_slug)) project.project_slug = row.project_slug;
+        if (row.ts_key > project.ts_key) Object.assign(project, { ts_key: row.ts_key, timestamp: row.timestamp });
+      }
+      if (row.event_type !== 'WPStatusChanged') continue;
+      const { feature_slug: feature, wp_id: wp } = row.payload as { feature_slug: string; wp_id: string };
+      const key = JSON.stringify([row.project_uuid, feature, wp]);
+      const current = cards.get(key);
+      if (!current || later(row, current)) cards.set(key, row);
+    }
+    for (const project of projects.values()) this.stmts.projectUpsert!.run({ ...project, event_count: project.count });
+    for (const row of cards.values()) {
+      const payload = row.payload as { feature_slug: string; wp_id: string; to_lane: string };
+      this.stmts.boardUpsert!.run({ ...row, feature_slug: payload.feature_slug, wp_id: payload.wp_id, lane: payload.to_lane });
+    }
+    this.clocks.set(team, clock);
   }
 
   projects(team: string): unknown[] {
     return this.stmts.projects!.all(team);
   }
 
-  board(team: string, projectUuid: string): { features: Record<string, Record<string, { lane: string; last_event_id: string; updated_at: string }>> } {
-    const features: Record<string, Record<string, { lane: string; last_event_id: string; updated_at: string }>> = {};
-    for (const row of this.stmts.board!.all(team, projectUuid) as { feature_slug: string; wp_id: string; lane: string; last_event_id: string; updated_at: string }[]) {
-      (features[row.feature_slug] ??= {})[row.wp_id] = { lane: row.lane, last_event_id: row.last_event_id, updated_at: row.updated_at };
+  board(team: string, projectUuid: string): Board {
+    const features: Record<string, Record<string, Lane>> = Object.create(null) as Record<string, Record<string, Lane>>;
+    for (const row of this.stmts.board!.iterate(team, projectUuid) as IterableIterator<Lane & { feature_slug: string; wp_id: string }>) {
+      const wps = (features[row.feature_slug] ??= Object.create(null) as Record<string, Lane>);
+      wps[row.wp_id] = { lane: row.lane, last_event_id: row.last_event_id, updated_at: row.updated_at };
     }
     return { features };
   }
 
-  eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number): unknown[] {
-    return (this.stmts.eventsAfter!.all(team, projectUuid, afterEventId ?? '', limit) as { envelope: string }[]).map((row) => JSON.parse(row.envelope) as unknown);
+  /**
+   * A page of the project's events after the cursor, as stored JSON texts: at most `limit` events
+   * and about `maxBytes` (always at least one event, so a page always moves on). The cursor is looked
+   * up in the caller's team and project only; one it does not hold starts from the beginning.
+   */
+  eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number, maxBytes: number): { events: string[]; more: boolean } {
+    const cursor = afterEventId ? (this.stmts.cursor!.get(team, afterEventId, projectUuid) as { seq: number } | undefined) : undefined;
+    const events: string[] = [];
+    let bytes = 0;
+    for (const row of this.stmts.page!.iterate(team, projectUuid, cursor?.seq ?? 0, limit + 1) as IterableIterator<{ envelope: string }>) {
+      if (events.length === limit || (events.length > 0 && bytes + row.envelope.length > maxBytes)) return { events, more: true };
+      events.push(row.envelope);
+      bytes += row.envelope.length;
+    }
+    return { events, more: false };
   }
 }

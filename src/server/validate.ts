@@ -1,15 +1,27 @@
 /**
- * Per-event validation of the envelope (contract.md). Returns the reason an event is rejected, or
- * null. One bad event never fails the others.
+ * Per-event validation of the envelope. Returns why an event is rejected (a stable code and a
+ * reason naming the value), or null. One bad event never fails the others.
  */
+import type { Limits } from './limits.js';
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 const NODE_ID = /^[0-9a-f]{12}$/;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const WP_ID = /^WP\d{2,}$/;
-const MAX_PAYLOAD_BYTES = 64 * 1024;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const KNOWN_EVENT_TYPES = new Set(['WPStatusChanged', 'WPCreated', 'FeatureCreated']);
+
+export interface Rejection {
+  code: string;
+  message: string;
+}
+
+export type ValidationLimits = Pick<Limits, 'envelopeBytes' | 'envelopeDepth' | 'futureSkewMs'>;
+
+const reject = (code: string, message: string): Rejection => ({ code, message });
+const invalid = (message: string): Rejection => reject('invalid_envelope', message);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -19,30 +31,129 @@ function str(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-export function validateEnvelope(event: unknown): string | null {
-  if (!isObject(event)) return 'event is not a JSON object';
-  if (!str(event.event_id) || !ULID.test(event.event_id)) return `event_id must be a 26-char ULID, got ${JSON.stringify(event.event_id)}`;
-  if (!str(event.event_type) || !KNOWN_EVENT_TYPES.has(event.event_type)) return `unknown event_type ${JSON.stringify(event.event_type)}`;
-  if (!str(event.aggregate_id)) return 'aggregate_id is required';
-  if (!str(event.aggregate_type)) return 'aggregate_type is required';
-  if (!isObject(event.payload)) return 'payload must be an object';
-  if (Buffer.byteLength(JSON.stringify(event.payload)) > MAX_PAYLOAD_BYTES) return 'payload is larger than 64 KiB';
-  if (!str(event.timestamp) || !ISO_UTC.test(event.timestamp) || Number.isNaN(Date.parse(event.timestamp))) return `timestamp must be ISO 8601 UTC, got ${JSON.stringify(event.timestamp)}`;
-  if (!str(event.node_id) || !NODE_ID.test(event.node_id)) return `node_id must be 12 lower-case hex chars, got ${JSON.stringify(event.node_id)}`;
-  if (!Number.isSafeInteger(event.lamport_clock) || (event.lamport_clock as number) < 1) return `lamport_clock must be an integer >= 1, got ${JSON.stringify(event.lamport_clock)}`;
-  if (event.causation_id !== null && event.causation_id !== undefined && !(str(event.causation_id) && ULID.test(event.causation_id))) return 'causation_id must be a ULID or null';
-  if (!str(event.team_slug)) return 'team_slug is required';
-  if (!str(event.project_uuid) || !UUID_V4.test(event.project_uuid)) return `project_uuid must be a UUID v4, got ${JSON.stringify(event.project_uuid)}`;
-  if (event.project_slug !== null && event.project_slug !== undefined && !(str(event.project_slug) && KEBAB.test(event.project_slug))) return 'project_slug must be kebab-case or null';
-  if (!isObject(event.git)) return 'git must be an object';
-  if (event.schema_version !== '1.0.0') return `unsupported schema_version ${JSON.stringify(event.schema_version)}`;
-  if (event.event_type === 'WPStatusChanged') {
-    const p = event.payload;
-    if (!str(p.wp_id) || !WP_ID.test(p.wp_id)) return `payload.wp_id must match WPnn, got ${JSON.stringify(p.wp_id)}`;
-    if (p.wp_id !== event.aggregate_id) return 'payload.wp_id must equal aggregate_id';
-    if (!str(p.feature_slug)) return 'payload.feature_slug is required';
-    if (p.from_lane !== null && !str(p.from_lane)) return 'payload.from_lane must be a lane or null';
-    if (!str(p.to_lane)) return 'payload.to_lane is required';
+/** A step of the walk: where a value sits is kept as a link to its parent, and spelled out only for a rejection. */
+interface Step {
+  value: unknown;
+  depth: number;
+  parent: Step | null;
+  key: string | number;
+  isKey?: boolean;
+}
+
+function pathOf(step: Step): string {
+  const parts: string[] = [];
+  for (let at: Step | null = step; at?.parent; at = at.parent) {
+    const key = at.key;
+    parts.push(typeof key === 'number' ? `[${key}]` : `.${/^[\w-]{1,64}$/.test(key) ? key : JSON.stringify(key.slice(0, 64))}`);
+  }
+  const path = parts.reverse().join('').replace(/^\./, '') || 'event';
+  return step.isKey ? `${path} (key)` : path;
+}
+
+/** Nothing JSON must escape, nothing beyond ASCII: such a string is `length + 2` bytes and can hold no NUL or surrogate. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The bytes `text` takes in JSON, or the reason it is refused (the path is JSON-escaped, so never carries the bad character itself). */
+function measureString(text: string, step: Step): number | Rejection {
+  if (PLAIN.test(text)) return text.length + 2;
+  if (text.includes('\u0000')) return reject('string_nul', `${pathOf(step)} contains a NUL character`);
+  if (LONE_SURROGATE.test(text)) return reject('string_lone_surrogate', `${pathOf(step)} contains a lone UTF-16 surrogate (not valid Unicode)`);
+  return Buffer.byteLength(JSON.stringify(text));
+}
+
+/**
+ * Walks the event without recursion (a 200,000-level nesting must not overflow the stack), adding up
+ * the bytes its JSON takes and stopping at the first bound passed. Containers are charged for their
+ * punctuation and keys before their children are queued, so a huge array is refused without being walked.
+ */
+export function checkShape(event: unknown, limits: Pick<Limits, 'envelopeBytes' | 'envelopeDepth'>): Rejection | null {
+  const tooLarge = (): Rejection => reject('envelope_too_large', `event is larger than ${limits.envelopeBytes} bytes as JSON`);
+  const stack: Step[] = [{ value: event, depth: 0, parent: null, key: '' }];
+  let bytes = 0;
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    const { value, depth } = step;
+    if (typeof value === 'string') {
+      if (value.length > limits.envelopeBytes) return tooLarge();
+      const size = measureString(value, step);
+      if (typeof size !== 'number') return size;
+      bytes += size;
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth >= limits.envelopeDepth) return reject('envelope_too_deep', `${pathOf(step)} is nested deeper than ${limits.envelopeDepth} levels`);
+      const list = Array.isArray(value) ? (value as unknown[]) : null;
+      const keys = list ? null : Object.keys(value);
+      const count = list ? list.length : keys!.length;
+      bytes += 2 + Math.max(0, count - 1);
+      if (bytes > limits.envelopeBytes) return tooLarge();
+      for (let i = 0; i < count; i++) {
+        const key = list ? i : keys![i]!;
+        if (typeof key === 'string') {
+          const size = measureString(key, { value: key, depth, parent: step, key, isKey: true });
+          if (typeof size !== 'number') return size;
+          bytes += size + 1;
+          if (bytes > limits.envelopeBytes) return tooLarge();
+        }
+        stack.push({ value: list ? list[i] : (value as Record<string, unknown>)[key], depth: depth + 1, parent: step, key });
+      }
+    } else {
+      bytes += String(value).length;
+    }
+    if (bytes > limits.envelopeBytes) return tooLarge();
   }
   return null;
+}
+
+/** A real calendar instant (2024-02-30 is not), at most `futureSkewMs` past `now`. */
+export function checkTimestamp(value: unknown, now: number, futureSkewMs: number): Rejection | null {
+  const match = typeof value === 'string' ? ISO_UTC.exec(value) : null;
+  if (!match) return reject('timestamp_invalid', `timestamp must be ISO 8601 UTC (…Z), got ${JSON.stringify(value)}`);
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  if (!real) return reject('timestamp_invalid', `timestamp ${JSON.stringify(value)} is not a real date and time`);
+  if (date.getTime() > now + futureSkewMs) {
+    return reject('timestamp_in_future', `timestamp ${value} is more than ${Math.round(futureSkewMs / 3600_000)} h ahead of the server's clock (${new Date(now).toISOString()})`);
+  }
+  return null;
+}
+
+/** Sorts like the instant it names, to the nanosecond: the board orders events by it. */
+export function timestampKey(timestamp: string): string {
+  const match = ISO_UTC.exec(timestamp)!;
+  return `${timestamp.slice(0, 19)}.${(match[7] ?? '').padEnd(9, '0')}Z`;
+}
+
+function checkFields(event: Record<string, unknown>): Rejection | null {
+  if (!str(event.event_id) || !ULID.test(event.event_id)) return invalid(`event_id must be a 26-char ULID, got ${JSON.stringify(event.event_id)}`);
+  if (!str(event.event_type) || !KNOWN_EVENT_TYPES.has(event.event_type)) return invalid(`unknown event_type ${JSON.stringify(event.event_type)}`);
+  if (!str(event.aggregate_id)) return invalid('aggregate_id is required');
+  if (!str(event.aggregate_type)) return invalid('aggregate_type is required');
+  if (!isObject(event.payload)) return invalid('payload must be an object');
+  if (!str(event.node_id) || !NODE_ID.test(event.node_id)) return invalid(`node_id must be 12 lower-case hex chars, got ${JSON.stringify(event.node_id)}`);
+  if (!Number.isSafeInteger(event.lamport_clock) || (event.lamport_clock as number) < 1) return invalid(`lamport_clock must be an integer >= 1, got ${JSON.stringify(event.lamport_clock)}`);
+  if (event.causation_id !== null && event.causation_id !== undefined && !(str(event.causation_id) && ULID.test(event.causation_id))) return invalid('causation_id must be a ULID or null');
+  if (!str(event.team_slug)) return invalid('team_slug is required');
+  if (!str(event.project_uuid) || !UUID_V4.test(event.project_uuid)) return invalid(`project_uuid must be a UUID v4, got ${JSON.stringify(event.project_uuid)}`);
+  if (event.project_slug !== null && event.project_slug !== undefined && !(str(event.project_slug) && KEBAB.test(event.project_slug))) return invalid('project_slug must be kebab-case or null');
+  if (!isObject(event.git)) return invalid('git must be an object');
+  if (event.schema_version !== '1.0.0') return invalid(`unsupported schema_version ${JSON.stringify(event.schema_version)}`);
+  if (event.event_type === 'WPStatusChanged') return checkStatusPayload(event.payload, event.aggregate_id);
+  return null;
+}
+
+function checkStatusPayload(p: Record<string, unknown>, aggregateId: unknown): Rejection | null {
+  if (!str(p.wp_id) || !WP_ID.test(p.wp_id)) return invalid(`payload.wp_id must match WPnn, got ${JSON.stringify(p.wp_id)}`);
+  if (p.wp_id !== aggregateId) return invalid('payload.wp_id must equal aggregate_id');
+  if (!str(p.feature_slug)) return invalid('payload.feature_slug is required');
+  if (p.from_lane !== null && !str(p.from_lane)) return invalid('payload.from_lane must be a lane or null');
+  if (!str(p.to_lane)) return invalid('payload.to_lane is required');
+  return null;
+}
+
+/** Shape and size first: the field checks (and anything that serializes the event later) may then recurse safely. */
+export function validateEnvelope(event: unknown, limits: ValidationLimits, now = Date.now()): Rejection | null {
+  if (!isObject(event)) return invalid('event is not a JSON object');
+  return checkShape(event, limits) ?? checkFields(event) ?? checkTimestamp(event.timestamp, now, limits.futureSkewMs);
 }

@@ -15,14 +15,18 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path) {
+async function request(path) {
   const response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` } });
   if (response.status === 401) {
     session = null;
     showLogin('Your session ended; log in again.');
     throw new Error('unauthorized');
   }
-  return response.json();
+  return response;
+}
+
+async function api(path) {
+  return (await request(path)).json();
 }
 
 function showLogin(message = '') {
@@ -104,10 +108,12 @@ async function showProject(project) {
   };
   const refresh = async () => {
     for (;;) {
-      const batch = await api(`/api/v1/projects/${project.project_uuid}/events/?limit=1000${after ? `&after=${after}` : ''}`);
+      const response = await request(`/api/v1/projects/${project.project_uuid}/events/?limit=1000${after ? `&after=${after}` : ''}`);
+      const batch = await response.json();
       events.push(...batch);
       if (batch.length > 0) after = batch.at(-1).event_id;
-      if (batch.length < 1000) break;
+      // a page is bounded in bytes too, so a short page does not mean the end
+      if (response.headers.get('x-kitty-more') !== 'true') break;
     }
     render(await api(`/api/v1/projects/${project.project_uuid}/board/`));
   };

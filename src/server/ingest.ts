@@ -1,0 +1,48 @@
+import { LOCAL_TEAM_SLUG } from '../constants.js';
+import type { Limits } from './limits.js';
+import type { EventResult, ServerStore, StoredEvent, User } from './store.js';
+import { validateEnvelope } from './validate.js';
+
+type Accepted = { index: number; envelope: StoredEvent; raw: string };
+
+function eventIdOf(event: unknown): string {
+  const id = (event as { event_id?: unknown } | null)?.event_id;
+  return typeof id === 'string' && id.length <= 64 ? id : '';
+}
+
+/**
+ * Validates and stores events for a user: one result per event, in order; a bad event is rejected
+ * alone. Events captured while logged out (`team_slug: "local"`) belong to the caller's team.
+ * A lamport_clock more than `lamportLead` past the team's clock is refused: stored, it would become
+ * the clock every client of the team adopts, and one value near 2^53 made all their later events
+ * unsendable.
+ */
+export function ingestEvents(store: ServerStore, user: User, events: readonly unknown[], limits: Limits, now = Date.now()): EventResult[] {
+  const results: (EventResult | null)[] = [];
+  const accepted: Accepted[] = [];
+  let clock = store.teamClock(user.teamSlug);
+  events.forEach((event, index) => {
+    const id = eventIdOf(event);
+    const problem = validateEnvelope(event, limits, now);
+    if (problem) return results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
+    const envelope = event as StoredEvent;
+    if (envelope.team_slug !== user.teamSlug && envelope.team_slug !== LOCAL_TEAM_SLUG) {
+      return results.push({ event_id: id, status: 'rejected', code: 'wrong_team', error: `team_slug "${envelope.team_slug}" is not your team "${user.teamSlug}"` });
+    }
+    if (envelope.lamport_clock > clock + limits.lamportLead) {
+      return results.push({
+        event_id: id,
+        status: 'rejected',
+        code: 'lamport_too_far_ahead',
+        error: `lamport_clock ${envelope.lamport_clock} is more than ${limits.lamportLead} past team ${user.teamSlug}'s clock ${clock} (at most ${clock + limits.lamportLead} is accepted); this machine's Lamport clock is corrupt: restart it from the server_clock`,
+      });
+    }
+    clock = Math.max(clock, envelope.lamport_clock);
+    const stored = { ...envelope, team_slug: user.teamSlug };
+    accepted.push({ index, envelope: stored, raw: JSON.stringify(stored) });
+    return results.push(null);
+  });
+  const stored = store.ingest(user.teamSlug, accepted);
+  accepted.forEach((item, i) => (results[item.index] = stored[i]!));
+  return results as EventResult[];
+}

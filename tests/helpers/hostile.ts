@@ -1,0 +1,190 @@
+// Hostile clients for the reference server: raw sockets, HTTP without a client library's manners,
+// and WebSockets that send what no kitty client would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { gzipSync } from 'node:zlib';
+import { monotonicFactory } from 'ulid';
+import { onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { draft } from './events.js';
+import { CLI, tempDir, testEnv } from './gitdir.js';
+
+export interface HostileServer {
+  url: string;
+  port: number;
+  data: string;
+  process: ChildProcess;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
+  /** True while the process runs and answers /api/health/. */
+  alive(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  limits?: Record<string, number>;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  data?: string;
+  /** Users as `NAME:PASSWORD:TEAM`; default demo (acme) and rival (umbrella). */
+  users?: string[];
+}
+
+/** A real `kitty server` process on 127.0.0.1 port 0, with limits from KITTY_SERVER_LIMITS. */
+export async function startHostileServer(options: StartOptions = {}): Promise<HostileServer> {
+  const data = options.data ?? tempDir('kitty-server-');
+  const users = (options.users ?? ['demo:demo-pass:acme', 'rival:rival-pass:umbrella']).flatMap((user) => ['--user', user]);
+  const env = testEnv(tempDir(), { ...(options.limits ? { KITTY_SERVER_LIMITS: JSON.stringify(options.limits) } : {}), ...options.env });
+  const child = spawn(process.execPath, [CLI, 'server', '--port', '0', '--data', data, ...users, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`kitty server exited ${code}: ${stderr}`)));
+  });
+  const url = line.replace('kitty server: listening on ', '');
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  onTestFinished(stop);
+  const alive = async (): Promise<boolean> => {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    try {
+      return (await call(url, 'GET', '/api/health/')).status === 200;
+    } catch {
+      return false;
+    }
+  };
+  return { url, port: Number(new URL(url).port), data, process: child, stderr: () => stderr, alive, stop };
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: any;
+}
+
+/** One HTTP request on its own connection (no pooling), optionally from another loopback address. */
+export function call(url: string, method: string, path: string, options: { body?: unknown; raw?: Buffer | string; headers?: Record<string, string>; token?: string; from?: string; gzip?: boolean } = {}): Promise<Answer> {
+  const target = new URL(path, url);
+  let body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (options.gzip && body !== undefined) body = gzipSync(body);
+  const headers: Record<string, string> = {
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(options.gzip ? { 'content-encoding': 'gzip' } : {}),
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, method, path: target.pathname + target.search, headers, agent: false, localAddress: options.from }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          // not every answer is JSON (dashboard files)
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface Session {
+  access: string;
+  refresh: string;
+  team_slug: string;
+}
+
+export async function login(url: string, username = 'demo', password = 'demo-pass', from?: string): Promise<Session> {
+  const answer = await call(url, 'POST', '/api/v1/token/', { body: { username, password }, from });
+  if (answer.status !== 200) throw new Error(`login as ${username} answered ${answer.status}: ${answer.text}`);
+  return answer.json as Session;
+}
+
+const ulid = monotonicFactory();
+
+/** A valid envelope with a fresh ULID (or `id`), overridable at the top level. */
+export function envelope(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...draft(ulid()), lamport_clock: 1, timestamp: new Date().toISOString(), ...overrides };
+}
+
+export const newId = (): string => ulid();
+
+export interface OpenSocket {
+  ws: WebSocket;
+  hello: { server_clock: number };
+  /** The next message the server sends. */
+  next(): Promise<any>;
+  /** Resolves with the close code once the server closes the connection. */
+  closed: Promise<number>;
+}
+
+/** A logged-in WebSocket: ws-token, upgrade, hello. */
+export async function openSocket(url: string, access: string): Promise<OpenSocket> {
+  const token = (await call(url, 'POST', '/api/v1/ws-token/', { token: access })).json as { ws_token: string };
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/v1/events/`, { headers: { authorization: `Bearer ${token.ws_token}` }, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  const queue: unknown[] = [];
+  const waiting: ((value: unknown) => void)[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as unknown;
+    const waiter = waiting.shift();
+    if (waiter) waiter(message);
+    else queue.push(message);
+  });
+  ws.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const next = (): Promise<any> => (queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+  });
+  const hello = (await next()) as { type: string; server_clock: number };
+  onTestFinished(() => ws.terminate());
+  return { ws, hello, next, closed };
+}
+
+/** Sends events over a socket and returns the ack. */
+export async function sendFrame(socket: OpenSocket, events: unknown[]): Promise<any> {
+  socket.ws.send(JSON.stringify({ type: 'events', events }));
+  return socket.next();
+}
+
+/** A raw TCP connection that resolves `ended` when the server closes it, with everything it sent. */
+export function rawSocket(port: number, from?: string): Promise<{ socket: Socket; ended: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+    let received = '';
+    const ended = new Promise<string>((settle) => {
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.on('close', () => settle(received));
+    });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, ended }));
+    socket.once('error', reject);
+    onTestFinished(() => void socket.destroy());
+  });
+}
+
+/** Resolves true when `promise` settles first, false after `ms` (a guard, never a measurement). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
