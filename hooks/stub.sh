@@ -1,6 +1,6 @@
 #!/bin/sh
 # kitty-hook: managed by `kitty hooks install`; `kitty hooks uninstall` removes it and restores any hook it replaced.
-# kitty-hook-version: 2
+# kitty-hook-version: 3
 # Records a capture request and starts kitty's worker in the background: it never fails or slows
 # the git command, and prints only when something needs attention. KITTY=0 skips it.
 # Only shell builtins run before the worker starts: each extra process costs milliseconds per commit.
@@ -24,20 +24,31 @@ if [ -x "$0.pre-kitty" ]; then
 fi
 [ "${KITTY:-1}" = 0 ] && exit $kitty_status
 
+# git's files and kitty's requests hold one path a line: a path with a newline would be read cut
+# short, and capture would write into another directory; a second line of a one-line file says so
+kitty_cut=
 if [ -n "$GIT_DIR" ]; then
   kitty_git_dir=$GIT_DIR
 elif [ -d .git ]; then
   kitty_git_dir=.git
 elif [ -f .git ]; then
-  read -r _ kitty_git_dir < .git
+  { read -r _ kitty_git_dir; read -r kitty_cut; } < .git
 else
   kitty_git_dir=$(git rev-parse --git-dir 2>/dev/null) || exit $kitty_status
 fi
 case $kitty_git_dir in /*) ;; *) kitty_git_dir=$PWD/$kitty_git_dir ;; esac
 kitty_common=$kitty_git_dir
 if [ -f "$kitty_git_dir/commondir" ]; then
-  read -r kitty_common < "$kitty_git_dir/commondir"
+  { read -r kitty_common; read -r kitty_more; } < "$kitty_git_dir/commondir"
+  kitty_cut=$kitty_cut$kitty_more
   case $kitty_common in /*) ;; *) kitty_common=$kitty_git_dir/$kitty_common ;; esac
+fi
+kitty_nl='
+'
+case "$PWD$kitty_git_dir$kitty_common" in *"$kitty_nl"*) kitty_cut=1 ;; esac
+if [ -n "$kitty_cut" ]; then
+  echo "kitty: a path of this repository contains a newline, so nothing is captured here; \`kitty hooks status\` names it" >&2
+  exit $kitty_status
 fi
 
 # during a rebase post-commit fires once per replayed commit; the final post-rewrite covers them all

@@ -171,6 +171,11 @@ class QueueSink {
     this.pending = [];
     this.summary.queued += result.inserted.length;
     this.summary.alreadyQueued += result.ignored;
+    const [first, ...more] = result.tooLarge;
+    if (first) {
+      const others = more.length ? ` and ${more.length} more` : '';
+      this.options.warn(`kitty: warning: event ${first.eventId}${others} kept dead, never sent: ${first.reason}; see \`kitty events list --state dead\``);
+    }
     if (this.stamp.missingUuidReason !== null && result.inserted.length > 0) {
       this.options.warn(`kitty: warning: ${MISSING_UUID_WARNING} (${this.stamp.missingUuidReason})`);
       this.stamp.missingUuidReason = null;

@@ -2,7 +2,7 @@
 import { describeError, isKittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
-import { defaultIo, type Io } from './output.js';
+import { defaultIo, sanitize, type Io } from './output.js';
 
 interface Entry {
   summary: string;
@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Entry> = {
   'sync flush': { summary: 'send pending events now, with progress and a summary', load: () => import('./commands/sync-flush.js') },
   'sync status': { summary: 'queue counts, last error, flusher and login', load: () => import('./commands/sync-status.js') },
   'sync retry-dead': { summary: 'move dead events back to pending', load: () => import('./commands/sync-retry-dead.js') },
+  'sync reset-clock': { summary: 'restart a poisoned Lamport clock and restamp unsent events', load: () => import('./commands/sync-reset-clock.js') },
   'sync verify': { summary: 'compare the working tree\'s lanes with the server\'s board', load: () => import('./commands/sync-verify.js') },
   'wp move': { summary: 'move a work package to a lane and commit it', load: () => import('./commands/wp-move.js') },
   board: { summary: 'show the board of the working tree', load: () => import('./commands/board.js') },
@@ -74,7 +75,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   if (!found) {
     const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `) && !COMMANDS[name]!.hidden);
     const hint = group.length ? `did you mean: ${group.map((name) => `kitty ${name}`).join(', ')}?` : 'run `kitty --help` for the list of commands';
-    io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${argv.join(' ')}"; hint: ${hint}\n`);
+    io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${sanitize(argv.join(' '))}"; hint: ${hint}\n`);
     return 2;
   }
   const { command } = await found.entry.load();
@@ -85,15 +86,18 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   return command.run(found.rest, io);
 }
 
-/** The one top-level handler: user errors are one line with code and hint; anything else is a bug. */
+/**
+ * The one top-level handler: user errors are one line with code and hint; anything else is a bug.
+ * Messages quote the values seen (feature names, paths, server answers), hence the sanitizing.
+ */
 export function reportError(error: unknown, io: Io): number {
   if (isKittyError(error)) {
-    io.stderr.write(`kitty: ${describeError(error)}\n`);
+    io.stderr.write(`kitty: ${sanitize(describeError(error))}\n`);
     if (io.env.KITTY_DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;
   }
   const detail = error instanceof Error ? (io.env.KITTY_DEBUG ? error.stack : error.message) : String(error);
-  io.stderr.write(`kitty: internal error: ${detail}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`);
+  io.stderr.write(`kitty: internal error: ${sanitize(detail)}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`);
   return 70;
 }
 

@@ -27,8 +27,27 @@ export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Repository data (lanes, titles, author names, feature slugs, file content quoted in warnings) and
+ * server answers can hold control characters and escape sequences a terminal would obey: retitle
+ * the window, clear the screen, move the cursor over earlier lines, reverse the text direction.
+ * Each one is shown as a visible escape instead, so what a user reads is what the data says; a
+ * newline too, or one value could forge a whole line of output. JSON output never needs this:
+ * JSON.stringify escapes control characters itself.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function sanitize(text: unknown): string {
+  return String(text).replace(UNSAFE, (char) => {
+    const code = char.charCodeAt(0);
+    return NAMED[char] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}
+
+/** Warnings quote repository data: each is one sanitized line on stderr. */
 export function warner(io: Io): (line: string) => void {
-  return (line) => io.stderr.write(`${line}\n`);
+  return (line) => io.stderr.write(`${sanitize(line)}\n`);
 }
 
 /** A progress line on stderr that rewrites itself; silent unless stderr is a terminal. */

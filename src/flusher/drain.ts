@@ -3,12 +3,16 @@ import { accessToken } from '../auth/session.js';
 import { LOCAL_TEAM_SLUG } from '../constants.js';
 import type { Envelope } from '../derive/envelope.js';
 import { ErrorCode, KittyError, isKittyError } from '../errors/index.js';
-import type { EventQueue } from '../queue/queue.js';
-import { sendBatch, MAX_BATCH } from '../transport/http-batch.js';
+import type { EventQueue, QueuedEvent } from '../queue/queue.js';
+import { sendBatch } from '../transport/http-batch.js';
+import { FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
+import { fitting, jsonBytes, MAX_BATCH_EVENTS, MAX_FRAME_BYTES, MAX_FRAME_EVENTS, oversizeReason } from '../transport/limits.js';
 import { TransportError, type EventResult } from '../transport/types.js';
-import { MAX_FRAME_EVENTS, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
 import { fetchWsToken } from '../transport/ws-token.js';
+import { isAbsurdLamport, serverClockProblem } from '../clock/lamport.js';
+import { RESET_CLOCK_HINT, restamp, withQueueDb } from '../clock/repair.js';
 import type { Env } from '../state/paths.js';
+import { keepTooLarge } from './too-large.js';
 
 export interface DrainOptions {
   env: Env;
@@ -37,6 +41,23 @@ export interface DrainSummary {
   lastError: string | null;
   stoppedBecause: StopReason;
   transport: 'websocket' | 'http' | null;
+  /** Rejected for their Lamport value: `kitty sync reset-clock` restamps and re-queues them. */
+  clockRejected: number;
+  /** Over the size limit of one event: kept dead here, never sent. */
+  tooLarge: number;
+  /** What a user should know though nothing failed (a clock ignored or repaired), once each. */
+  warnings: string[];
+}
+
+/** A server's refusal of an event's Lamport value: the reference server's code, or a reason naming the field. */
+function isClockRejection(result: EventResult): boolean {
+  return result.status === 'rejected' && (result.code === 'lamport_too_far_ahead' || /lamport/i.test(result.error ?? ''));
+}
+
+/** The events of one send: stamped for the wire, with the queue position to read on from. */
+interface Prepared {
+  ready: { seq: number; envelope: Envelope; bytes: number }[];
+  lastSeq: number;
 }
 
 const WS_FAILURES_BEFORE_HTTP = 10;
@@ -52,14 +73,49 @@ export function backoffMs(failures: number): number {
  * count against an event. Every loop is bounded by the deadline and the failure budget.
  */
 export async function drain(options: DrainOptions): Promise<DrainSummary> {
-  const summary: DrainSummary = { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'drained', transport: null };
+  const summary: DrainSummary = {
+    delivered: 0,
+    duplicate: 0,
+    rejected: 0,
+    unanswered: 0,
+    lastError: null,
+    stoppedBecause: 'drained',
+    transport: null,
+    clockRejected: 0,
+    tooLarge: 0,
+    warnings: [],
+  };
   const { queue, log } = options;
   let failures = 0;
   let wsFailures = 0;
   // every request and connection of this drain ends at the deadline, even with a server that hangs
   const timedOut = AbortSignal.timeout(Math.max(options.deadline - Date.now(), 0));
 
-  const apply = (results: readonly EventResult[], serverClock: number | null): void => {
+  const warned = new Set<string>();
+  // once per kind: a server that sends the same absurd clock with every ack is one problem
+  const warn = (line: string, kind = line): void => {
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    summary.warnings.push(line);
+    log(`warning: ${line}`);
+  };
+
+  const receiveClock = (serverClock: number): void => {
+    const clock = queue.receiveClock(options.nodeId, serverClock);
+    if (clock < serverClock) {
+      warn(`ignored the server's Lamport clock: ${serverClockProblem(serverClock, clock)}; this machine's clock stays at ${clock}`, 'server-clock');
+    }
+  };
+
+  // a clock rejection stays dead (retrying it as it is would fail again), with the way out in its reason
+  const withClockHint = (result: EventResult): EventResult => {
+    if (!isClockRejection(result)) return result;
+    summary.clockRejected++;
+    return { ...result, error: `${result.error}; hint: ${RESET_CLOCK_HINT}` };
+  };
+
+  const apply = (answered: readonly EventResult[], serverClock: number | null): void => {
+    const results = answered.map(withClockHint);
     queue.applyResults(results);
     for (const result of results) {
       if (result.status === 'success') summary.delivered++;
@@ -69,11 +125,44 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
         log(`event ${result.event_id} rejected: ${result.error ?? 'no reason given'}`);
       }
     }
-    if (serverClock !== null) queue.receiveClock(options.nodeId, serverClock);
+    if (serverClock !== null) receiveClock(serverClock);
     options.onProgress?.(summary);
   };
 
   const stamp = (envelope: Envelope, team: string): Envelope => (envelope.team_slug === LOCAL_TEAM_SLUG ? { ...envelope, team_slug: team } : envelope);
+
+  let restamped = false;
+  // pending events stamped by a clock poisoned before kitty bounded it: restamped once, then read again
+  const repairClock = (): void => {
+    if (restamped) throw new Error('events with an absurd Lamport value are still pending after restamping them');
+    restamped = true;
+    const result = withQueueDb(queue.path, (db) => restamp(db, 'absurd', [options.nodeId]));
+    const clock = result.clocks.find((entry) => entry.nodeId === options.nodeId) ?? result.clocks[0];
+    warn(`${result.restamped} pending events carried a Lamport value above 2^48 (a clock poisoned by a server); restamped them${clock ? `, this machine's clock is now ${clock.after}` : ''}`);
+  };
+
+  // null: the events were restamped and must be read again
+  const prepare = (events: readonly QueuedEvent[], team: string, cursor: number): Prepared | null => {
+    if (events.some((event) => isAbsurdLamport(event.envelope.lamport_clock))) {
+      repairClock();
+      return null;
+    }
+    const ready: Prepared['ready'] = [];
+    const oversized: { eventId: string; reason: string }[] = [];
+    for (const event of events) {
+      const envelope = stamp(event.envelope, team);
+      const bytes = jsonBytes(envelope);
+      const reason = oversizeReason(envelope, bytes);
+      if (reason) oversized.push({ eventId: envelope.event_id, reason });
+      else ready.push({ seq: event.seq, envelope, bytes });
+    }
+    if (oversized.length > 0) {
+      keepTooLarge(queue.path, oversized);
+      summary.tooLarge += oversized.length;
+      for (const event of oversized) log(`event ${event.eventId} kept dead here: ${event.reason}`);
+    }
+    return { ready, lastSeq: events.at(-1)?.seq ?? cursor };
+  };
 
   // New events always get a higher seq, so new work is what lies past the cursor; pending events
   // behind it were sent in this run without an answer and wait for a later run (lessons.md).
@@ -92,15 +181,18 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
     let refreshed = false;
     for (;;) {
       if (Date.now() > options.deadline) return 'timeout';
-      const { events } = queue.nextPending(MAX_BATCH, cursor);
+      const { events } = queue.nextPending(MAX_BATCH_EVENTS, cursor);
       if (events.length === 0) {
         if (!(await waitForMore(cursor))) return 'drained';
         continue;
       }
       const { token, credentials } = await accessToken(options.env, { force: refreshed, signal: timedOut });
+      const prepared = prepare(events, credentials.team_slug, cursor);
+      if (prepared === null) continue;
+      const batch = prepared.ready.map((item) => item.envelope);
       let results: EventResult[];
       try {
-        results = await sendBatch(credentials.server_url, token, events.map((event) => stamp(event.envelope, credentials.team_slug)), timedOut);
+        results = batch.length === 0 ? [] : await sendBatch(credentials.server_url, token, batch, timedOut);
       } catch (error) {
         if (error instanceof TransportError && error.kind === 'unauthorized' && !refreshed) {
           refreshed = true;
@@ -114,8 +206,8 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       refreshed = false;
       failures = 0;
       const answered = new Set(results.map((result) => result.event_id));
-      summary.unanswered += events.filter((event) => !answered.has(event.envelope.event_id)).length;
-      cursor = events.at(-1)!.seq;
+      summary.unanswered += batch.filter((envelope) => !answered.has(envelope.event_id)).length;
+      cursor = prepared.lastSeq;
       apply(results, null);
     }
   };
@@ -148,11 +240,16 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
           while (inFlight.size < MAX_IN_FLIGHT) {
             const { events } = queue.nextPending(Math.min(MAX_FRAME_EVENTS, MAX_IN_FLIGHT - inFlight.size), cursor);
             if (events.length === 0) break;
-            cursor = events.at(-1)!.seq;
-            const ids = new Set(events.map((event) => event.envelope.event_id));
+            const prepared = prepare(events, credentials.team_slug, cursor);
+            if (prepared === null) continue;
+            const frame = prepared.ready.slice(0, fitting(prepared.ready.map((item) => item.bytes), { maxItems: MAX_FRAME_EVENTS, maxBytes: MAX_FRAME_BYTES, overhead: FRAME_OVERHEAD_BYTES }));
+            // what did not fit this frame is read again for the next one
+            cursor = frame.length < prepared.ready.length ? frame.at(-1)!.seq : prepared.lastSeq;
+            if (frame.length === 0) continue;
+            const ids = new Set(frame.map((item) => item.envelope.event_id));
             frames.push(ids);
             for (const id of ids) inFlight.add(id);
-            session.send(events.map((event) => stamp(event.envelope, credentials.team_slug)));
+            session.send(frame.map((item) => item.envelope));
           }
           if (inFlight.size > 0) {
             idleSince = null;
@@ -201,7 +298,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
           summary.transport = 'websocket';
           wsFailures = 0;
           failures = 0;
-          if (connected.serverClock !== null) queue.receiveClock(options.nodeId, connected.serverClock);
+          if (connected.serverClock !== null) receiveClock(connected.serverClock);
           pump();
         },
         (error: unknown) => {

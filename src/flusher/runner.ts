@@ -63,6 +63,6 @@ export async function runFlusher(options: {
     );
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, busy: true };
+    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], busy: true };
   }
 }

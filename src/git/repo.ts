@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { ErrorCode, KittyError } from '../errors/index.js';
 import { runGit } from './run.js';
 
 export interface RepoInfo {
@@ -12,9 +13,38 @@ export interface RepoInfo {
 
 export const REV_PARSE_REPO_ARGS = ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'] as const;
 
-/** Pure: parses the three lines of `REV_PARSE_REPO_ARGS`, resolving a relative common dir against cwd. */
+/** `$'…'` quoting: the one shell form in which a hint can show a newline and still be pasted. */
+function ansiQuote(value: string): string {
+  return `$'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\n', '\\n')}'`;
+}
+
+/** The directory whose own name holds the newline: the one to rename. */
+function culprit(path: string): string {
+  const parts = path.split(sep);
+  const index = parts.findIndex((part) => part.includes('\n'));
+  return index < 0 ? path : parts.slice(0, index + 1).join(sep);
+}
+
+export function newlineError(path: string): KittyError {
+  const dir = culprit(path);
+  return new KittyError(ErrorCode.REPO_PATH_UNSUPPORTED, `the repository path ${JSON.stringify(path)} contains a newline, which git's one-path-a-line output and kitty's request files cannot carry`, {
+    hint: `rename the directory, e.g. \`mv ${ansiQuote(dir)} ${ansiQuote(dir.replaceAll('\n', '-'))}\``,
+  });
+}
+
+/**
+ * Pure: parses the three lines of `REV_PARSE_REPO_ARGS`, resolving a relative common dir against
+ * cwd. A newline inside a path would shift the lines and name other directories: refused.
+ */
 export function parseRepoInfo(stdout: string, cwd: string): RepoInfo {
-  const [root = '', gitDir = '', common = ''] = stdout.split('\n');
+  const lines = stdout.replace(/\n$/, '').split('\n');
+  if (lines.length !== 3) {
+    if (cwd.includes('\n')) throw newlineError(cwd);
+    throw new KittyError(ErrorCode.REPO_PATH_UNSUPPORTED, `git named this repository's paths in ${lines.length} lines instead of 3: a directory name holds a newline`, {
+      hint: 'rename the directory whose name holds a newline (see `git rev-parse --show-toplevel`), then rerun',
+    });
+  }
+  const [root = '', gitDir = '', common = ''] = lines;
   return { root, gitDir, commonDir: isAbsolute(common) ? common : resolve(cwd, common) };
 }
 

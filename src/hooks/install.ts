@@ -4,6 +4,7 @@ import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
 import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { resolveIdentity } from '../identity/index.js';
+import { assertLinePaths } from '../identity/repo-path.js';
 import { locateHooks, type HooksLocation } from './location.js';
 import { CLI_PATH } from '../package.js';
 import { CHAINED_SUFFIX, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
@@ -84,6 +85,7 @@ async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<vo
 export async function installHooks(context: HooksContext & { force?: boolean; warn?: (line: string) => void }): Promise<InstallResult> {
   const env = context.env ?? process.env;
   const repo = await repoInfo(context.cwd, env);
+  await assertLinePaths(repo, context.cwd, env);
   const location = await locateHooks(repo, env);
   const result: InstallResult = { skipped: null, hooksDir: location.dir, husky: location.husky !== null, hooks: [], notes: [] };
   if (env.CI && !context.force) {
@@ -146,6 +148,7 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
 /** Removes exactly what kitty wrote and puts a chained hook back byte for byte. */
 export async function uninstallHooks(context: HooksContext): Promise<{ removed: string[]; restored: string[] }> {
   const repo = await repoInfo(context.cwd, context.env);
+  await assertLinePaths(repo, context.cwd, context.env);
   const location = await locateHooks(repo, context.env);
   const removed: string[] = [];
   const restored: string[] = [];
@@ -177,6 +180,7 @@ export async function uninstallHooks(context: HooksContext): Promise<{ removed: 
 
 export async function hooksStatus(context: HooksContext): Promise<{ hooksDir: string; husky: HooksLocation['husky']; hooks: HookStatus[] }> {
   const repo = await repoInfo(context.cwd, context.env);
+  await assertLinePaths(repo, context.cwd, context.env);
   const location = await locateHooks(repo, context.env);
   const stubDir = location.husky ? join(kittyDirOf(repo), 'hooks') : location.dir;
   const hooks = HOOK_NAMES.map((name): HookStatus => {

@@ -5,6 +5,7 @@ import { GIT_STATE_DIR } from '../constants.js';
 import type { LogCommit } from '../git/log.js';
 import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
+import { assertLinePaths } from '../identity/repo-path.js';
 import { writeFileAtomic } from '../identity/atomic-write.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { listRequests, readRequest, removeRequest, setAside, type CaptureRequest } from './requests.js';
@@ -48,6 +49,7 @@ export function kittyDirOf(repo: RepoInfo): string {
  */
 export async function processPendingRequests(options: WorkerOptions): Promise<WorkerResult> {
   const repo = await repoInfo(options.cwd, options.env);
+  await assertLinePaths(repo, options.cwd, options.env);
   const kittyDir = kittyDirOf(repo);
   const result: WorkerResult = { root: repo.root, requests: 0, commits: 0, queued: 0, busy: false };
   // A stub that saw this worker's lock did not start another worker; requests it wrote just before

@@ -1,14 +1,15 @@
-import { copyFileSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { copyFileSync, constants as fsConstants, existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_DIR, CONFIG_FILE, GIT_STATE_DIR } from '../constants.js';
 import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
-import { originUrl, repoInfo, rootCommits, type RepoInfo } from '../git/repo.js';
+import { originUrl, repoInfo, type RepoInfo } from '../git/repo.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { applyIdentity, parseConfig, readConfig, salvageUuid, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
+import { applyIdentity, parseConfig, readConfig, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
 import { machineNodeId } from './node-id.js';
+import { chooseUuid, isUuid } from './project-uuid.js';
+import { assertLinePaths } from './repo-path.js';
 import { projectSlug } from './slug.js';
-import { deterministicUuid, newProjectUuid } from './uuid.js';
 
 export type IdentitySource = 'file' | 'written' | 'memory';
 
@@ -52,34 +53,7 @@ function paths(repo: RepoInfo) {
 }
 
 function complete(read: ConfigRead): read is Extract<ConfigRead, { kind: 'ok' }> & { values: ConfigValues & { uuid: string; slug: string } } {
-  return read.kind === 'ok' && read.values.uuid !== null && read.values.slug !== null && read.values.nodeId !== null;
-}
-
-function readRecord(path: string): Record | null {
-  try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record>;
-    return typeof value.project_uuid === 'string' ? (value as Record) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** In a linked worktree, the main worktree's config holds the repository's uuid. */
-function mainWorktreeUuid(repo: RepoInfo): string | null {
-  if (basename(repo.commonDir) !== '.git') return null;
-  const mainRoot = dirname(repo.commonDir);
-  if (mainRoot === repo.root) return null;
-  const read = readConfig(join(mainRoot, CONFIG_DIR, CONFIG_FILE));
-  return read.kind === 'ok' ? read.values.uuid : read.kind === 'malformed' ? salvageUuid(read.text) : null;
-}
-
-function existingUuid(read: ConfigRead, repo: RepoInfo, recordPath: string): string | null {
-  if (read.kind === 'ok' && read.values.uuid) return read.values.uuid;
-  if (read.kind === 'malformed') {
-    const salvaged = salvageUuid(read.text);
-    if (salvaged) return salvaged;
-  }
-  return mainWorktreeUuid(repo) ?? readRecord(recordPath)?.project_uuid ?? null;
+  return read.kind === 'ok' && isUuid(read.values.uuid) && read.values.slug !== null && read.values.nodeId !== null;
 }
 
 function malformedError(configPath: string, read: Extract<ConfigRead, { kind: 'malformed' }>): KittyError {
@@ -112,6 +86,8 @@ async function backfill(repo: RepoInfo, options: ResolveOptions): Promise<Identi
   if (complete(read)) return fromFile(read, configPath, 'file');
   if (read.kind === 'malformed' && options.strict) throw malformedError(configPath, read);
 
+  // chosen before anything is written: a uuid that cannot be recovered leaves the file as it is
+  const { uuid, note } = await chooseUuid({ read, repo, configPath, recordPath, env: options.env, fresh: 'random' });
   let base: Extract<ConfigRead, { kind: 'ok' }>;
   if (read.kind === 'ok') {
     base = read;
@@ -125,7 +101,7 @@ async function backfill(repo: RepoInfo, options: ResolveOptions): Promise<Identi
     }
     base = parseConfig(templateText()) as Extract<ConfigRead, { kind: 'ok' }>;
   }
-  const uuid = existingUuid(read, repo, recordPath) ?? newProjectUuid();
+  if (note) options.warn?.(`kitty: warning: ${note}`);
   const slug = (read.kind === 'ok' ? read.values.slug : null) ?? projectSlug(await originUrl(repo.root, options.env), repo.root);
   const text = applyIdentity(base, { uuid, slug, nodeId: machineNodeId() });
   mkdirSync(dirname(configPath), { recursive: true });
@@ -147,9 +123,11 @@ async function inMemory(repo: RepoInfo, options: ResolveOptions, reason: string 
   } catch {
     read = { kind: 'absent' };
   }
-  const roots = await rootCommits(repo.root, options.env);
-  const seed = roots[0] ?? realpathSync(repo.commonDir);
-  const uuid = existingUuid(read, repo, recordPath) ?? deterministicUuid(seed);
+  const { uuid, note } = await chooseUuid({ read, repo, configPath, recordPath, env: options.env, fresh: 'deterministic' });
+  if (note && !warnedReadOnly.has(`${configPath}\0uuid`)) {
+    warnedReadOnly.add(`${configPath}\0uuid`);
+    options.warn?.(`kitty: warning: ${note}`);
+  }
   const values = read.kind === 'ok' ? read.values : null;
   const slug = values?.slug ?? projectSlug(await originUrl(repo.root, options.env), repo.root);
   if (reason && !warnedReadOnly.has(configPath)) {
@@ -176,6 +154,7 @@ async function inMemory(repo: RepoInfo, options: ResolveOptions, reason: string 
  */
 export async function resolveIdentity(options: ResolveOptions): Promise<Identity> {
   const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
+  await assertLinePaths(repo, options.cwd, options.env);
   const { configPath, kittyDir, recordPath, lockPath } = paths(repo);
   const read = readConfig(configPath);
   if (complete(read)) {

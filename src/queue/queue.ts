@@ -8,6 +8,7 @@ import { queueError } from './errors.js';
 import { QueueLedgerStore, backfillLedger } from './ledger-store.js';
 import type { FeatureLink, LedgerRecord } from '../derive/ledger.js';
 import { CLOCK_FLOOR_SQL, EVENTS_DDL, SCHEMA_VERSION } from './schema.js';
+import { oversizeReason } from '../transport/limits.js';
 
 export type EventState = 'pending' | 'delivered' | 'dead';
 export const EVENT_STATES: readonly EventState[] = ['pending', 'delivered', 'dead'];
@@ -33,6 +34,8 @@ export interface EnqueueResult {
   inserted: Envelope[];
   /** Already in the queue (same event_id): captured before, kept once. */
   ignored: number;
+  /** Over the server's size limit of one event: stored dead with the reason, never sent. */
+  tooLarge: { eventId: string; reason: string }[];
 }
 
 export interface OpenOptions {
@@ -78,8 +81,8 @@ export class EventQueue {
     this.stmts = {
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
       insert: db.prepare(`INSERT INTO events
-        (event_id, node_id, lamport_clock, project_uuid, sendable, envelope, created_at, updated_at)
-        VALUES (@event_id, @node_id, @lamport_clock, @project_uuid, @sendable, @envelope, @now, @now)`),
+        (event_id, node_id, lamport_clock, project_uuid, sendable, state, last_error, envelope, created_at, updated_at)
+        VALUES (@event_id, @node_id, @lamport_clock, @project_uuid, @sendable, @state, @last_error, @envelope, @now, @now)`),
       quarantine: db.prepare("UPDATE events SET state = 'dead', last_error = @error, updated_at = @now WHERE seq = @seq"),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM events GROUP BY state'),
       deliver: db.prepare("UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
@@ -138,15 +141,18 @@ export class EventQueue {
   /**
    * Appends events in one IMMEDIATE transaction. Each new event ticks the Lamport clock inside
    * that transaction; an event_id already queued is left as it is (its state and attempts too).
+   * An event over the server's size limit is stored dead with the reason: sent, it would be refused
+   * at best and cost the whole frame at worst; kept, it is visible and deduplicated like any other.
    */
   enqueue(drafts: readonly EnvelopeDraft[], ledger?: { store: QueueLedgerStore; records: readonly LedgerRecord[]; links: readonly FeatureLink[] }): EnqueueResult {
-    if (drafts.length === 0 && !ledger?.records.length && !ledger?.links.length) return { inserted: [], ignored: 0 };
+    if (drafts.length === 0 && !ledger?.records.length && !ledger?.links.length) return { inserted: [], ignored: 0, tooLarge: [] };
     return this.guard(() =>
       this.db
         .transaction(() => {
           ledger?.store.save(ledger);
           const now = new Date().toISOString();
           const inserted: Envelope[] = [];
+          const tooLarge: EnqueueResult['tooLarge'] = [];
           let ignored = 0;
           for (const draft of drafts) {
             if (this.stmts.exists.get(draft.event_id)) {
@@ -154,18 +160,23 @@ export class EventQueue {
               continue;
             }
             const envelope: Envelope = { ...draft, lamport_clock: this.clock.tick(draft.node_id) };
+            const json = JSON.stringify(envelope);
+            const tooBig = oversizeReason(envelope, Buffer.byteLength(json));
             this.stmts.insert.run({
               event_id: envelope.event_id,
               node_id: envelope.node_id,
               lamport_clock: envelope.lamport_clock,
               project_uuid: envelope.project_uuid,
               sendable: envelope.project_uuid ? 1 : 0,
-              envelope: JSON.stringify(envelope),
+              state: tooBig ? 'dead' : 'pending',
+              last_error: tooBig ? `${ErrorCode.EVENT_TOO_LARGE}: ${tooBig}` : null,
+              envelope: json,
               now,
             });
-            inserted.push(envelope);
+            if (tooBig) tooLarge.push({ eventId: envelope.event_id, reason: tooBig });
+            else inserted.push(envelope);
           }
-          return { inserted, ignored };
+          return { inserted, ignored, tooLarge };
         })
         .immediate(),
     );

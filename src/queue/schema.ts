@@ -25,5 +25,5 @@ export const EVENTS_DDL = [
   ...LEDGER_DDL,
 ];
 
-/** Highest clock this node already used: the floor the Lamport clock never goes below. */
-export const CLOCK_FLOOR_SQL = 'SELECT COALESCE(MAX(lamport_clock), 0) FROM events WHERE node_id = @node';
+/** Highest sane clock this node already used (up to the clock's ceiling): the floor it never goes below. */
+export const CLOCK_FLOOR_SQL = 'SELECT COALESCE(MAX(lamport_clock), 0) FROM events WHERE node_id = @node AND lamport_clock <= @ceiling';

@@ -1,8 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import type { Envelope } from '../derive/envelope.js';
+import { fitting, jsonBytes, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from './limits.js';
 import { TransportError, type EventResult } from './types.js';
 
-export const MAX_BATCH = 1000;
+/** `{"events":[]}`: the bytes of a body besides its events and their commas. */
+const BODY_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ events: [] }));
 
 async function post(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal): Promise<EventResult[]> {
   let response: Response;
@@ -24,13 +26,17 @@ async function post(serverUrl: string, token: string, events: readonly Envelope[
 }
 
 /**
- * Uploads events in gzip batches of at most 1000. A batch the server refuses as a whole (400) is
- * split in halves until the bad event stands alone; that one is reported rejected with the reason.
+ * Uploads events in gzip batches of at most 1000 events and MAX_BATCH_BYTES of JSON. A batch the
+ * server refuses as a whole (400, 413) is split in halves until the bad event stands alone; that
+ * one is reported rejected with the reason.
  */
 export async function sendBatch(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal): Promise<EventResult[]> {
   const results: EventResult[] = [];
-  for (let start = 0; start < events.length; start += MAX_BATCH) {
-    results.push(...(await sendIsolating(serverUrl, token, events.slice(start, start + MAX_BATCH), signal)));
+  const sizes = events.map(jsonBytes);
+  for (let start = 0; start < events.length; ) {
+    const count = fitting(sizes.slice(start), { maxItems: MAX_BATCH_EVENTS, maxBytes: MAX_BATCH_BYTES, overhead: BODY_OVERHEAD_BYTES });
+    results.push(...(await sendIsolating(serverUrl, token, events.slice(start, start + count), signal)));
+    start += count;
   }
   return results;
 }

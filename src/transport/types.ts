@@ -2,6 +2,8 @@ export interface EventResult {
   event_id: string;
   status: 'success' | 'duplicate' | 'rejected';
   error?: string;
+  /** A stable name for a rejection's reason, where the server gives one. */
+  code?: string;
 }
 
 /**

@@ -1,9 +1,11 @@
 import WebSocket from 'ws';
 import type { Envelope } from '../derive/envelope.js';
+import { MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from './limits.js';
 import { TransportError, type EventResult } from './types.js';
 
-export const MAX_FRAME_EVENTS = 100;
 export const MAX_IN_FLIGHT = 1000;
+/** `{"type":"events","events":[]}`: the bytes of a frame besides its events and their commas. */
+export const FRAME_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ type: 'events', events: [] }));
 const DEAD_AFTER_MS = 30_000;
 
 export interface WsHandlers {
@@ -88,8 +90,13 @@ export class WsSession {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(value));
   }
 
+  /** A frame over the server's limits would be refused whole: the caller packs frames to fit (limits.ts). */
   send(events: readonly Envelope[]): void {
-    this.sendJson({ type: 'events', events });
+    const frame = JSON.stringify({ type: 'events', events });
+    if (events.length > MAX_FRAME_EVENTS || Buffer.byteLength(frame) > MAX_FRAME_BYTES) {
+      throw new Error(`refusing to send a frame of ${events.length} events and ${Buffer.byteLength(frame)} bytes, over the limits`);
+    }
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
 
   get open(): boolean {

@@ -226,4 +226,15 @@ describe('exactly once on real histories', () => {
     expect(result.stderr).toMatch(new RegExp(`KITTY_ERR_WP_TOO_LARGE: ${TASKS}/WP07-big.md@[0-9a-f]{7} is 94\\d{5} bytes, over the 8 MiB limit \\(skipped\\)`));
     expect(moves(JSON.parse(result.stdout) as Event[]).map((m) => m.split(' ')[0])).toEqual([`${FEATURE}/WP08`]);
   });
+
+  it('keeps an event over the 64 KiB limit dead with the reason, and says so once', () => {
+    const repo = newRepo();
+    const line = { event_id: ULIDS[0], wp_id: 'WP01', from_lane: 'genesis', to_lane: 'planned', at: '2026-02-01T10:00:00Z', actor: 'a'.repeat(70_000) };
+    repo.commit('log', { files: { [LOG]: jsonl([line]) } });
+    const result = repo.kitty(['derive']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`kitty: warning: event ${ULIDS[0]} kept dead, never sent:`);
+    const dead = JSON.parse(repo.kitty(['events', 'list', '--state', 'dead', '--json']).stdout) as { event_id: string }[];
+    expect(dead.map((e) => e.event_id)).toEqual([ULIDS[0]]);
+  });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { transitionEventId } from '../../src/derive/event-id.js';
 import { deriveWpTransitions } from '../../src/derive/transitions.js';
 import { parseLogRecord } from '../../src/git/log.js';
+import { parseRepoInfo } from '../../src/git/repo.js';
 import { parseWorkPackage } from '../../src/workpackage/frontmatter.js';
 import { classifyPath } from '../../src/workpackage/paths.js';
 import { addedLines, parseStatusLines } from '../../src/workpackage/status-log.js';
@@ -12,6 +13,13 @@ const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 const Z = '0'.repeat(40);
+
+describe('repository paths from rev-parse', () => {
+  it('reads the three paths, and refuses output a newline in a path has shifted', () => {
+    expect(parseRepoInfo('/r\n/r/.git\n.git\n', '/r')).toEqual({ root: '/r', gitDir: '/r/.git', commonDir: '/r/.git' });
+    expect(() => parseRepoInfo('/a\nb\n/a\nb/.git\n.git\n', '/a\nb')).toThrow(expect.objectContaining({ code: 'KITTY_ERR_REPO_PATH_UNSUPPORTED' }));
+  });
+});
 
 describe('git log record parser', () => {
   it('reads a commit with an add and a modify', () => {

@@ -7,7 +7,7 @@ import { repoInfo } from '../../git/repo.js';
 import { join } from 'node:path';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { printJson, sanitize, type Io } from '../output.js';
 import { readSecret } from '../secret.js';
 
 async function projectServerUrl(io: Io): Promise<string | null> {
@@ -68,7 +68,7 @@ Options:
     if (values.json) {
       printJson(io, { server_url: credentials.server_url, username: credentials.username, team_slug: credentials.team_slug, credentials_file: path });
     } else {
-      io.stdout.write(`kitty: logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}); sync is on\n`);
+      io.stdout.write(`${sanitize(`kitty: logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}); sync is on`)}\n`);
     }
     return 0;
   },

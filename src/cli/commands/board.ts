@@ -4,7 +4,7 @@ import { knownLanes } from '../../workpackage/lanes.js';
 import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, warner, type Io } from '../output.js';
+import { painter, printJson, sanitize, warner, type Io } from '../output.js';
 
 const LANE_ORDER = knownLanes();
 
@@ -60,11 +60,12 @@ Options:
       const mine = wps.filter((wp) => wp.feature === feature);
       const lanes = [...new Set(mine.map((wp) => wp.lane ?? '(no lane)'))].sort((a, b) => laneRank(a) - laneRank(b));
       const column = Math.max(14, Math.floor((width - lanes.length) / lanes.length));
-      const cell = (text: string, index: number) => {
+      const cell = (raw: string, index: number) => {
+        const text = sanitize(raw);
         const fitted = text.length > column - 1 ? `${text.slice(0, column - 2)}…` : text;
         return index === lanes.length - 1 ? fitted : fitted.padEnd(column);
       };
-      io.stdout.write(`${paint.bold(feature)}\n`);
+      io.stdout.write(`${paint.bold(sanitize(feature))}\n`);
       io.stdout.write(`${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${mine.filter((wp) => (wp.lane ?? '(no lane)') === lane).length})`, i))).join(' ')}\n`);
       const columns = lanes.map((lane) => mine.filter((wp) => (wp.lane ?? '(no lane)') === lane));
       const rows = Math.max(...columns.map((items) => items.length));

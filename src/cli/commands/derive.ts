@@ -3,7 +3,7 @@ import type { Envelope } from '../../derive/envelope.js';
 import { parse } from '../args.js';
 import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
-import { printJson, progress, warner, type Io } from '../output.js';
+import { printJson, progress, sanitize, warner, type Io } from '../output.js';
 
 /** What was read but is no new move, in one line (never one warning per line). */
 function notMoves(summary: CaptureSummary): string {
@@ -60,7 +60,7 @@ Options:
       }
       for (const event of events) {
         const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
-        io.stdout.write(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}\n`);
+        io.stdout.write(`${sanitize(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}`)}\n`);
       }
       io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`);
       return 0;

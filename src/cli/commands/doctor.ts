@@ -1,7 +1,7 @@
 import { runDoctor } from '../../doctor/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, type Io } from '../output.js';
+import { painter, printJson, sanitize, type Io } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty doctor [--json]
@@ -25,8 +25,8 @@ Options:
     const paint = painter(io.stdout, io.env);
     const mark = { ok: paint.green('ok  '), warn: paint.yellow('warn'), fail: paint.red('FAIL'), skip: paint.dim('skip') };
     for (const check of checks) {
-      io.stdout.write(`${mark[check.status]}  ${check.name.padEnd(11)} ${check.detail}\n`);
-      if (check.fix) io.stdout.write(`      ${''.padEnd(11)} fix: ${check.fix}\n`);
+      io.stdout.write(`${mark[check.status]}  ${check.name.padEnd(11)} ${sanitize(check.detail)}\n`);
+      if (check.fix) io.stdout.write(`      ${''.padEnd(11)} fix: ${sanitize(check.fix)}\n`);
     }
     return ok ? 0 : 1;
   },

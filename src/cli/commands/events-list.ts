@@ -3,7 +3,7 @@ import { EVENT_STATES, EventQueue, type EventState } from '../../queue/queue.js'
 import { parse } from '../args.js';
 import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
-import { painter, printJson, type Io } from '../output.js';
+import { painter, printJson, sanitize, type Io } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty events list [--state pending|delivered|dead|all] [--limit N] [--json]
@@ -33,13 +33,13 @@ Options:
         hint: 'e.g. `kitty events list --limit 20`',
       });
     }
-    await completePendingCaptures(io);
+    await completePendingCaptures(io, { repoOptional: true });
     const queue = EventQueue.open({ env: io.env });
     try {
       const { events, quarantined } = queue.list({ state, limit });
       for (const row of quarantined) {
         io.stderr.write(
-          `kitty: warning: ${ErrorCode.QUEUE_ROW_CORRUPT}: queue row ${row.seq} (${row.eventId}) is unreadable: ${row.error}; quarantined as dead, kept in ${queue.path}\n`,
+          `kitty: warning: ${ErrorCode.QUEUE_ROW_CORRUPT}: queue row ${row.seq} (${sanitize(row.eventId)}) is unreadable: ${sanitize(row.error)}; quarantined as dead, kept in ${queue.path}\n`,
         );
       }
       if (values.json) {
@@ -52,7 +52,7 @@ Options:
         const p = envelope.payload as { feature_slug?: string; from_lane?: string | null; to_lane?: string };
         const note = [!sendable ? 'local only' : '', lastError ?? ''].filter(Boolean).join('; ');
         io.stdout.write(
-          `${paint.dim(envelope.event_id)}  ${rowState.padEnd(9)} ${String(envelope.lamport_clock).padStart(6)}  ${p.feature_slug}/${envelope.aggregate_id}  ${p.from_lane ?? '∅'} → ${paint.bold(p.to_lane ?? '?')}  ${envelope.timestamp}${note ? `  (${note})` : ''}\n`,
+          `${paint.dim(sanitize(envelope.event_id))}  ${rowState.padEnd(9)} ${sanitize(envelope.lamport_clock).padStart(6)}  ${sanitize(`${p.feature_slug}/${envelope.aggregate_id}  ${p.from_lane ?? '∅'} →`)} ${paint.bold(sanitize(p.to_lane ?? '?'))}  ${sanitize(envelope.timestamp)}${note ? `  (${sanitize(note)})` : ''}\n`,
         );
       }
       return 0;

@@ -1,7 +1,7 @@
 import { installHooks } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, warner, type Io } from '../output.js';
+import { printJson, sanitize, warner, type Io } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks install [--force] [--json]
@@ -28,9 +28,9 @@ Options:
     }
     for (const hook of result.hooks) {
       const how = { installed: 'installed', updated: 'updated', chained: `installed; your hook is kept as ${hook.chained} and still runs`, 'husky-line': 'added to husky' }[hook.action];
-      io.stdout.write(`${hook.name.padEnd(16)} ${how} (${hook.path})\n`);
+      io.stdout.write(`${hook.name.padEnd(16)} ${how} (${sanitize(hook.path)})\n`);
     }
-    for (const note of result.notes) io.stderr.write(`kitty: note: ${note}\n`);
+    for (const note of result.notes) io.stderr.write(`kitty: note: ${sanitize(note)}\n`);
     io.stdout.write('kitty: hooks installed; lane changes you commit are now captured (KITTY=0 skips them once)\n');
     return 0;
   },

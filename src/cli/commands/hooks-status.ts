@@ -1,7 +1,7 @@
 import { hooksStatus } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, type Io } from '../output.js';
+import { painter, printJson, sanitize, type Io } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks status [--json]
@@ -22,10 +22,10 @@ Options:
       return ok ? 0 : 1;
     }
     const paint = painter(io.stdout, io.env);
-    io.stdout.write(`hooks dir: ${status.hooksDir}${status.husky ? ' (husky)' : ''}\n`);
+    io.stdout.write(`hooks dir: ${sanitize(status.hooksDir)}${status.husky ? ' (husky)' : ''}\n`);
     for (const hook of status.hooks) {
       const color = hook.state === 'installed' || hook.state === 'chained' ? paint.green : paint.yellow;
-      io.stdout.write(`  ${hook.name.padEnd(16)} ${color(hook.state.padEnd(9))}${hook.chained ? ` runs ${hook.chained} too` : ''}${hook.detail ? ` ${hook.detail}` : ''}\n`);
+      io.stdout.write(`  ${hook.name.padEnd(16)} ${color(hook.state.padEnd(9))}${sanitize(`${hook.chained ? ` runs ${hook.chained} too` : ''}${hook.detail ? ` ${hook.detail}` : ''}`)}\n`);
     }
     if (!ok) io.stderr.write('kitty: some hooks are not working; fix: `kitty hooks install`\n');
     return ok ? 0 : 1;

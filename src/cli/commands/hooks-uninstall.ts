@@ -1,7 +1,7 @@
 import { uninstallHooks } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { printJson, sanitize, type Io } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks uninstall [--json]
@@ -19,8 +19,8 @@ Options:
       printJson(io, result);
       return 0;
     }
-    for (const path of result.removed) io.stdout.write(`removed   ${path}\n`);
-    for (const path of result.restored) io.stdout.write(`restored  ${path}\n`);
+    for (const path of result.removed) io.stdout.write(`removed   ${sanitize(path)}\n`);
+    for (const path of result.restored) io.stdout.write(`restored  ${sanitize(path)}\n`);
     if (result.removed.length === 0) io.stdout.write('kitty: no kitty hooks were installed here\n');
     return 0;
   },

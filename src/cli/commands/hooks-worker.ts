@@ -5,7 +5,7 @@ import { describeError, isKittyError } from '../../errors/index.js';
 import { readConfig } from '../../identity/config-file.js';
 import { fileLogger } from '../../state/log.js';
 import type { Command } from '../command.js';
-import type { Io } from '../output.js';
+import { sanitize, type Io } from '../output.js';
 
 /** sync.auto_start in the project's config (default true). */
 function autoStart(root: string): boolean {
@@ -27,7 +27,7 @@ because of kitty; what it could not do stays recorded and the next run completes
   async run(_argv: string[], io: Io): Promise<number> {
     const file = fileLogger('hooks', io.env);
     // warnings from derivation already start with "kitty:"; log lines do not
-    const log = io.env.KITTY_HOOK_SYNC === '1' ? (line: string) => (file(line), io.stderr.write(`${line.startsWith('kitty: ') ? '' : 'kitty: '}${line}\n`)) : file;
+    const log = io.env.KITTY_HOOK_SYNC === '1' ? (line: string) => (file(line), io.stderr.write(`${line.startsWith('kitty: ') ? '' : 'kitty: '}${sanitize(line)}\n`)) : file;
     try {
       const result = await processPendingRequests({ cwd: process.cwd(), env: io.env, log });
       if (result.queued > 0 && autoStart(result.root) && startFlusherDetached(io.env)) log('started the background flusher');

@@ -1,7 +1,7 @@
 import { resolveIdentity, type Identity } from '../../identity/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, warner, type Io } from '../output.js';
+import { printJson, sanitize, warner, type Io } from '../output.js';
 
 export function identityJson(identity: Identity) {
   return {
@@ -31,7 +31,7 @@ Options:
       printJson(io, identityJson(identity));
       return 0;
     }
-    for (const [key, value] of Object.entries(identityJson(identity))) io.stdout.write(`${key.padEnd(13)} ${value}\n`);
+    for (const [key, value] of Object.entries(identityJson(identity))) io.stdout.write(`${key.padEnd(13)} ${sanitize(value)}\n`);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 import { resolveIdentity } from '../../identity/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, warner, type Io } from '../output.js';
+import { printJson, sanitize, warner, type Io } from '../output.js';
 import { identityJson } from './identity.js';
 
 export const help = `Usage: kitty init [--strict] [--json]
@@ -29,8 +29,8 @@ export const command: Command = {
       file: `project identity already in ${identity.configPath}`,
       memory: `project identity held in memory; ${identity.configPath} was not written`,
     }[identity.source];
-    io.stdout.write(`kitty: ${what}\n`);
-    io.stdout.write(`  project_uuid  ${identity.projectUuid}\n  project_slug  ${identity.projectSlug}\n  node_id       ${identity.nodeId}\n`);
+    io.stdout.write(`${sanitize(`kitty: ${what}`)}\n`);
+    io.stdout.write(`  project_uuid  ${sanitize(identity.projectUuid)}\n  project_slug  ${sanitize(identity.projectSlug)}\n  node_id       ${sanitize(identity.nodeId)}\n`);
     if (identity.source === 'written') io.stdout.write('Commit .kittify/config.yaml so every clone shares this identity.\n');
     return 0;
   },

@@ -1,12 +1,23 @@
 import { readCredentials } from '../../auth/credentials.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
-import { runFlusher } from '../../flusher/runner.js';
+import { RESET_CLOCK_HINT } from '../../clock/repair.js';
+import { runFlusher, type FlushRun } from '../../flusher/runner.js';
+import { MAX_ENVELOPE_BYTES } from '../../transport/limits.js';
 import { EventQueue } from '../../queue/queue.js';
 import { fileLogger } from '../../state/log.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { printJson, sanitize, type Io } from '../output.js';
 import { completePendingCaptures } from '../pending.js';
+
+/** What to do about the events this run left dead, most specific first. */
+function deadAdvice(run: FlushRun): string[] {
+  const lines: string[] = [];
+  if (run.clockRejected > 0) lines.push(`${run.clockRejected} events were rejected for their Lamport clock: ${RESET_CLOCK_HINT}`);
+  if (run.tooLarge > 0) lines.push(`${run.tooLarge} events are over the ${MAX_ENVELOPE_BYTES}-byte limit of one event and are kept here, never sent: see \`kitty events list --state dead\``);
+  if (run.rejected > run.clockRejected) lines.push('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`');
+  return lines;
+}
 
 export const command: Command = {
   help: `Usage: kitty sync flush [--timeout S] [--json]
@@ -28,7 +39,7 @@ Options:
     if (!readCredentials(io.env)) {
       throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in: events stay queued locally', { hint: 'run `kitty auth login --server URL`, then `kitty sync flush`' });
     }
-    await completePendingCaptures(io);
+    await completePendingCaptures(io, { repoOptional: true });
     const queue = EventQueue.open({ env: io.env });
     const total = queue.counts().pending;
     queue.close();
@@ -69,15 +80,17 @@ Options:
       delivered: run.delivered,
       duplicate: run.duplicate,
       rejected: run.rejected,
+      too_large: run.tooLarge,
       pending: counts.pending,
       dead: counts.dead,
       transport: run.transport,
       why_pending: why,
     };
+    for (const line of run.warnings) io.stderr.write(`kitty: warning: ${sanitize(line)}\n`);
     if (values.json) printJson(io, result);
     else {
-      io.stdout.write(`kitty sync flush: ${run.delivered} delivered, ${run.duplicate} duplicate, ${run.rejected} rejected; ${counts.pending} still pending${why ? ` (${why})` : ''}\n`);
-      if (run.rejected > 0) io.stdout.write('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`\n');
+      io.stdout.write(`kitty sync flush: ${run.delivered} delivered, ${run.duplicate} duplicate, ${run.rejected} rejected; ${counts.pending} still pending${why ? ` (${sanitize(why)})` : ''}\n`);
+      for (const line of deadAdvice(run)) io.stdout.write(`${line}\n`);
     }
     return sendable === 0 ? 0 : 1;
   },

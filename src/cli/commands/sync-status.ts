@@ -4,7 +4,7 @@ import { runningFlusher } from '../../flusher/launch.js';
 import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { printJson, sanitize, type Io } from '../output.js';
 
 function age(iso: string | null): string | null {
   if (!iso) return null;
@@ -56,10 +56,10 @@ Options:
     io.stdout.write(`queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`);
     if (status.backlog) io.stderr.write(`kitty: warning: ${counts.pending} events are pending, a backlog nothing is dropped from; send them with \`kitty sync flush\`\n`);
     if (stats.oldestPending) io.stdout.write(`oldest pending: ${age(stats.oldestPending)} old\n`);
-    if (stats.lastError) io.stdout.write(`last error: ${stats.lastError}\n`);
+    if (stats.lastError) io.stdout.write(`last error: ${sanitize(stats.lastError)}\n`);
     io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher.pid}${flusher.background ? ', background' : ''})` : 'not running'}\n`);
-    if (login) io.stdout.write(`logged in to ${login.server_url} as ${login.username} (team ${login.team_slug})\n`);
-    else io.stdout.write(`sync is off: ${loginError ?? 'not logged in'}. Turn it on with \`kitty auth login --server URL\`\n`);
+    if (login) io.stdout.write(`${sanitize(`logged in to ${login.server_url} as ${login.username} (team ${login.team_slug})`)}\n`);
+    else io.stdout.write(`sync is off: ${sanitize(loginError ?? 'not logged in')}. Turn it on with \`kitty auth login --server URL\`\n`);
     return 0;
   },
 };

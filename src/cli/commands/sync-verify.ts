@@ -6,7 +6,7 @@ import { sameLane } from '../../workpackage/lanes.js';
 import { readWorkTree } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, warner, type Io } from '../output.js';
+import { printJson, sanitize, warner, type Io } from '../output.js';
 
 export interface Difference {
   feature: string;
@@ -80,7 +80,7 @@ Options:
     } else {
       for (const d of differences) {
         const what = { 'missing-on-server': `missing on the server (local lane ${d.local_lane})`, 'different-lane': `lane ${d.local_lane} here, ${d.server_lane} on the server`, 'unknown-wp': `on the server (lane ${d.server_lane}) but not in this repository` }[d.kind];
-        io.stdout.write(`${d.feature}/${d.wp_id}: ${what}\n`);
+        io.stdout.write(`${sanitize(`${d.feature}/${d.wp_id}: ${what}`)}\n`);
       }
       io.stdout.write(`kitty sync verify: ${differences.length} differences; fix: \`kitty derive\` then \`kitty sync flush\`\n`);
     }

@@ -10,7 +10,7 @@ import { appendMove } from '../../workpackage/status-append.js';
 import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, warner, type Io } from '../output.js';
+import { printJson, sanitize, warner, type Io } from '../output.js';
 
 interface Move {
   repo: string;
@@ -106,7 +106,7 @@ async function moveInLog(move: Move, log: string): Promise<Written> {
     note: move.note,
     feature: target.feature,
   });
-  if (!noteKept) move.io.stderr.write(`kitty: warning: the lines of ${log} have no field for a note; it is only in the commit message\n`);
+  if (!noteKept) move.io.stderr.write(`${sanitize(`kitty: warning: the lines of ${log} have no field for a note; it is only in the commit message`)}\n`);
   appendFileSync(full, addition);
   return { paths: [log], path: log, source: 'status-log' };
 }
@@ -159,14 +159,14 @@ Options:
     const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
     const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'] };
     if (alreadyThere(move)) {
-      io.stdout.write(`kitty: ${target.feature}/${target.wpId} is already in ${target.lane}; nothing to do\n`);
+      io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} is already in ${target.lane}; nothing to do`)}\n`);
       return 0;
     }
     const written = target.statusLog ? await moveInLog(move, target.statusLog) : await moveInFrontmatter(move);
     const commit = move.commit ? await commitMove(move, written.paths) : null;
     const result = { feature: target.feature, wp_id: target.wpId, from_lane: target.lane, to_lane: lane, path: written.path, commit, source: written.source };
     if (values.json) printJson(io, result);
-    else io.stdout.write(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}\n`);
+    else io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}`)}\n`);
     return 0;
   },
 };
