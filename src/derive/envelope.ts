@@ -12,7 +12,7 @@ export interface WPStatusChangedPayload {
   source: TransitionSource;
 }
 
-/** The event envelope of contract.md, field for field. */
+/** The event envelope the sync server accepts, field for field. */
 export interface Envelope {
   event_id: string;
   event_type: string;
