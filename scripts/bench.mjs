@@ -290,7 +290,9 @@ async function benchRebaseAndLatency() {
   const queueCount = queueCounter(home);
   for (let i = 0; i < 15; i++) {
     const before = queueCount();
-    writeFileSync(join(dir, 'kitty-specs/001-bench/tasks/WP01.md'), `---\nlane: ${i % 2 ? 'planned' : 'doing'}\n---\n`);
+    // four lanes in turn: one move repeats only every 4 commits, never within the author date's one second
+    // (two identical moves of a WP in one second are one transition, as an amend's are)
+    writeFileSync(join(dir, 'kitty-specs/001-bench/tasks/WP01.md'), `---\nlane: ${['for_review', 'done', 'planned', 'doing'][i % 4]}\n---\n`);
     execFileSync('git', ['add', '-A'], { cwd: dir, env });
     const start = Date.now();
     timeGit(dir, env, ['commit', '-q', '-m', `latency ${i}`]);
