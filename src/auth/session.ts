@@ -1,6 +1,7 @@
 import { ErrorCode, KittyError } from '../errors/index.js';
 import type { Env } from '../state/paths.js';
-import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
+import { LockTimeoutError, withFileLock } from '../state/lock.js';
+import { credentialsPath, readCredentials, writeCredentials, type Credentials } from './credentials.js';
 
 interface TokenResponse {
   access: string;
@@ -47,8 +48,41 @@ function toCredentials(serverUrl: string, username: string, response: TokenRespo
   };
 }
 
+/** Seconds from a Retry-After header (seconds or an HTTP date); null when absent or unreadable. */
+export function retryAfterSeconds(response: Response, now = Date.now()): number | null {
+  const raw = response.headers.get('retry-after')?.trim();
+  if (!raw) return null;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** The stable `code` of a JSON error body, if the server sent one. */
+export async function errorCode(response: Response): Promise<string | null> {
+  try {
+    const body = (await response.json()) as { code?: unknown };
+    return typeof body?.code === 'string' ? body.code : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function login(serverUrl: string, username: string, password: string, env: Env): Promise<{ credentials: Credentials; path: string }> {
   const response = await postJson(`${serverUrl}/api/v1/token/`, { username, password });
+  // a throttled login never checked the password: calling it wrong would send the user guessing again
+  if (response.status === 429 || response.status === 503) {
+    const seconds = retryAfterSeconds(response);
+    const code = await errorCode(response);
+    const when = seconds === null ? 'later' : `in ${seconds} s`;
+    if (response.status === 429) {
+      throw new KittyError(ErrorCode.LOGIN_RATE_LIMITED, `login to ${serverUrl} as ${username} refused: the server is limiting login attempts after failed ones (HTTP 429${code ? ` ${code}` : ''}); retry ${when}`, {
+        hint: `wait${seconds === null ? '' : ` ${seconds} s`}, then run \`kitty auth login\` again with the right password`,
+      });
+    }
+    throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} as ${username} not checked: the server is busy (HTTP 503${code ? ` ${code}` : ''}); retry ${when}`, {
+      hint: `wait${seconds === null ? ' a moment' : ` ${seconds} s`}, then run \`kitty auth login\` again`,
+    });
+  }
   if (response.status === 401 || response.status === 400) {
     throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} as ${username} failed: wrong username or password`, {
       hint: 'check both and run `kitty auth login` again',
@@ -74,6 +108,32 @@ export async function accessToken(env: Env, options: { force?: boolean; signal?:
   if (!credentials) {
     throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in to a sync server', { hint: 'run `kitty auth login --server URL`' });
   }
+  if (!options.force && credentials.access_expires_at - Date.now() > REFRESH_MARGIN_MS) return { token: credentials.access, credentials };
+  // A refresh token is single-use: two processes sending the same one would have the second
+  // refused, and the server ends the session when a rotated token comes back late. One refresh
+  // at a time, and whoever waited takes the tokens the other obtained.
+  const lock = `${credentialsPath(env)}.lock`;
+  try {
+    return await withFileLock(lock, () => refreshLocked(env, credentials.access, options), { timeoutMs: REFRESH_LOCK_WAIT_MS, staleMs: REFRESH_LOCK_WAIT_MS, tag: 'refresh' });
+  } catch (error) {
+    if (!(error instanceof LockTimeoutError)) throw error;
+    throw new KittyError(ErrorCode.CREDENTIALS_LOCKED, `another kitty process${error.owner ? ` (pid ${error.owner.pid})` : ''} held ${lock} for ${REFRESH_LOCK_WAIT_MS / 1000} s while refreshing the session`, {
+      cause: error,
+      hint: 'run the command again; if no other kitty runs, delete that lock file',
+    });
+  }
+}
+
+/** Up to postJson's 30 s request timeout, plus the write: a holder past that has died or hung. */
+const REFRESH_LOCK_WAIT_MS = 40_000;
+
+async function refreshLocked(env: Env, seenAccess: string, options: { force?: boolean; signal?: AbortSignal }): Promise<{ token: string; credentials: Credentials }> {
+  const credentials = readCredentials(env);
+  if (!credentials) {
+    throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in to a sync server (the credentials were removed)', { hint: 'run `kitty auth login --server URL`' });
+  }
+  // another process refreshed (or logged in) while this one waited
+  if (credentials.access !== seenAccess && credentials.access_expires_at - Date.now() > REFRESH_MARGIN_MS) return { token: credentials.access, credentials };
   if (!options.force && credentials.access_expires_at - Date.now() > REFRESH_MARGIN_MS) return { token: credentials.access, credentials };
   if (credentials.refresh_expires_at <= Date.now()) throw sessionExpired('the refresh token expired');
   const response = await postJson(`${credentials.server_url}/api/v1/token/refresh/`, { refresh: credentials.refresh }, undefined, options.signal);

@@ -5,7 +5,7 @@ import type { Envelope } from '../derive/envelope.js';
 import { ErrorCode, KittyError, isKittyError } from '../errors/index.js';
 import type { EventQueue, QueuedEvent } from '../queue/queue.js';
 import { sendBatch } from '../transport/http-batch.js';
-import { FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
+import { CLOSE_REVOKED, FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
 import { fitting, jsonBytes, MAX_BATCH_EVENTS, MAX_FRAME_BYTES, MAX_FRAME_EVENTS, oversizeReason } from '../transport/limits.js';
 import { TransportError, type EventResult } from '../transport/types.js';
 import { fetchWsToken } from '../transport/ws-token.js';
@@ -88,6 +88,10 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   const { queue, log } = options;
   let failures = 0;
   let wsFailures = 0;
+  // the server's per-batch limit once it named one: every later batch of this drain fits it
+  const batchLimits = { maxEvents: MAX_BATCH_EVENTS };
+  // a busy server's Retry-After: waiting less would only be answered 503 again
+  let retryAfterMs = 0;
   // every request and connection of this drain ends at the deadline, even with a server that hangs
   const timedOut = AbortSignal.timeout(Math.max(options.deadline - Date.now(), 0));
 
@@ -192,8 +196,9 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       const batch = prepared.ready.map((item) => item.envelope);
       let results: EventResult[];
       try {
-        results = batch.length === 0 ? [] : await sendBatch(credentials.server_url, token, batch, timedOut);
+        results = batch.length === 0 ? [] : await sendBatch(credentials.server_url, token, batch, timedOut, batchLimits);
       } catch (error) {
+        if (error instanceof TransportError && error.partial.length > 0) apply(error.partial, null);
         if (error instanceof TransportError && error.kind === 'unauthorized' && !refreshed) {
           refreshed = true;
           continue;
@@ -281,7 +286,15 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
           }
           pump();
         },
-        onClose: (reason) => {
+        onClose: (reason, code) => {
+          if (code === CLOSE_REVOKED && !settled) {
+            // reconnecting cannot help: the session is gone until the user logs in again
+            settled = true;
+            clearTimeout(idleTimer);
+            timedOut.removeEventListener('abort', onDeadline);
+            reject(new TransportError(`the server revoked this session (WebSocket ${reason})`, 'revoked'));
+            return;
+          }
           if (!settled) {
             summary.lastError = reason;
             log(`websocket: ${reason}`);
@@ -329,6 +342,11 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
         summary.lastError = error.message;
         return { ...summary, stoppedBecause: 'session' };
       }
+      if (error instanceof TransportError && error.kind === 'revoked') {
+        summary.lastError = error.message;
+        log(`${error.message}: stopping until \`kitty auth login\``);
+        return { ...summary, stoppedBecause: 'session' };
+      }
       if (!(error instanceof TransportError) && !(isKittyError(error) && error.code === ErrorCode.SERVER_UNREACHABLE)) throw error;
       if (error instanceof TransportError && error.kind === 'refused' && wsFailures < WS_FAILURES_BEFORE_HTTP) {
         // retrying a plain refusal ten times would only delay delivery (minutes in total); the server
@@ -340,10 +358,12 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       }
       failures++;
       if (!options.httpOnly && wsFailures < WS_FAILURES_BEFORE_HTTP) wsFailures++;
+      retryAfterMs = error instanceof TransportError ? (error.retryAfterMs ?? 0) : 0;
       summary.lastError = error.message;
       log(`attempt ${failures} failed: ${error.message}`);
     }
     if (failures >= options.maxFailures) return { ...summary, stoppedBecause: 'unreachable' };
-    await sleep(Math.min(backoffMs(failures), Math.max(options.deadline - Date.now(), 0)));
+    await sleep(Math.min(Math.max(backoffMs(failures), retryAfterMs), Math.max(options.deadline - Date.now(), 0)));
+    retryAfterMs = 0;
   }
 }

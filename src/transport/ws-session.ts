@@ -7,10 +7,13 @@ export const MAX_IN_FLIGHT = 1000;
 /** `{"type":"events","events":[]}`: the bytes of a frame besides its events and their commas. */
 export const FRAME_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ type: 'events', events: [] }));
 const DEAD_AFTER_MS = 30_000;
+/** The server's close code for a session revoked while connected (a logout elsewhere, a replayed refresh token). */
+export const CLOSE_REVOKED = 4001;
 
 export interface WsHandlers {
   onAck(results: EventResult[], serverClock: number | null): void;
-  onClose(reason: string): void;
+  /** `code`: the WebSocket close code, when the server closed the connection. */
+  onClose(reason: string, code?: number): void;
 }
 
 /**
@@ -71,10 +74,11 @@ export class WsSession {
           session.close(`server error: ${message.error ?? 'unknown'}`);
         }
       });
-      socket.on('close', (code) => {
+      socket.on('close', (code, reason) => {
         clearTimeout(timer);
-        if (state === 'connecting') fail(`closed (${code})`);
-        else if (state === 'open') session.finish(`connection closed (${code})`);
+        const why = reason.length > 0 ? `: ${reason.toString('utf8').slice(0, 200)}` : '';
+        if (state === 'connecting') fail(`closed (${code}${why})`, code === CLOSE_REVOKED ? 'revoked' : 'unavailable');
+        else if (state === 'open') session.finish(`connection closed (${code}${why})`, code);
       });
     });
   }
@@ -103,11 +107,11 @@ export class WsSession {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, code?: number): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
-    this.handlers.onClose(reason);
+    this.handlers.onClose(reason, code);
   }
 
   close(reason = 'closed by client'): void {

@@ -3,6 +3,7 @@ import { ErrorCode, KittyError } from '../../errors/index.js';
 import { isLoopbackHost } from '../../net/loopback.js';
 import { packageVersion } from '../../package.js';
 import { startServer } from '../../server/app.js';
+import { DEFAULT_LIMITS, LIMITS_ENV } from '../../server/limits.js';
 import { stateDir } from '../../state/paths.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -12,8 +13,8 @@ function parseUser(spec: string): { username: string; password: string; team: st
   const first = spec.indexOf(':');
   const last = spec.lastIndexOf(':');
   if (first <= 0 || last === first || last === spec.length - 1) {
-    throw new KittyError(ErrorCode.USAGE, `kitty server: --user must be NAME:PASSWORD:TEAM, got "${spec.split(':')[0]}:…"`, {
-      hint: 'e.g. `kitty server --user demo:demo-pass:acme`',
+    throw new KittyError(ErrorCode.USAGE, `kitty server: --user must be NAME:PASSWORD:TEAM, NAME:env:VAR:TEAM or NAME:file:PATH:TEAM, got "${spec.split(':')[0]}:…"`, {
+      hint: 'e.g. `kitty server --user demo:env:DEMO_PASSWORD:acme`',
     });
   }
   return { username: spec.slice(0, first), password: spec.slice(first + 1, last), team: spec.slice(last + 1) };
@@ -28,8 +29,45 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return number;
 }
 
+/** The limit names and defaults, read from the server itself so the help never drifts from it. */
+function limitsHelp(): string {
+  return Object.entries(DEFAULT_LIMITS)
+    .map(([name, value]) => `    ${name.padEnd(28)} ${value}`)
+    .join('\n')
+    .replace(/^/, `  names and defaults (bytes, ms or counts, as the name says):\n`);
+}
+
+/** The startServer failures a user can fix, by the stable code the server gives them. */
+function startError(cause: unknown, host: string, port: string): KittyError {
+  const code = (cause as { code?: unknown })?.code;
+  const message = (cause as Error)?.message ?? String(cause);
+  switch (code) {
+    case 'KITTY_SERVER_BAD_LIMITS':
+      return new KittyError(ErrorCode.SERVER_BAD_LIMITS, `cannot start the server: ${message}`, {
+        cause,
+        hint: `fix or unset ${LIMITS_ENV} (a JSON object of limits; names and defaults in \`kitty server --help\`)`,
+      });
+    case 'KITTY_SERVER_USER_PASSWORD':
+      return new KittyError(ErrorCode.SERVER_USER_PASSWORD, `cannot start the server: ${message}`, {
+        cause,
+        hint: 'set the variable or write the file named, or pass --user NAME:env:VAR:TEAM with a variable that holds the password',
+      });
+    case 'KITTY_SERVER_SCHEMA_TOO_NEW':
+      return new KittyError(ErrorCode.SERVER_SCHEMA_TOO_NEW, `cannot start the server: ${message}`, {
+        cause,
+        hint: 'upgrade kitty to the version that wrote this --data directory, or give another --data DIR',
+      });
+    default:
+      return new KittyError(ErrorCode.SERVER_START, `cannot start the server on ${host}:${port}: ${message}`, {
+        cause,
+        hint: 'pick another port with --port (0 picks a free one)',
+      });
+  }
+}
+
 export const command: Command = {
   help: `Usage: kitty server [--host 127.0.0.1] [--port 8787|0] [--data DIR] [--user NAME:PASSWORD:TEAM]...
+                    [--user NAME:env:VAR:TEAM] [--user NAME:file:PATH:TEAM]
 
 The reference sync server: the whole API and WebSocket of the contract in one process, storing
 users, tokens and events in SQLite under --data. The first line of stdout is its URL:
@@ -40,13 +78,25 @@ Options:
   --host H             address to bind (default 127.0.0.1); a non-loopback address needs TLS
   --port N             port (default 8787; 0 picks a free one)
   --data DIR           where the database lives (default $KITTY_HOME/server)
-  --user N:P:T         create or update user N with password P in team T at start (local use)
+  --user NAME:PASSWORD:TEAM
+                       create or update user NAME with PASSWORD in TEAM at start; repeatable.
+                       The password is visible to anyone who lists processes (local use only).
+  --user NAME:env:VAR:TEAM
+                       … takes the password from the environment variable VAR instead
+  --user NAME:file:PATH:TEAM
+                       … takes it from the file PATH (one trailing newline is dropped)
   --tls-cert FILE      serve https/wss with this certificate …
   --tls-key FILE       … and key
   --access-lifetime S  access token lifetime in seconds (default 900)
   -h, --help           show this help
 
-Users: \`kitty server user add NAME --team SLUG --data DIR\` (password from stdin).`,
+Users: \`kitty server user add NAME --team SLUG --data DIR\` (password from stdin).
+
+Environment:
+  KITTY_SERVER_LIMITS  a JSON object overriding the server's limits, e.g.
+                       KITTY_SERVER_LIMITS='{"maxConnections":200,"batchEvents":500}'.
+                       An unknown name or a value that is not a whole number >= 0 stops the start.
+${limitsHelp()}`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(
       argv,
@@ -80,12 +130,10 @@ Users: \`kitty server user add NAME --team SLUG --data DIR\` (password from stdi
         accessLifetime: positiveInt(values['access-lifetime'], '--access-lifetime', 900) || 900,
         version: packageVersion(),
         log: (line) => io.stderr.write(`kitty server: ${line}\n`),
+        env: io.env,
       });
     } catch (cause) {
-      throw new KittyError(ErrorCode.SERVER_START, `cannot start the server on ${host}:${values.port ?? 8787}: ${(cause as Error).message}`, {
-        cause,
-        hint: 'pick another port with --port (0 picks a free one)',
-      });
+      throw startError(cause, host, values.port ?? '8787');
     }
     io.stdout.write(`kitty server: listening on ${server.url}\n`);
     await new Promise<void>((resolve) => {
