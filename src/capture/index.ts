@@ -10,9 +10,9 @@ import { deriveCommits, type DerivedCommit } from '../derive/walk.js';
 import { KittyError } from '../errors/index.js';
 import type { LogCommit } from '../git/log.js';
 import { currentBranch, hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
-import { resolveIdentity, type IdentitySource } from '../identity/index.js';
+import type { IdentitySource } from '../identity/index.js';
 import { machineNodeId } from '../identity/node-id.js';
-import { EventQueue } from '../queue/queue.js';
+import type { EventQueue } from '../queue/queue.js';
 import { stateDir } from '../state/paths.js';
 
 export interface CaptureOptions {
@@ -79,6 +79,8 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   try {
     const stamp = await stampFor(options, repo, summary);
     const queuePath = join(stateDir(options.env), 'queue.db');
+    // loaded while git already reads the history (the queue's SQLite binding and YAML take ~50 ms)
+    const { EventQueue } = await import('../queue/queue.js');
     queue = options.dryRun && !existsSync(queuePath) ? null : EventQueue.open({ env: options.env });
     const sink = options.dryRun ? new DryRunSink(queue, stamp, summary, options) : new QueueSink(queue!, stamp, summary, options);
     for (let step = await first; !step.done; step = await walk.next()) {
@@ -125,6 +127,7 @@ async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: Captur
   let nodeId: string;
   let missingUuidReason: string | null = null;
   try {
+    const { resolveIdentity } = await import('../identity/index.js');
     const identity = await resolveIdentity({ cwd: repo.root, env: options.env, repo, write: !options.dryRun, strict: options.strict, warn: options.warn });
     ({ projectUuid, projectSlug, nodeId } = identity);
     summary.identitySource = identity.source;

@@ -1,5 +1,4 @@
 import { describeError, isKittyError } from '../errors/index.js';
-import { processPendingRequests } from '../hooks/worker.js';
 import { fileLogger } from '../state/log.js';
 import { sanitize, type Io } from './output.js';
 
@@ -11,6 +10,8 @@ import { sanitize, type Io } from './output.js';
  */
 export async function completePendingCaptures(io: Io, options: { repoOptional?: boolean } = {}): Promise<void> {
   try {
+    // loaded here, not with the command: a dry run never needs the capture machinery's SQLite
+    const { processPendingRequests } = await import('../hooks/worker.js');
     await processPendingRequests({ cwd: process.cwd(), env: io.env, log: fileLogger('hooks', io.env), waitMs: 5_000 });
   } catch (error) {
     if (isKittyError(error) && (error.code === 'KITTY_ERR_NOT_A_REPO' || error.code === 'KITTY_ERR_GIT_MISSING')) return;

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { parse } from 'yaml';
+import { yaml } from '../yaml/lazy.js';
 
 const KEY_LINE = /^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]|$)/;
 const BARE_KEY = /^[A-Za-z_][\w.-]*[ \t]*:[ \t]*(?:#.*)?$/;
@@ -57,7 +57,7 @@ function simplePiece(text: string): unknown {
 function parsePiece(text: string): unknown {
   if (pieces.has(text)) return pieces.get(text);
   const simple = text.includes('\r') ? undefined : simplePiece(text);
-  const value: unknown = simple !== undefined ? simple : parse(text, { prettyErrors: false, uniqueKeys: false });
+  const value: unknown = simple !== undefined ? simple : yaml().parse(text, { prettyErrors: false, uniqueKeys: false });
   // a piece is sliced out of a whole file; kept as a key it would keep that file alive
   pieces.set(Buffer.from(text).toString(), value);
   if (pieces.size > CACHE_LIMIT) pieces.delete(pieces.keys().next().value!);

@@ -1,5 +1,5 @@
-import { YAMLParseError, parse } from 'yaml';
 import { ErrorCode, KittyError } from '../errors/index.js';
+import { yaml } from '../yaml/lazy.js';
 import { fastFields, sequenceBase } from './fast-fields.js';
 import { normalizeTime } from './time.js';
 
@@ -105,6 +105,7 @@ export function parseWorkPackage(text: string, label: string): WorkPackageState 
   if (!frontmatter) return { lane: null, history: [], title: null };
   const fast = fastFields(frontmatter.text);
   if (fast) return { lane: asText(fast.lane), history: historyEntries(fast.history), title: asText(fast.title) };
+  const { parse, YAMLParseError } = yaml();
   let data: unknown;
   try {
     data = parse(frontmatter.text, { prettyErrors: false, uniqueKeys: false });
