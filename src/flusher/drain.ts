@@ -62,7 +62,7 @@ interface Prepared {
 
 const WS_FAILURES_BEFORE_HTTP = 10;
 
-/** min(0.5 s × 2^n, 30 s) with full jitter (contract.md). */
+/** min(0.5 s × 2^n, 30 s) with full jitter (docs/protocol.md). */
 export function backoffMs(failures: number): number {
   return Math.random() * Math.min(500 * 2 ** Math.max(failures - 1, 0), 30_000);
 }
@@ -169,7 +169,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   };
 
   // New events always get a higher seq, so new work is what lies past the cursor; pending events
-  // behind it were sent in this run without an answer and wait for a later run (lessons.md).
+  // behind it were sent in this run without an answer and wait for a later run. Resending them is safe: the server keeps each event once.
   const waitForMore = async (cursor: number): Promise<boolean> => {
     const until = Math.min(Date.now() + options.idleMs, options.deadline);
     while (Date.now() < until) {

@@ -148,7 +148,7 @@ async function inMemory(repo: RepoInfo, options: ResolveOptions, reason: string 
 }
 
 /**
- * The project's identity (architecture.md, "Identity rules"): read from `.kittify/config.yaml`,
+ * The project's identity (docs/architecture.md, "Identity rules"): read from `.kittify/config.yaml`,
  * backfilled under a lock when allowed (the first persisted value wins), or held in memory,
  * deterministically, when the repository cannot be written.
  */

@@ -5,7 +5,7 @@ import { ErrorCode, KittyError } from '../errors/index.js';
 
 export type Env = Record<string, string | undefined>;
 
-/** `$KITTY_HOME`, else `$XDG_STATE_HOME/kitty`, else `~/.local/state/kitty` (architecture.md). */
+/** `$KITTY_HOME`, else `$XDG_STATE_HOME/kitty`, else `~/.local/state/kitty` (docs/architecture.md). */
 export function stateDir(env: Env = process.env): string {
   if (env.KITTY_HOME) return env.KITTY_HOME;
   if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'kitty');

@@ -17,7 +17,7 @@ export interface WsHandlers {
 }
 
 /**
- * One WebSocket connection (contract.md): hello with the server clock, frames of at most 100
+ * One WebSocket connection (docs/protocol.md): hello with the server clock, frames of at most 100
  * events, an ack with one result per event, ping/pong, dead after 30 s without traffic.
  * Compression is off: it made small frames several times slower on loopback.
  */

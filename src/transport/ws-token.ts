@@ -4,7 +4,7 @@ import { ErrorCode, KittyError } from '../errors/index.js';
 import type { Env } from '../state/paths.js';
 import { TransportError } from './types.js';
 
-/** A short-lived WebSocket token (contract.md ws-token flow), refreshing the access token once on 401. */
+/** A short-lived WebSocket token (docs/protocol.md, ws-token), refreshing the access token once on 401. */
 export async function fetchWsToken(env: Env, signal?: AbortSignal): Promise<{ wsToken: string; credentials: Credentials }> {
   const { token, credentials } = await accessToken(env, { signal });
   const url = `${credentials.server_url}/api/v1/ws-token/`;

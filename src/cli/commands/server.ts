@@ -69,7 +69,7 @@ export const command: Command = {
   help: `Usage: kitty server [--host 127.0.0.1] [--port 8787|0] [--data DIR] [--user NAME:PASSWORD:TEAM]...
                     [--user NAME:env:VAR:TEAM] [--user NAME:file:PATH:TEAM]
 
-The reference sync server: the whole API and WebSocket of the contract in one process, storing
+The reference sync server: the whole API and WebSocket of docs/protocol.md in one process, storing
 users, tokens and events in SQLite under --data. The first line of stdout is its URL:
   kitty server: listening on http://127.0.0.1:PORT
 Stop it with Ctrl-C (SIGINT) or SIGTERM.
