@@ -169,7 +169,8 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   };
 
   // New events always get a higher seq, so new work is what lies past the cursor; pending events
-  // behind it were sent in this run without an answer and wait for a later run. Resending them is safe: the server keeps each event once.
+  // behind it were sent in this run without an answer and wait for a later run (resending them is
+  // safe: the server keeps each event once).
   const waitForMore = async (cursor: number): Promise<boolean> => {
     const until = Math.min(Date.now() + options.idleMs, options.deadline);
     while (Date.now() < until) {
