@@ -36,8 +36,8 @@ export interface CaptureOptions {
   rewrites?: (commit: LogCommit) => readonly string[] | undefined;
   /** Dry run: receives the envelopes that would be queued (with prospective clock values), in order. */
   onEvent?: (event: Envelope) => void;
-  /** A long walk (`kitty derive`): read blobs in a worker thread; a hook's few commits do not. */
-  threaded?: boolean;
+  /** A long walk (`kitty derive`): read blobs in a worker thread when the store is large; a hook's few commits never do. */
+  threaded?: boolean | 'auto';
 }
 
 export interface CaptureSummary {

@@ -73,3 +73,11 @@ export async function hasCommits(cwd: string, env?: NodeJS.ProcessEnv): Promise<
   const { code } = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, env, okCodes: [1, 128] });
   return code === 0;
 }
+
+/** KiB the object store takes (packs and loose objects), from `git count-objects -v`. */
+export async function objectStoreKib(cwd: string, env?: NodeJS.ProcessEnv): Promise<number> {
+  const { stdout } = await runGit(['count-objects', '-v'], { cwd, env });
+  let kib = 0;
+  for (const match of stdout.matchAll(/^(?:size|size-pack): (\d+)$/gm)) kib += Number(match[1]);
+  return kib;
+}

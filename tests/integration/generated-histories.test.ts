@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateHistory, type TruthTransition } from '../../bench/history.mjs';
-import { runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { ROOT, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
 
 // Histories generated with every pattern real repositories show (re-keyed and backfilled logs,
 // the log era with stale frontmatter, creation lines, lane-folder copies, flattened tasks/,
@@ -44,6 +44,15 @@ describe('generated real-world histories', () => {
       for (const t of truth.filter((t) => t.eventId)) expect(ids.get(happened(t)), happened(t)).toBe(t.eventId);
     });
   }
+
+  it('reading git\'s output in a worker thread (as derive does on a large store) gives the same events', async () => {
+    const { dir, truth } = generated(7);
+    // the worker thread starts from the built file next to the reader, so this runs the build in-process
+    const { captureRange } = (await import(join(ROOT, 'dist', 'capture', 'index.js'))) as typeof import('../../src/capture/index.js');
+    const events: Event[] = [];
+    await captureRange({ cwd: dir, env: testEnv(tempDir('kitty-home-')), dryRun: true, threaded: true, warn: () => undefined, onEvent: (event) => events.push(event as unknown as Event) });
+    expect(events.map(said).sort()).toEqual(truth.map(happened).sort());
+  });
 
   it('two clones, and one capturing commit range by commit range as hooks do, queue the same ids', () => {
     const { dir, shas } = generated(4);

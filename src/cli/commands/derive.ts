@@ -45,7 +45,7 @@ Options:
       env: io.env,
       revisions: positionals,
       dryRun,
-      threaded: true,
+      threaded: 'auto',
       strict: Boolean(values.strict),
       warn: warner(io),
       onProgress: (done) => bar.update(done),
