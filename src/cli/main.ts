@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { distance } from 'fastest-levenshtein';
 import { describeError, isKittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
@@ -49,7 +50,7 @@ Commands:
 ${lines.join('\n')}
 
 Run \`kitty <command> --help\` for a command's options.
-Environment: KITTY_HOME (state dir), NO_COLOR, KITTY=0 (hooks do nothing).`;
+Environment: KITTY_HOME (state dir), NO_COLOR, KITTY=0 (hooks postpone capture to the next hook run).`;
 }
 
 function findCommand(argv: string[]): { name: string; entry: Entry; rest: string[] } | undefined {
@@ -61,22 +62,53 @@ function findCommand(argv: string[]): { name: string; entry: Entry; rest: string
   return undefined;
 }
 
+/** The commands of a group (`kitty sync`), as the group's help; null when `group` is none. */
+function groupHelp(group: string): string | null {
+  const members = Object.entries(COMMANDS).filter(([name, entry]) => name.startsWith(`${group} `) && !entry.hidden);
+  if (members.length === 0) return null;
+  const width = Math.max(...members.map(([name]) => name.length));
+  return `Usage: kitty ${group} <command> [options]\n\nCommands:\n${members.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`).join('\n')}\n\nRun \`kitty ${group} <command> --help\` for a command's options.`;
+}
+
+/** The one command a typo most likely meant (`kitty hook install`, `kitty doctr`), by edit distance. */
+function suggestion(argv: readonly string[]): string | null {
+  let best: { name: string; cost: number } | null = null;
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if (entry.hidden) continue;
+    const typed = argv.slice(0, name.split(' ').length).join(' ');
+    const cost = distance(typed, name);
+    if (!best || cost < best.cost) best = { name, cost };
+  }
+  return best && best.cost <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : null;
+}
+
+function unknownCommand(argv: readonly string[], io: Io): number {
+  const meant = suggestion(argv);
+  const hint = meant ? `did you mean \`kitty ${meant}\`?` : 'run `kitty --help` for the list of commands';
+  io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${sanitize(argv.join(' '))}"; hint: ${hint}\n`);
+  return 2;
+}
+
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const [first] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+  if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && argv.length === 1)) {
     io.stdout.write(`${usage()}\n`);
-    return first === undefined ? 2 : 0;
+    return 0;
   }
-  if (first === '--version' || first === '-V') {
+  if (first === '--version' || first === '-V' || first === '-v' || first === 'version') {
     io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  const found = findCommand(argv);
+  // `kitty help <command>` is `kitty <command> --help`
+  const asked = first === 'help' ? [...argv.slice(1), '--help'] : argv;
+  const found = findCommand(asked);
   if (!found) {
-    const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `) && !COMMANDS[name]!.hidden);
-    const hint = group.length ? `did you mean: ${group.map((name) => `kitty ${name}`).join(', ')}?` : 'run `kitty --help` for the list of commands';
-    io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${sanitize(argv.join(' '))}"; hint: ${hint}\n`);
-    return 2;
+    const group = asked.length === 1 || (first === 'help' && asked.length === 2) ? groupHelp(asked[0]!) : null;
+    if (group) {
+      io.stdout.write(`${group}\n`);
+      return 0;
+    }
+    return unknownCommand(first === 'help' ? argv.slice(1) : argv, io);
   }
   const { command } = await found.entry.load();
   if (found.rest.includes('--help') || found.rest.includes('-h')) {
@@ -99,6 +131,14 @@ export function reportError(error: unknown, io: Io): number {
   const detail = error instanceof Error ? (io.env.KITTY_DEBUG ? error.stack : error.message) : String(error);
   io.stderr.write(`kitty: internal error: ${sanitize(detail)}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`);
   return 70;
+}
+
+// a reader that stops early (`kitty board | head -1`) ends the command quietly, as it does `cat`
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(stream === process.stdout ? 0 : (process.exitCode ?? 0));
+  });
 }
 
 const io = defaultIo();

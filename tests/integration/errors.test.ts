@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { CLI, gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 
 describe('errors are one line with a stable code and a hint', () => {
   it('outside a repository: KITTY_ERR_NOT_A_REPO', () => {
@@ -53,9 +54,39 @@ describe('errors are one line with a stable code and a hint', () => {
     const badState = repo.kitty(['events', 'list', '--state', 'sent']);
     expect(badState.code).toBe(2);
     expect(badState.stderr).toContain('unknown --state "sent"');
-    const unknown = repo.kitty(['events']);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('did you mean: kitty events list?');
+    for (const [typo, meant] of [[['hook', 'install'], 'hooks install'], [['evnets', 'list'], 'events list'], [['doctr'], 'doctor']] as const) {
+      const result = repo.kitty([...typo]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`kitty: error KITTY_ERR_USAGE: unknown command "${typo.join(' ')}"; hint: did you mean \`kitty ${meant}\`?\n`);
+    }
+    expect(repo.kitty(['frobnicate']).stderr).toContain('hint: run `kitty --help` for the list of commands');
+  });
+
+  it('kitty alone, a bare group, help COMMAND, -v and version answer with exit 0', () => {
+    const repo = gitdir();
+    const bare = repo.kitty([]);
+    expect([bare.code, bare.stdout]).toEqual([0, expect.stringContaining('Commands:')]);
+    const group = repo.kitty(['sync']);
+    expect(group.code).toBe(0);
+    expect(group.stdout).toMatch(/^Usage: kitty sync <command>/);
+    expect(group.stdout).toContain('sync flush');
+    expect(group.stdout).not.toContain('sync run');
+    const help = repo.kitty(['help', 'derive']);
+    expect([help.code, help.stdout]).toEqual([0, expect.stringMatching(/^Usage: kitty derive/)]);
+    expect(repo.kitty(['help', 'hooks']).stdout).toMatch(/^Usage: kitty hooks <command>/);
+    for (const flag of ['-v', 'version', '--version']) expect(repo.kitty([flag]).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('a reader that closes early ends the command quietly with exit 0, no stack trace', async () => {
+    const repo = gitdir({ 'kitty-specs/f/tasks/WP01.md': wp({ lane: 'planned' }) });
+    const child = spawn(process.execPath, [CLI, 'board'], { cwd: repo.dir, env: repo.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // closed before kitty writes anything: every write it makes meets EPIPE
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('every command has --help on stdout with exit 0', () => {
