@@ -1,3 +1,4 @@
+import { closest } from 'fastest-levenshtein';
 /**
  * The 4-lane vocabulary and the 9-lane one of the status model, plus `genesis`, the pseudo-lane a
  * WP comes from before it exists. Lanes pass through as written; `laneIdentity` only decides
@@ -35,4 +36,15 @@ export function sameLane(a: string | null, b: string | null): boolean {
 /** A status line's `from_lane`: `genesis` (or none) means the WP is being created. */
 export function creationFrom(lane: string | null): string | null {
   return lane === null || lane === GENESIS ? null : lane;
+}
+
+/** A lane as a person types it (`Done`, `for-review`, `In Progress`), or null when it is none. */
+export function laneFromInput(input: string): string | null {
+  const lane = input.trim().toLowerCase().replace(/[-\s]+/g, '_');
+  return knownLanes().includes(lane) ? lane : null;
+}
+
+/** The known lane closest to what was typed, by edit distance. */
+export function closestLane(input: string): string {
+  return closest(input.trim().toLowerCase().replace(/[-\s]+/g, '_'), knownLanes());
 }

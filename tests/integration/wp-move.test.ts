@@ -57,6 +57,14 @@ describe('kitty wp move', () => {
     expect((events.at(-1)!.payload as { source: string; actor: string })).toMatchObject({ source: 'history', actor: 'Ada Tester' });
   });
 
+  it('takes a lane as a person types it: case and - or space do not matter', () => {
+    const repo = hookedRepo();
+    repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
+    expect(repo.kitty(['wp', 'move', 'WP01', 'For-Review']).code).toBe(0);
+    expect(repo.kitty(['wp', 'move', 'WP01', 'DONE']).code).toBe(0);
+    expect(moves(queued(repo)).slice(-2)).toEqual(['WP01 planned>for_review', 'WP01 for_review>done']);
+  });
+
   it('moves a legacy WP between lane folders', () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { 'kitty-specs/002-old/tasks/planned/WP03-x.md': '---\ntitle: X\n---\nbody\n' } });
@@ -68,9 +76,9 @@ describe('kitty wp move', () => {
   it('refuses an unknown WP or lane, listing the valid ones, and a dirty WP file', () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
-    const lane = repo.kitty(['wp', 'move', 'WP01', 'parked']);
+    const lane = repo.kitty(['wp', 'move', 'WP01', 'reviw']);
     expect(lane.code).toBe(1);
-    expect(lane.stderr).toMatch(/^kitty: error KITTY_ERR_UNKNOWN_LANE: unknown lane "parked"; hint: use one of: planned, doing, for_review, done, claimed/);
+    expect(lane.stderr).toMatch(/^kitty: error KITTY_ERR_UNKNOWN_LANE: unknown lane "reviw"; hint: did you mean `in_review`\? Lanes: planned, doing, for_review, done, claimed/);
     const wp = repo.kitty(['wp', 'move', 'WP07', 'doing']);
     expect(wp.code).toBe(2);
     expect(wp.stderr).toContain('work packages here: 001-demo/WP01');

@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { runGit } from '../../git/run.js';
-import { knownLanes, sameLane } from '../../workpackage/lanes.js';
+import { closestLane, knownLanes, laneFromInput, sameLane } from '../../workpackage/lanes.js';
 import { moveWorkPackageText } from '../../workpackage/move.js';
 import { appendMove } from '../../workpackage/status-append.js';
 import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
@@ -32,10 +32,13 @@ function git(move: Move, args: string[], okCodes?: number[]) {
   return runGit(args, { cwd: move.repo, env: move.io.env, okCodes });
 }
 
-function checkLane(lane: string): void {
-  // `genesis` is where a WP comes from, never where it goes
-  if (knownLanes().includes(lane)) return;
-  throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${lane}"`, { hint: `use one of: ${knownLanes().join(', ')}` });
+/** The lane to move to, as typed (`Done`, `for-review`); `genesis` is where a WP comes from, never where it goes. */
+function laneToMove(input: string): string {
+  const lane = laneFromInput(input);
+  if (lane) return lane;
+  throw new KittyError(ErrorCode.UNKNOWN_LANE, `unknown lane "${input}"`, {
+    hint: `did you mean \`${closestLane(input)}\`? Lanes: ${knownLanes().join(', ')}`,
+  });
 }
 
 function findTarget(all: TreeWorkPackage[], wpId: string, lane: string, feature: string | undefined): TreeWorkPackage {
@@ -150,11 +153,11 @@ Options:
       'kitty wp move',
       true,
     );
-    const [wpId, lane] = positionals;
-    if (!wpId || !lane || positionals.length > 2) {
+    const [wpId, typed] = positionals;
+    if (!wpId || !typed || positionals.length > 2) {
       throw new KittyError(ErrorCode.USAGE, 'kitty wp move: give a WP id and a lane', { hint: 'e.g. `kitty wp move WP01 doing`' });
     }
-    checkLane(lane);
+    const lane = laneToMove(typed);
     const repo = await repoInfo(process.cwd(), io.env);
     const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
     const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'] };
