@@ -16,7 +16,7 @@ export function transitionEventId(projectUuid: string, key: string, atMs: number
 }
 
 /** A status line's own id is the event's id when it is a canonical ULID (upper case, in range). */
-export function isCanonicalUlid(id: string | null | undefined): id is string {
+function isCanonicalUlid(id: string | null | undefined): id is string {
   return typeof id === 'string' && id.length === 26 && id === id.toUpperCase() && id[0]! <= '7' && isValid(id);
 }
 

@@ -236,7 +236,7 @@ async function logTracks(group: Group, commit: LogCommit, logs: readonly { featu
  * (a folder rename seen without rename detection), with at least one file carried over byte for
  * byte, paired by the most WP ids in common.
  */
-export function renamedFeatures(commit: LogCommit): { from: string; to: string }[] {
+function renamedFeatures(commit: LogCommit): { from: string; to: string }[] {
   const stats = new Map<string, { added: boolean; deleted: boolean; wps: Set<string>; blobs: Set<string> }>();
   for (const change of commit.changes) {
     const parts = change.path.split('/');

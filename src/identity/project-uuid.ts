@@ -91,7 +91,10 @@ export interface UuidChoice {
  * (main worktree, identity record, last commit). A config whose uuid is there but unreadable, with
  * none of those, is refused: any uuid chosen then would make a new project on the server. A
  * malformed config with no uuid at all gets the deterministic fallback; only a config that never
- * had one starts a new project (`fresh`: random when written, deterministic when held in memory).
+ * had one starts a new project. Its uuid is the deterministic one too when the repository has a
+ * commit: a dry run before the first write stamped with it, and what the dry run printed must be
+ * what the first real run queues. Without a commit (`fresh: 'random'` when written) there is no
+ * stable fact to derive it from.
  */
 export async function chooseUuid(options: { read: ConfigRead; repo: RepoInfo; configPath: string; recordPath: string; env?: NodeJS.ProcessEnv; fresh: 'random' | 'deterministic' }): Promise<UuidChoice> {
   const { read, repo, configPath, env } = options;
@@ -107,5 +110,7 @@ export async function chooseUuid(options: { read: ConfigRead; repo: RepoInfo; co
     const uuid = await deterministicFallback(repo, env);
     return { uuid, note: `${configPath} is malformed and names no project.uuid, and nothing else records one; using the repository's deterministic uuid ${uuid}` };
   }
-  return { uuid: options.fresh === 'random' ? newProjectUuid() : await deterministicFallback(repo, env), note: null };
+  if (options.fresh === 'deterministic') return { uuid: await deterministicFallback(repo, env), note: null };
+  const [root] = await rootCommits(repo.root, env);
+  return { uuid: root ? deterministicUuid(root) : newProjectUuid(), note: null };
 }

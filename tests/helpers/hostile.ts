@@ -1,26 +1,17 @@
 // Hostile clients for the reference server: raw sockets, HTTP without a client library's manners,
 // and WebSockets that send what no kitty client would.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { monotonicFactory } from 'ulid';
 import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { draft } from './events.js';
-import { CLI, tempDir, testEnv } from './gitdir.js';
+import { startServer, type TestServer } from './server.js';
 
-export interface HostileServer {
-  url: string;
-  port: number;
-  data: string;
-  process: ChildProcess;
-  /** What the server wrote to stderr so far. */
-  stderr(): string;
+export interface HostileServer extends TestServer {
   /** True while the process runs and answers /api/health/. */
   alive(): Promise<boolean>;
-  stop(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -34,33 +25,21 @@ export interface StartOptions {
 
 /** A real `kitty server` process on 127.0.0.1 port 0, with limits from KITTY_SERVER_LIMITS. */
 export async function startHostileServer(options: StartOptions = {}): Promise<HostileServer> {
-  const data = options.data ?? tempDir('kitty-server-');
-  const users = (options.users ?? ['demo:demo-pass:acme', 'rival:rival-pass:umbrella']).flatMap((user) => ['--user', user]);
-  const env = testEnv(tempDir(), { ...(options.limits ? { KITTY_SERVER_LIMITS: JSON.stringify(options.limits) } : {}), ...options.env });
-  const child = spawn(process.execPath, [CLI, 'server', '--port', '0', '--data', data, ...users, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`kitty server exited ${code}: ${stderr}`)));
+  const server = await startServer({
+    data: options.data,
+    args: options.args,
+    users: options.users ?? ['demo:demo-pass:acme', 'rival:rival-pass:umbrella'],
+    env: { ...(options.limits ? { KITTY_SERVER_LIMITS: JSON.stringify(options.limits) } : {}), ...options.env },
   });
-  const url = line.replace('kitty server: listening on ', '');
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  onTestFinished(stop);
   const alive = async (): Promise<boolean> => {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
+    if (server.process.exitCode !== null || server.process.signalCode !== null) return false;
     try {
-      return (await call(url, 'GET', '/api/health/')).status === 200;
+      return (await call(server.url, 'GET', '/api/health/')).status === 200;
     } catch {
       return false;
     }
   };
-  return { url, port: Number(new URL(url).port), data, process: child, stderr: () => stderr, alive, stop };
+  return { ...server, alive };
 }
 
 export interface Answer {

@@ -10,16 +10,28 @@ export interface TestServer {
   port: number;
   data: string;
   process: ChildProcess;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
   /** Events the server stored, read from its database. */
   events(): { event_id: string; team_slug: string; project_uuid: string }[];
 }
 
+export interface ServerOptions {
+  data?: string;
+  port?: number;
+  args?: string[];
+  /** Users as `NAME:PASSWORD:TEAM` (default: demo of team acme). */
+  users?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 /** A real `kitty server` process on 127.0.0.1 (port 0 unless given), stopped after the test. */
-export async function startServer(options: { data?: string; port?: number; args?: string[] } = {}): Promise<TestServer> {
+export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const data = options.data ?? tempDir('kitty-server-');
-  const child = spawn(process.execPath, [CLI, 'server', '--port', String(options.port ?? 0), '--data', data, '--user', 'demo:demo-pass:acme', ...(options.args ?? [])], {
-    env: testEnv(tempDir()),
+  const users = (options.users ?? ['demo:demo-pass:acme']).flatMap((user) => ['--user', user]);
+  const child = spawn(process.execPath, [CLI, 'server', '--port', String(options.port ?? 0), '--data', data, ...users, ...(options.args ?? [])], {
+    env: testEnv(tempDir(), options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -42,6 +54,7 @@ export async function startServer(options: { data?: string; port?: number; args?
     port: Number(new URL(url).port),
     data,
     process: child,
+    stderr: () => stderr,
     stop,
     events: () => {
       const db = new Database(join(data, 'server.db'), { readonly: true });

@@ -70,7 +70,11 @@ describe('a real repository\'s history', () => {
   it('queues them once, however often derive runs', () => {
     const dir = clone(BUNDLE);
     const env = testEnv(tempDir('kitty-home-'));
+    // before the project has an identity: the dry run prints exactly what the first real run queues
+    const dry = (JSON.parse(runKitty(['derive', '--dry-run', '--json'], dir, env).stdout) as Event[]).map((e) => e.event_id);
     const first = JSON.parse(runKitty(['derive', '--json'], dir, env).stdout) as { queued: number };
+    const queued = (JSON.parse(runKitty(['events', 'list', '--state', 'all', '--json'], dir, env).stdout) as Event[]).map((e) => e.event_id);
+    expect(queued).toEqual(dry);
     expect(first.queued).toBeGreaterThan(100);
     expect(JSON.parse(runKitty(['derive', '--json'], dir, env).stdout)).toMatchObject({ queued: 0, already_queued: first.queued });
     expect(JSON.parse(runKitty(['derive', '--dry-run', '--json'], dir, env).stdout)).toEqual([]);
