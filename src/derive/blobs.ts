@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, KittyError } from '../errors/index.js';
 import { CatFileBatch } from '../git/cat-file.js';
 import { parseWorkPackage, type WorkPackageState } from '../workpackage/frontmatter.js';
+import { frontmatterBytes } from '../workpackage/frontmatter-bytes.js';
 import { addedLines, lineIdentity, parseStatusLines, splitLines, type StatusLogParse } from '../workpackage/status-log.js';
 
 /** A WP file is a few KB; past this it is not one (and parsing it would stall the walk). */
@@ -99,7 +100,7 @@ export class BlobReader {
     const buffer = await this.buffer(sha, label, MAX_WP_BYTES, dependent ? this.quick() : this.bulk);
     if (!buffer) return null;
     try {
-      const state = parseWorkPackage(buffer.toString('utf8'), label);
+      const state = parseWorkPackage(buffer.toString('utf8', 0, frontmatterBytes(buffer)), label);
       this.states.set(sha, state);
       return state;
     } catch (error) {
