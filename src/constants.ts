@@ -1,4 +1,4 @@
-export const SCHEMA_VERSION = '1.0.0';
+export const ENVELOPE_SCHEMA_VERSION = '1.0.0';
 export const EVENT_TYPE_WP_STATUS_CHANGED = 'WPStatusChanged';
 export const AGGREGATE_TYPE_WORK_PACKAGE = 'WorkPackage';
 export const LOCAL_TEAM_SLUG = 'local';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_TEAM_SLUG, MISSING_UUID_WARNING } from '../constants.js';
-import { buildEnvelope, type Envelope, type EnvelopeDraft, type StampContext } from '../derive/envelope.js';
+import { buildEnvelope, type StampContext } from '../derive/envelope.js';
+import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import { Ledger } from '../derive/ledger.js';
 import { resolveCommit } from '../derive/resolve.js';
 import { reconcileRewrite } from '../derive/rewrite.js';

@@ -1,37 +1,7 @@
-import { AGGREGATE_TYPE_WORK_PACKAGE, EVENT_TYPE_WP_STATUS_CHANGED, SCHEMA_VERSION } from '../constants.js';
+import { AGGREGATE_TYPE_WORK_PACKAGE, EVENT_TYPE_WP_STATUS_CHANGED, ENVELOPE_SCHEMA_VERSION } from '../constants.js';
+import type { EnvelopeDraft } from '../events/envelope.js';
 import { eventIdOf } from './event-id.js';
-import type { Transition, TransitionSource } from './transitions.js';
-
-export interface WPStatusChangedPayload {
-  wp_id: string;
-  feature_slug: string;
-  from_lane: string | null;
-  to_lane: string;
-  actor: string;
-  transition_key: string;
-  source: TransitionSource;
-}
-
-/** The event envelope the sync server accepts, field for field. */
-export interface Envelope {
-  event_id: string;
-  event_type: string;
-  aggregate_id: string;
-  aggregate_type: string;
-  payload: WPStatusChangedPayload | Record<string, unknown>;
-  timestamp: string;
-  node_id: string;
-  lamport_clock: number;
-  causation_id: string | null;
-  team_slug: string;
-  project_uuid: string | null;
-  project_slug: string | null;
-  git: { commit: string; branch: string | null; author_date: string };
-  schema_version: string;
-}
-
-/** An envelope before the queue stamps its Lamport clock (at insert, so values never repeat). */
-export type EnvelopeDraft = Omit<Envelope, 'lamport_clock'>;
+import type { Transition } from './transitions.js';
 
 export interface StampContext {
   projectUuid: string | null;
@@ -39,6 +9,14 @@ export interface StampContext {
   nodeId: string;
   teamSlug: string;
   branch: string | null;
+}
+
+/** Titles are for display: a long one is cut (by code point, never inside a pair) so it cannot make the event too large to send. */
+const MAX_TITLE_CHARS = 200;
+
+function displayTitle(title: string): string {
+  const chars = Array.from(title);
+  return chars.length <= MAX_TITLE_CHARS ? title : `${chars.slice(0, MAX_TITLE_CHARS - 1).join('')}…`;
 }
 
 export function buildEnvelope(transition: Transition, context: StampContext, commit: { sha: string; authorDate: string }): EnvelopeDraft {
@@ -55,6 +33,7 @@ export function buildEnvelope(transition: Transition, context: StampContext, com
       actor: transition.actor,
       transition_key: transition.key,
       source: transition.source,
+      ...(transition.title ? { title: displayTitle(transition.title) } : {}),
     },
     timestamp: transition.at,
     node_id: context.nodeId,
@@ -63,6 +42,6 @@ export function buildEnvelope(transition: Transition, context: StampContext, com
     project_uuid: context.projectUuid,
     project_slug: context.projectSlug,
     git: { commit: commit.sha, branch: context.branch, author_date: commit.authorDate },
-    schema_version: SCHEMA_VERSION,
+    schema_version: ENVELOPE_SCHEMA_VERSION,
   };
 }

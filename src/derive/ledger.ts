@@ -1,4 +1,4 @@
-import type { TransitionSource } from './transitions.js';
+import type { TransitionSource } from '../events/envelope.js';
 
 /** One natural transition already decided: captured as `eventId`, or an alias of it. */
 export interface LedgerRecord {

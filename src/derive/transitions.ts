@@ -1,7 +1,6 @@
 import type { HistoryEntry, WorkPackageState } from '../workpackage/frontmatter.js';
 import { sameLane } from '../workpackage/lanes.js';
-
-export type TransitionSource = 'frontmatter' | 'history' | 'status-log';
+import type { TransitionSource } from '../events/envelope.js';
 
 export interface Transition {
   featureSlug: string;
@@ -16,6 +15,8 @@ export interface Transition {
   source: TransitionSource;
   /** A status line's own `event_id` (used as the envelope's id when it is a ULID). */
   lineEventId?: string | null;
+  /** The WP's title as its file gives it after the move: shown by the dashboard, no part of the identity. */
+  title?: string | null;
 }
 
 export interface CommitFacts {
@@ -117,6 +118,7 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
       actor: entry.agent ?? commit.authorName,
       key: historyKey(featureSlug, wpId, entry.timestamp, entry.lane),
       source: 'history',
+      title: after.title,
     });
     from = entry.lane;
   }
@@ -134,6 +136,7 @@ export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Tran
     actor: commit.authorName,
     key: laneChangeKey(featureSlug, wpId, from, lane, commit.authorDate),
     source: 'frontmatter',
+    title: after.title,
   });
   return transitions;
 }

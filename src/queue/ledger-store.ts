@@ -1,8 +1,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { Envelope } from '../derive/envelope.js';
+import type { Envelope, TransitionSource } from '../events/envelope.js';
 import type { FeatureLink, LedgerRecord, LedgerStore } from '../derive/ledger.js';
 import { naturalKey } from '../derive/natural.js';
-import type { TransitionSource } from '../derive/transitions.js';
 
 export const LEDGER_DDL = [
   `CREATE TABLE IF NOT EXISTS transitions (
@@ -46,7 +45,10 @@ export class QueueLedgerStore implements LedgerStore {
   private readonly insert: Statement;
   private readonly insertLink: Statement;
 
-  constructor(db: Db, private readonly project: string) {
+  constructor(
+    db: Db,
+    private readonly project: string,
+  ) {
     this.select = db.prepare('SELECT * FROM transitions WHERE project = ? AND ref = ? ORDER BY rowid');
     this.selectLink = db.prepare('SELECT canonical FROM feature_links WHERE project = ? AND feature = ?').pluck();
     this.insert = db.prepare(`INSERT OR IGNORE INTO transitions (project, natural_key, ref, event_id, source, to_lane, at_ms, alias)
@@ -92,6 +94,14 @@ export function backfillLedger(db: Db): void {
     if (!payload.feature_slug || !payload.wp_id || !payload.to_lane || !payload.source) continue;
     const ref = `${payload.feature_slug}/${payload.wp_id}`;
     const transition = { source: payload.source, fromLane: payload.from_lane ?? null, toLane: payload.to_lane, at: envelope.timestamp };
-    insert.run(envelope.project_uuid ?? '', naturalKey(transition, ref), ref, envelope.event_id, payload.source, payload.to_lane, Date.parse(envelope.timestamp));
+    insert.run(
+      envelope.project_uuid ?? '',
+      naturalKey(transition, ref),
+      ref,
+      envelope.event_id,
+      payload.source,
+      payload.to_lane,
+      Date.parse(envelope.timestamp),
+    );
   }
 }

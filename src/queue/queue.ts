@@ -1,14 +1,14 @@
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { join } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { LamportClock } from '../clock/lamport.js';
-import { ErrorCode, errnoCode } from '../errors/index.js';
-import type { Envelope, EnvelopeDraft } from '../derive/envelope.js';
-import { ensureStateDir, type Env } from '../state/paths.js';
-import { queueError } from './errors.js';
-import { QueueLedgerStore, backfillLedger } from './ledger-store.js';
+import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import type { FeatureLink, LedgerRecord } from '../derive/ledger.js';
-import { CLOCK_FLOOR_SQL, EVENTS_DDL, SCHEMA_VERSION } from './schema.js';
+import { ErrorCode, errnoCode } from '../errors/index.js';
+import { type Env, ensureStateDir } from '../state/paths.js';
 import { oversizeReason } from '../transport/limits.js';
+import { queueError } from './errors.js';
+import { backfillLedger, QueueLedgerStore } from './ledger-store.js';
+import { CLOCK_FLOOR_SQL, EVENTS_DDL, QUEUE_SCHEMA_VERSION } from './schema.js';
 
 export type EventState = 'pending' | 'delivered' | 'dead';
 export const EVENT_STATES: readonly EventState[] = ['pending', 'delivered', 'dead'];
@@ -85,8 +85,12 @@ export class EventQueue {
         VALUES (@event_id, @node_id, @lamport_clock, @project_uuid, @sendable, @state, @last_error, @envelope, @now, @now)`),
       quarantine: db.prepare("UPDATE events SET state = 'dead', last_error = @error, updated_at = @now WHERE seq = @seq"),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM events GROUP BY state'),
-      deliver: db.prepare("UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
-      kill: db.prepare("UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'"),
+      deliver: db.prepare(
+        "UPDATE events SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = @now WHERE event_id = @id AND state = 'pending'",
+      ),
+      kill: db.prepare(
+        "UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'",
+      ),
     };
   }
 
@@ -104,13 +108,13 @@ export class EventQueue {
         if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
         const version = db.pragma('user_version', { simple: true }) as number;
-        if (version < SCHEMA_VERSION) {
+        if (version < QUEUE_SCHEMA_VERSION) {
           const handle = db;
           handle
             .transaction(() => {
               for (const ddl of EVENTS_DDL) handle.exec(ddl);
               if (version >= 1) backfillLedger(handle);
-              handle.pragma(`user_version = ${SCHEMA_VERSION}`);
+              handle.pragma(`user_version = ${QUEUE_SCHEMA_VERSION}`);
             })
             .immediate();
         }
@@ -144,7 +148,10 @@ export class EventQueue {
    * An event over the server's size limit is stored dead with the reason: sent, it would be refused
    * at best and cost the whole frame at worst; kept, it is visible and deduplicated like any other.
    */
-  enqueue(drafts: readonly EnvelopeDraft[], ledger?: { store: QueueLedgerStore; records: readonly LedgerRecord[]; links: readonly FeatureLink[] }): EnqueueResult {
+  enqueue(
+    drafts: readonly EnvelopeDraft[],
+    ledger?: { store: QueueLedgerStore; records: readonly LedgerRecord[]; links: readonly FeatureLink[] },
+  ): EnqueueResult {
     if (drafts.length === 0 && !ledger?.records.length && !ledger?.links.length) return { inserted: [], ignored: 0, tooLarge: [] };
     return this.guard(() =>
       this.db
@@ -285,7 +292,11 @@ export class EventQueue {
         .transaction(() => {
           const now = new Date().toISOString();
           if (eventIds.length === 0) {
-            return this.db.prepare("UPDATE events SET state = 'pending', attempts = 0, updated_at = ? WHERE state = 'dead' AND last_error NOT LIKE 'KITTY_ERR_QUEUE_ROW_CORRUPT%'").run(now).changes;
+            return this.db
+              .prepare(
+                "UPDATE events SET state = 'pending', attempts = 0, updated_at = ? WHERE state = 'dead' AND last_error NOT LIKE 'KITTY_ERR_QUEUE_ROW_CORRUPT%'",
+              )
+              .run(now).changes;
           }
           let moved = 0;
           const stmt = this.db.prepare("UPDATE events SET state = 'pending', attempts = 0, updated_at = ? WHERE state = 'dead' AND event_id = ?");
@@ -300,7 +311,9 @@ export class EventQueue {
   stats(): { oldestPending: string | null; lastError: string | null; notSendable: number } {
     return this.guard(() => {
       const oldest = this.db.prepare("SELECT MIN(created_at) AS at FROM events WHERE state = 'pending' AND sendable = 1").get() as { at: string | null };
-      const last = this.db.prepare('SELECT last_error FROM events WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get() as { last_error: string } | undefined;
+      const last = this.db.prepare('SELECT last_error FROM events WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get() as
+        | { last_error: string }
+        | undefined;
       const local = this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE state = 'pending' AND sendable = 0").get() as { n: number };
       return { oldestPending: oldest.at, lastError: last?.last_error ?? null, notSendable: local.n };
     });

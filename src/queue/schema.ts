@@ -2,7 +2,7 @@ import { CLOCK_DDL } from '../clock/lamport.js';
 import { LEDGER_DDL } from './ledger-store.js';
 
 /** 1: events and clock; 2: the exactly-once ledger (transitions, feature_links). */
-export const SCHEMA_VERSION = 2;
+export const QUEUE_SCHEMA_VERSION = 2;
 
 export const EVENTS_DDL = [
   `CREATE TABLE IF NOT EXISTS events (

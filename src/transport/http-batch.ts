@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { retryAfterSeconds } from '../auth/session.js';
-import type { Envelope } from '../derive/envelope.js';
+import type { Envelope } from '../events/envelope.js';
 import { fitting, jsonBytes, MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from './limits.js';
-import { TransportError, type EventResult } from './types.js';
+import { type EventResult, TransportError } from './types.js';
 
 /** `{"events":[]}`: the bytes of a body besides its events and their commas. */
 const BODY_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ events: [] }));
@@ -61,7 +61,11 @@ async function post(serverUrl: string, token: string, events: readonly Envelope[
     const seconds = retryAfterSeconds(response);
     // a hostile or confused Retry-After must not park the flusher for hours
     const wait = seconds === null ? null : Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
-    throw new TransportError(`the server is busy (HTTP ${response.status}${named}); retrying ${wait === null ? 'with backoff' : `in ${Math.ceil(wait / 1000)} s`}`, 'unavailable', wait);
+    throw new TransportError(
+      `the server is busy (HTTP ${response.status}${named}); retrying ${wait === null ? 'with backoff' : `in ${Math.ceil(wait / 1000)} s`}`,
+      'unavailable',
+      wait,
+    );
   }
   if (response.status === 400 || response.status === 413) throw new TransportError(`the server refused the batch (${response.status}${named})`, 'bad-request');
   throw new TransportError(`the server answered HTTP ${response.status}${named}`, 'unavailable');
@@ -75,7 +79,13 @@ async function post(serverUrl: string, token: string, events: readonly Envelope[
  * in `limits` for the rest of the drain. A failure after some batches were answered carries their
  * results (TransportError.partial).
  */
-export async function sendBatch(serverUrl: string, token: string, events: readonly Envelope[], signal?: AbortSignal, limits: BatchLimits = { maxEvents: MAX_BATCH_EVENTS }): Promise<EventResult[]> {
+export async function sendBatch(
+  serverUrl: string,
+  token: string,
+  events: readonly Envelope[],
+  signal?: AbortSignal,
+  limits: BatchLimits = { maxEvents: MAX_BATCH_EVENTS },
+): Promise<EventResult[]> {
   const results: EventResult[] = [];
   const sizes = events.map(jsonBytes);
   try {
@@ -106,6 +116,9 @@ async function sendIsolating(serverUrl: string, token: string, events: readonly 
     if (!(error instanceof TransportError) || error.kind !== 'bad-request') throw error;
     if (events.length === 1) return [{ event_id: events[0]!.event_id, status: 'rejected', error: error.message }];
     const middle = Math.ceil(events.length / 2);
-    return [...(await sendIsolating(serverUrl, token, events.slice(0, middle), signal)), ...(await sendIsolating(serverUrl, token, events.slice(middle), signal))];
+    return [
+      ...(await sendIsolating(serverUrl, token, events.slice(0, middle), signal)),
+      ...(await sendIsolating(serverUrl, token, events.slice(middle), signal)),
+    ];
   }
 }

@@ -1,4 +1,4 @@
-import type { Envelope } from '../derive/envelope.js';
+import type { Envelope } from '../events/envelope.js';
 
 /**
  * The sync server's limits, enforced before anything is sent: one event the server would
@@ -21,7 +21,7 @@ export function jsonBytes(value: unknown): number {
 }
 
 /** The field that makes an oversized envelope large, named as a path (`payload.title`), for the reason shown. */
-export function largestField(envelope: Envelope): string {
+function largestField(envelope: Envelope): string {
   let best = { path: 'envelope', bytes: 0 };
   const visit = (value: unknown, path: string): void => {
     if (value === null || typeof value !== 'object') {

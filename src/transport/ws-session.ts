@@ -1,12 +1,21 @@
 import WebSocket from 'ws';
-import type { Envelope } from '../derive/envelope.js';
+import type { Envelope } from '../events/envelope.js';
 import { MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from './limits.js';
-import { TransportError, type EventResult } from './types.js';
+import { type EventResult, TransportError, type TransportErrorKind } from './types.js';
 
 export const MAX_IN_FLIGHT = 1000;
 /** `{"type":"events","events":[]}`: the bytes of a frame besides its events and their commas. */
 export const FRAME_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ type: 'events', events: [] }));
 const DEAD_AFTER_MS = 30_000;
+
+/**
+ * How long a session may stay silent before it is declared dead: 30 s, or `KITTY_WS_DEAD_AFTER_MS`
+ * (at least 1,000) for a network whose idle connections die sooner, and for tests.
+ */
+export function deadAfterMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.KITTY_WS_DEAD_AFTER_MS);
+  return Number.isInteger(value) && value >= 1000 ? value : DEAD_AFTER_MS;
+}
 /** The server's close code for a session revoked while connected (a logout elsewhere, a replayed refresh token). */
 export const CLOSE_REVOKED = 4001;
 
@@ -18,7 +27,7 @@ export interface WsHandlers {
 
 /**
  * One WebSocket connection (docs/protocol.md): hello with the server clock, frames of at most 100
- * events, an ack with one result per event, ping/pong, dead after 30 s without traffic.
+ * events, an ack with one result per event, ping/pong, dead after 30 s without traffic (`deadAfterMs`).
  * Compression is off: it made small frames several times slower on loopback.
  */
 export class WsSession {
@@ -28,18 +37,21 @@ export class WsSession {
   private closed = false;
   serverClock: number | null = null;
 
-  private constructor(socket: WebSocket, private readonly handlers: WsHandlers) {
+  private constructor(
+    socket: WebSocket,
+    private readonly handlers: WsHandlers,
+  ) {
     this.socket = socket;
   }
 
-  static connect(serverUrl: string, wsToken: string, handlers: WsHandlers, timeoutMs = 10_000): Promise<WsSession> {
+  static connect(serverUrl: string, wsToken: string, handlers: WsHandlers, timeoutMs = 10_000, deadAfter = DEAD_AFTER_MS): Promise<WsSession> {
     const url = `${serverUrl.replace(/^http/, 'ws')}/ws/v1/events/`;
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { headers: { authorization: `Bearer ${wsToken}` }, perMessageDeflate: false, handshakeTimeout: timeoutMs });
       const session = new WsSession(socket, handlers);
       // a failed connect must end only in the rejection: its close event is not a session's close
       let state: 'connecting' | 'open' | 'failed' = 'connecting';
-      const fail = (reason: string, kind: TransportError['kind'] = 'unavailable'): void => {
+      const fail = (reason: string, kind: TransportErrorKind = 'unavailable'): void => {
         if (state !== 'connecting') return;
         state = 'failed';
         socket.terminate();
@@ -64,7 +76,7 @@ export class WsSession {
           state = 'open';
           clearTimeout(timer);
           session.serverClock = typeof message.server_clock === 'number' ? message.server_clock : null;
-          session.startWatchdog();
+          session.startWatchdog(deadAfter);
           resolve(session);
         } else if (message.type === 'ack') {
           handlers.onAck(Array.isArray(message.results) ? message.results : [], typeof message.server_clock === 'number' ? message.server_clock : null);
@@ -83,10 +95,10 @@ export class WsSession {
     });
   }
 
-  private startWatchdog(): void {
+  private startWatchdog(deadAfter: number): void {
     this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastTraffic > DEAD_AFTER_MS) this.close('no traffic for 30 s');
-    }, 5_000);
+      if (Date.now() - this.lastTraffic > deadAfter) this.close(`no traffic for ${deadAfter / 1000} s`);
+    }, Math.min(5_000, deadAfter / 3));
     this.watchdog.unref();
   }
 

@@ -1,4 +1,4 @@
-import type { EnvelopeDraft } from '../../src/derive/envelope.js';
+import type { EnvelopeDraft } from '../../src/events/envelope.js';
 
 export const NODE = 'abcdefabcdef';
 

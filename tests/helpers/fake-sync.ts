@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { onTestFinished } from 'vitest';
 import { WebSocketServer } from 'ws';
-import type { Envelope } from '../../src/derive/envelope.js';
+import type { Envelope } from '../../src/events/envelope.js';
 
 export interface Received {
   events: number;
@@ -107,6 +107,10 @@ export const REFRESH = 'refresh-token-for-tests';
 export function writeCredentials(home: string, url: string, team = 'acme'): string {
   const far = Date.now() + 3600_000;
   const path = join(home, 'credentials.json');
-  writeFileSync(path, JSON.stringify({ server_url: url, username: 'demo', team_slug: team, access: ACCESS, access_expires_at: far, refresh: REFRESH, refresh_expires_at: far }), { mode: 0o600 });
+  writeFileSync(
+    path,
+    JSON.stringify({ server_url: url, username: 'demo', team_slug: team, access: ACCESS, access_expires_at: far, refresh: REFRESH, refresh_expires_at: far }),
+    { mode: 0o600 },
+  );
   return path;
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { Envelope } from '../../src/derive/envelope.js';
+import type { Envelope } from '../../src/events/envelope.js';
 import { EventQueue } from '../../src/queue/queue.js';
 import { gitdir, type Repo } from './gitdir.js';
 
@@ -33,11 +33,13 @@ export function moves(events: Envelope[]): string[] {
   });
 }
 
+/** Probes until `done` holds; past the timeout it fails the test with the last value seen (never returns quietly). */
 export async function waitFor<T>(probe: () => T, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
-    if (done(value) || Date.now() > deadline) return value;
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: not done after ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`);
     await sleep(50);
   }
 }

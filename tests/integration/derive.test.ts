@@ -7,7 +7,7 @@ interface Event {
   event_id: string;
   lamport_clock: number;
   timestamp: string;
-  payload: { wp_id: string; feature_slug: string; from_lane: string | null; to_lane: string; actor: string; transition_key: string; source: string };
+  payload: { wp_id: string; feature_slug: string; from_lane: string | null; to_lane: string; actor: string; transition_key: string; source: string; title?: string };
   git: { commit: string };
 }
 
@@ -29,6 +29,17 @@ function newRepo(): Repo {
 }
 
 describe('kitty derive', () => {
+  it('carries the WP title for display, cut at 200 characters without splitting one; the id does not depend on it', () => {
+    const repo = newRepo();
+    const long = `${'🐱'.repeat(150)}${'x'.repeat(150)}`;
+    repo.commit('add', { files: { [`${F}/WP01-a.md`]: wp({ lane: 'planned', title: 'API' }), [`${F}/WP02-b.md`]: wp({ lane: 'planned', title: `"${long}"` }) } });
+    const before = dryRun(repo);
+    expect(before.map((e) => e.payload.title)).toEqual(['API', `${'🐱'.repeat(150)}${'x'.repeat(49)}…`]);
+    expect(before[1]!.payload.title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    repo.commit('retitle', { files: { [`${F}/WP01-a.md`]: wp({ lane: 'planned', title: 'API v2' }) } });
+    expect(dryRun(repo).map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
+  });
+
   it('derives a first appearance and a simple move, one event each', () => {
     const repo = newRepo();
     repo.commit('add WP01', { files: { [`${F}/WP01-setup.md`]: wp({ lane: 'planned' }) } });

@@ -1,30 +1,15 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
 import { NODE, draft } from '../helpers/events.js';
-import { ROOT, gitdir, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
-
-
-function runWorker(home: string, count: number, tag: string): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'tests/helpers/enqueue-worker.mjs'), String(count), tag, NODE], {
-      env: testEnv(home),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`worker ${tag} exited ${code}: ${err}`))));
-  });
-}
+import { gitdir, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { enqueueConcurrently } from '../helpers/sync.js';
 
 describe('event queue and Lamport clock', () => {
   it('takes 8 concurrent writer processes × 200 events: 1600 rows, every clock value distinct', async () => {
     const home = tempDir();
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => runWorker(home, 200, `w${i}`)));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => enqueueConcurrently(home, 200, `w${i}`)));
     const clocks = results.flat();
     expect(clocks).toHaveLength(1600);
     expect(new Set(clocks).size).toBe(1600);

@@ -28,8 +28,8 @@ describe('delivery under faults', () => {
     expect(new Set(stored.map((e) => e.event_id)).size).toBe(2000);
   });
 
-  it('a connection that goes silent mid-flush is declared dead after 30 s; the unacked events are resent, none twice', { timeout: 120_000 }, async () => {
-    const { server, home, env } = await loggedInWithQueue(0);
+  it('a connection that goes silent mid-flush is declared dead (after 30 s, here 3 s); the unacked events are resent, none twice', { timeout: 120_000 }, async () => {
+    const { server, home, env } = await loggedInWithQueue(0, { KITTY_WS_DEAD_AFTER_MS: '3000' });
     const ulid = monotonicFactory();
     const queue = EventQueue.open({ env });
     queue.enqueue(Array.from({ length: 20_000 }, () => draft(ulid())));
@@ -39,13 +39,13 @@ describe('delivery under faults', () => {
     server.process.kill('SIGSTOP');
     const log = join(home, 'logs', 'flusher.log');
     try {
-      await waitFor(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), (text) => text.includes('no traffic for 30 s'), 60_000);
+      await waitFor(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), (text) => text.includes('no traffic for 3 s'), 60_000);
     } finally {
       server.process.kill('SIGCONT');
     }
     const result = await flush;
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(readFileSync(log, 'utf8')).toContain('websocket: no traffic for 30 s');
+    expect(readFileSync(log, 'utf8')).toContain('websocket: no traffic for 3 s');
     expect(JSON.parse(result.stdout)).toMatchObject({ pending: 0, dead: 0 });
     expect(counts(env)).toEqual({ pending: 0, delivered: 20_000, dead: 0 });
     expect(new Set(server.events().map((e) => e.event_id)).size).toBe(20_000);

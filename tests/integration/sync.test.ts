@@ -81,7 +81,7 @@ describe('delivery to the reference server', () => {
     expect(server.events()).toHaveLength(5);
   });
 
-  it('falls back to batch HTTP and delivers the same way', async () => {
+  it('batch HTTP, when chosen (KITTY_TRANSPORT=http), delivers 1,200 events as the WebSocket does', async () => {
     const { server, env } = await loggedInWithQueue(1200, { KITTY_TRANSPORT: 'http' });
     const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);

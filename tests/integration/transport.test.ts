@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { ROOT, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
-import type { Envelope } from '../../src/derive/envelope.js';
+import { runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
+import { enqueue } from '../helpers/sync.js';
+import type { Envelope } from '../../src/events/envelope.js';
 import { sendBatch } from '../../src/transport/http-batch.js';
 
 /**
@@ -60,8 +60,7 @@ describe('a flush against a server that leaves an event out', () => {
       JSON.stringify({ server_url: server.url, username: 'u', team_slug: 't', access: 'a', access_expires_at: far, refresh: 'r', refresh_expires_at: far }),
       { mode: 0o600 },
     );
-    const made = spawnSync(process.execPath, [join(ROOT, 'tests/helpers/enqueue-worker.mjs'), '5', 'omit', 'abcdefabcdef'], { env, encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
+    enqueue(home, 5, 'omit', 'abcdefabcdef');
     // async: the strict server lives in this process and must keep answering
     const flush = await runKittyAsync(['sync', 'flush', '--json', '--timeout', '30'], tempDir(), env);
     expect(flush.code).toBe(1);

@@ -1,5 +1,5 @@
 import { captureRange, type CaptureSummary } from '../../capture/index.js';
-import type { Envelope } from '../../derive/envelope.js';
+import type { Envelope } from '../../events/envelope.js';
 import { parse } from '../args.js';
 import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
