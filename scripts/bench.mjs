@@ -2,7 +2,7 @@
 // Benchmark, not a test: prints `name: value` figures and writes them to bench/results.json.
 // Nothing here asserts on time. Generated repositories are cached in bench/.work/.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { logArgs } from '../dist/git/log.js';
@@ -359,19 +359,59 @@ async function benchFlush() {
 }
 
 /**
+ * A throwaway PostgreSQL cluster in `dir` (Debian's binaries; as root, owned by the postgres user,
+ * since initdb refuses root), on a random loopback port, with PostgreSQL's default durability.
+ */
+function startPostgres(dir) {
+  const bins = ['/usr/lib/postgresql'].filter(existsSync).flatMap((base) => readdirSync(base).map((version) => join(base, version, 'bin')));
+  const bin = process.env.PATH.split(':').find((path) => existsSync(join(path, 'initdb'))) ?? bins.sort().at(-1);
+  const user = process.getuid() === 0 ? (spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody') : null;
+  const run = (command, args) => execFileSync(user ? 'runuser' : command, user ? ['-u', user, '--', command, ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (user) execFileSync('chown', [user, dir]);
+  run(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'kitty', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+  let port;
+  for (let attempt = 1; ; attempt++) {
+    // a random port: pg_ctl fails when it is taken, and the next one is tried
+    port = 40_000 + Math.floor(Math.random() * 10_000);
+    try {
+      run(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, 'start']);
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+  const url = (database) => `postgres://kitty@127.0.0.1:${port}/${database}`;
+  return {
+    async createDatabase(name) {
+      const { default: pg } = await import('pg');
+      const admin = new pg.Client({ connectionString: url('postgres') });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      return url(name);
+    },
+    stop: () => run(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', 'stop']),
+  };
+}
+
+/**
  * The reference server under load and under abuse, each on a fresh `kitty server` process:
  * events stored per second from 8 concurrent WebSocket clients (frames of 100, at most 1,000 events
  * unacknowledged each, as the flusher sends them), and the server's peak RSS (VmHWM) while 10
- * clients stream oversized bodies at the login and batch endpoints for a few seconds.
+ * clients stream oversized bodies at the login and batch endpoints for a few seconds. The same
+ * 8 clients also send into 2 instances on one PostgreSQL (4 on each): the team deployment.
  */
 async function benchServer() {
   const { default: WebSocket } = await import('ws');
   const { connect } = await import('node:net');
   const { monotonicFactory } = await import('ulid');
-  const start = async (name) => {
+  const start = async (name, database) => {
     const data = join(work, name);
     rmSync(data, { recursive: true, force: true });
-    const child = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', data, '--user', 'bench:bench-pass:bench'], { env: benchEnv(join(work, `${name}-home`)), stdio: ['ignore', 'pipe', 'ignore'] });
+    const store = database ? ['--database', database] : ['--data', data];
+    const child = spawn(process.execPath, [cli, 'server', '--port', '0', ...store, '--user', 'bench:bench-pass:bench'], { env: benchEnv(join(work, `${name}-home`)), stdio: ['ignore', 'pipe', 'ignore'] });
     const url = await new Promise((resolvePromise) => {
       let out = '';
       child.stdout.on('data', (chunk) => {
@@ -459,6 +499,27 @@ async function benchServer() {
     figure('server_ingest_events_per_s', Math.round(total / seconds));
   } finally {
     ingest.child.kill('SIGTERM');
+  }
+
+  const cluster = startPostgres(join(work, 'postgres'));
+  try {
+    const database = await cluster.createDatabase('bench');
+    execFileSync(process.execPath, [cli, 'server', 'migrate', '--database', database], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const instances = [await start('server-pg-a', database), await start('server-pg-b', database)];
+    try {
+      const clients = 8;
+      const perClient = 5_000;
+      const began = process.hrtime.bigint();
+      const stored = await Promise.all(Array.from({ length: clients }, (_, client) => sendAll(instances[client % 2], client, perClient)));
+      const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+      const total = stored.reduce((a, b) => a + b, 0);
+      figure('server_pg_ingest_events', total);
+      figure('server_pg_ingest_events_per_s', Math.round(total / seconds));
+    } finally {
+      for (const instance of instances) instance.child.kill('SIGTERM');
+    }
+  } finally {
+    cluster.stop();
   }
 
   const target = await start('server-abuse');

@@ -31,8 +31,9 @@ const COMMANDS: Record<string, Entry> = {
   'wp move': { summary: 'move a work package to a lane and commit it', load: () => import('./commands/wp-move.js') },
   board: { summary: 'show the board of the working tree', load: () => import('./commands/board.js') },
   'sync run': { summary: 'internal: the background flusher', hidden: true, load: () => import('./commands/sync-run.js') },
-  server: { summary: 'run the reference sync server (API, WebSocket, SQLite)', load: () => import('./commands/server.js') },
+  server: { summary: 'run the sync server (API, WebSocket, dashboard; SQLite, or PostgreSQL for a team)', load: () => import('./commands/server.js') },
   'server user add': { summary: 'create or update a user of the reference server', load: () => import('./commands/server-user-add.js') },
+  'server migrate': { summary: 'create or upgrade the server\'s PostgreSQL schema', load: () => import('./commands/server-migrate.js') },
   doctor: { summary: 'check the whole capture path and print a fix for each problem', load: () => import('./commands/doctor.js') },
   'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };

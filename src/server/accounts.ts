@@ -1,7 +1,7 @@
 import { HttpError } from './http.js';
 import type { Limits } from './limits.js';
 import { Backoff, Semaphore } from './ratelimit.js';
-import type { ServerStore, User } from './store.js';
+import type { Store, User } from './store/types.js';
 
 export interface Lifetimes {
   access: number;
@@ -38,10 +38,9 @@ export class Accounts {
   private readonly checks: Semaphore;
 
   constructor(
-    private readonly store: ServerStore,
+    private readonly store: Store,
     private readonly limits: Limits,
     private readonly lifetimes: Lifetimes,
-    private readonly onRevoke: (family: string) => void,
   ) {
     const common = { baseMs: limits.loginBackoffBaseMs, maxMs: limits.loginBackoffMaxMs, forgetMs: limits.loginForgetMs, maxKeys: 100_000 };
     this.perUser = new Backoff({ ...common, free: limits.loginFreeFailuresPerUser });
@@ -80,29 +79,28 @@ export class Accounts {
     }
     if (!checked) throw new HttpError(503, 'server_busy', 'too many logins are being checked; retry shortly', { 'retry-after': '1' });
     if (!user) throw new HttpError(401, 'login_failed', 'wrong username or password');
-    return this.tokens(user, this.store.openSession(user, this.lifetimes.access, this.lifetimes.refresh));
+    return this.tokens(user, await this.store.openSession(user, this.lifetimes.access, this.lifetimes.refresh));
   }
 
-  refresh(body: unknown): TokenResponse {
+  async refresh(body: unknown): Promise<TokenResponse> {
     const token = field(body, 'refresh', 512);
-    const outcome = token ? this.store.useRefreshToken(token, this.limits.refreshReuseGraceMs) : { kind: 'invalid' as const };
+    const outcome = token ? await this.store.useRefreshToken(token, this.limits.refreshReuseGraceMs) : { kind: 'invalid' as const };
     if (outcome.kind === 'invalid') throw new HttpError(401, 'refresh_invalid', 'invalid or expired refresh token');
     if (outcome.kind === 'reused') {
       throw new HttpError(401, 'refresh_reused', outcome.revoked ? 'this refresh token was already used: the session is revoked, log in again' : 'this refresh token was just used by another request');
     }
     const { session } = outcome;
     return this.tokens(session, {
-      access: this.store.issueToken(session, 'access', this.lifetimes.access, session.family),
-      refresh: this.store.issueToken(session, 'refresh', this.lifetimes.refresh, session.family),
+      access: await this.store.issueToken(session, 'access', this.lifetimes.access, session.family),
+      refresh: await this.store.issueToken(session, 'refresh', this.lifetimes.refresh, session.family),
     });
   }
 
-  /** Answers the same whether or not the token was known: revoking is idempotent. */
-  revoke(body: unknown): { status: 'revoked' } {
+  /** Answers the same whether or not the token was known: revoking is idempotent. The store announces it to the sockets. */
+  async revoke(body: unknown): Promise<{ status: 'revoked' }> {
     const token = field(body, 'refresh', 512);
     if (!token) throw new HttpError(400, 'bad_request', 'body must be {"refresh": "…"}');
-    const family = this.store.revokeFamilyOf(token);
-    if (family) this.onRevoke(family);
+    await this.store.revokeFamilyOf(token);
     return { status: 'revoked' };
   }
 }

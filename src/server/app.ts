@@ -6,8 +6,10 @@ import { Accounts } from './accounts.js';
 import { BodyBudget, closeAfterAnswer, HttpError, requestUrl, sendJson } from './http.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { route, type RouteContext } from './routes.js';
+import { LiveFeed } from './live.js';
 import { EventSockets } from './sockets.js';
-import { ServerStore } from './store.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 import { resolvePassword, type UserSpec } from './users.js';
 
 export { ingestEvents } from './ingest.js';
@@ -16,6 +18,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** A `postgres://` URL: the store is that PostgreSQL database (its schema made by `kitty server migrate`) instead of SQLite under dataDir. */
+  databaseUrl?: string;
   /** A password `env:VAR` or `file:PATH` is read from there (see users.ts). */
   users?: UserSpec[];
   tls?: { cert: string; key: string };
@@ -31,7 +35,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
-  store: ServerStore;
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -86,12 +90,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limits = resolveLimits(env, options.limits);
   const users = (options.users ?? []).map((user) => resolvePassword(user, env));
   const log = options.log ?? (() => undefined);
-  const store = new ServerStore(options.dataDir);
-  for (const user of users) store.addUser(user.username, user.team, user.password);
-  const sockets = new EventSockets({ store, limits, heartbeatMs: options.heartbeatMs ?? 15_000, log });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, log });
+  try {
+    for (const user of users) await store.addUser(user.username, user.team, user.password);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const sockets = new EventSockets({ store, limits, heartbeatMs, log });
+  const live = new LiveFeed(heartbeatMs);
+  store.onChange((change) => {
+    if (change.kind === 'revoked') sockets.revoke(change.family);
+    live.apply(change);
+  });
   const lifetimes = { access: options.accessLifetime ?? 900, refresh: options.refreshLifetime ?? 7 * 24 * 3600 };
-  const accounts = new Accounts(store, limits, lifetimes, (family) => sockets.revoke(family));
-  const ctx: RouteContext = { store, accounts, limits, budget: new BodyBudget(limits.bodyBudgetBytes), version: options.version, wsTokenLifetime: WS_TOKEN_LIFETIME };
+  const accounts = new Accounts(store, limits, lifetimes);
+  const ctx: RouteContext = { store, accounts, live, limits, budget: new BodyBudget(limits.bodyBudgetBytes), version: options.version, wsTokenLifetime: WS_TOKEN_LIFETIME };
   const fail = errorHandler(log);
   const handler = (req: IncomingMessage, res: ServerResponse): void => void route(ctx, req, res).catch((error: unknown) => fail(req, res, error));
 
@@ -102,18 +117,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.maxConnections = limits.maxConnections;
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => sockets.handleUpgrade(req, socket, head));
   const purge = setInterval(() => {
-    try {
-      store.purgeExpiredTokens();
-    } catch (error) {
-      log(`purging expired tokens failed (tried again in a minute): ${(error as Error).message}`);
-    }
+    store.purgeExpiredTokens().catch((error: unknown) => log(`purging expired tokens failed (tried again in a minute): ${(error as Error).message}`));
   }, 60_000);
   purge.unref();
   try {
     await listen(server, options);
   } catch (error) {
     clearInterval(purge);
-    store.close();
+    live.closeAll();
+    await store.close();
     throw error;
   }
   // after listening, an accept error (EMFILE) must not end the process
@@ -127,10 +139,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       new Promise<void>((resolve) => {
         clearInterval(purge);
         sockets.closeAll();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
+        live.closeAll();
+        server.close(() => void store.close().then(resolve, resolve));
         server.closeAllConnections();
       }),
   };

@@ -1,9 +1,8 @@
 import { LOCAL_TEAM_SLUG } from '../constants.js';
 import type { Limits } from './limits.js';
-import type { EventResult, ServerStore, StoredEvent, User } from './store.js';
+import type { Accepted, EventResult, Store, StoredEvent, User } from './store/types.js';
 import { validateEnvelope } from './validate.js';
 
-type Accepted = { index: number; envelope: StoredEvent; raw: string };
 
 function eventIdOf(event: unknown): string {
   const id = (event as { event_id?: unknown } | null)?.event_id;
@@ -15,12 +14,12 @@ function eventIdOf(event: unknown): string {
  * alone. Events captured while logged out (`team_slug: "local"`) belong to the caller's team.
  * A lamport_clock more than `lamportLead` past the team's clock is refused: stored, it would become
  * the clock every client of the team adopts, and one value near 2^53 made all their later events
- * unsendable.
+ * unsendable. The clock returned is the team's after the store: the one the answer tells the client.
  */
-export function ingestEvents(store: ServerStore, user: User, events: readonly unknown[], limits: Limits, now = Date.now()): EventResult[] {
+export async function ingestEvents(store: Store, user: User, events: readonly unknown[], limits: Limits, now = Date.now()): Promise<{ results: EventResult[]; clock: number }> {
   const results: (EventResult | null)[] = [];
-  const accepted: Accepted[] = [];
-  let clock = store.teamClock(user.teamSlug);
+  const accepted: (Accepted & { index: number })[] = [];
+  let clock = await store.teamClock(user.teamSlug);
   events.forEach((event, index) => {
     const id = eventIdOf(event);
     const problem = validateEnvelope(event, limits, now);
@@ -42,7 +41,7 @@ export function ingestEvents(store: ServerStore, user: User, events: readonly un
     accepted.push({ index, envelope: stored, raw: JSON.stringify(stored) });
     return results.push(null);
   });
-  const stored = store.ingest(user.teamSlug, accepted);
+  const stored = accepted.length > 0 ? await store.ingest(user.teamSlug, accepted) : [];
   accepted.forEach((item, i) => (results[item.index] = stored[i]!));
-  return results as EventResult[];
+  return { results: results as EventResult[], clock };
 }

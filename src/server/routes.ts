@@ -4,11 +4,13 @@ import type { Accounts } from './accounts.js';
 import { BASE_HEADERS, bearer, BodyBudget, HttpError, parseJson, readBody, requestUrl, sendJson, sendText } from './http.js';
 import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
-import type { ServerStore, Session } from './store.js';
+import type { LiveFeed } from './live.js';
+import type { Session, Store } from './store/types.js';
 
 export interface RouteContext {
-  store: ServerStore;
+  store: Store;
   accounts: Accounts;
+  live: LiveFeed;
   limits: Limits;
   budget: BodyBudget;
   version: string;
@@ -27,6 +29,9 @@ const DASHBOARD = Object.fromEntries(
     ['/', 'index.html', 'text/html; charset=utf-8'],
     ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
     ['/app.css', 'app.css', 'text/css; charset=utf-8'],
+    ['/charts.js', 'charts.js', 'text/javascript; charset=utf-8'],
+    ['/flow.js', 'flow.js', 'text/javascript; charset=utf-8'],
+    ['/charts.css', 'charts.css', 'text/css; charset=utf-8'],
   ].map(([path, file, type]) => [path!, { body: readFileSync(new URL(`../../src/server/dashboard/${file}`, import.meta.url)), type: type! }]),
 );
 
@@ -35,9 +40,9 @@ function serveAsset(res: ServerResponse, asset: { body: Buffer; type: string }):
   res.end(asset.body);
 }
 
-function requireSession(ctx: RouteContext, req: IncomingMessage): Session {
+async function requireSession(ctx: RouteContext, req: IncomingMessage): Promise<Session> {
   const token = bearer(req);
-  const session = token ? ctx.store.sessionForToken(token, 'access') : null;
+  const session = token ? await ctx.store.sessionForToken(token, 'access') : null;
   if (!session) throw new HttpError(401, 'unauthorized', 'missing, invalid or expired access token');
   return session;
 }
@@ -47,16 +52,16 @@ async function body(ctx: RouteContext, req: IncomingMessage, cap: number): Promi
 }
 
 async function batch(ctx: RouteContext, req: IncomingMessage): Promise<unknown> {
-  const session = requireSession(ctx, req);
+  const session = await requireSession(ctx, req);
   const parsed = (await body(ctx, req, ctx.limits.batchBytes)) as { events?: unknown } | null;
   if (!Array.isArray(parsed?.events)) throw new HttpError(400, 'bad_request', 'body must be {"events": [...]}');
   if (parsed.events.length > ctx.limits.batchEvents) throw new HttpError(413, 'batch_too_many_events', `at most ${ctx.limits.batchEvents} events per batch, got ${parsed.events.length}`);
-  return { results: ingestEvents(ctx.store, session, parsed.events, ctx.limits) };
+  return { results: (await ingestEvents(ctx.store, session, parsed.events, ctx.limits)).results };
 }
 
-function page(ctx: RouteContext, res: ServerResponse, url: URL, session: Session, project: string): void {
+async function page(ctx: RouteContext, res: ServerResponse, url: URL, session: Session, project: string): Promise<void> {
   const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), ctx.limits.pageEvents);
-  const { events, more } = ctx.store.eventsAfter(session.teamSlug, project, url.searchParams.get('after'), limit, ctx.limits.pageBytes);
+  const { events, more } = await ctx.store.eventsAfter(session.teamSlug, project, url.searchParams.get('after'), limit, ctx.limits.pageBytes);
   // a page can end before `limit` (bytes): the header says whether to ask again
   sendText(res, 200, `[${events.join(',')}]`, { 'x-kitty-more': String(more) });
 }
@@ -71,18 +76,19 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
   const asset = DASHBOARD[path];
   if (asset && method === 'GET') return serveAsset(res, asset);
   if (path === '/api/v1/token/' && post) return sendJson(res, 200, await ctx.accounts.login(await body(ctx, req, ctx.limits.tokenBodyBytes), req.socket.remoteAddress ?? ''));
-  if (path === '/api/v1/token/refresh/' && post) return sendJson(res, 200, ctx.accounts.refresh(await body(ctx, req, ctx.limits.tokenBodyBytes)));
-  if (path === '/api/v1/token/revoke/' && post) return sendJson(res, 200, ctx.accounts.revoke(await body(ctx, req, ctx.limits.tokenBodyBytes)));
+  if (path === '/api/v1/token/refresh/' && post) return sendJson(res, 200, await ctx.accounts.refresh(await body(ctx, req, ctx.limits.tokenBodyBytes)));
+  if (path === '/api/v1/token/revoke/' && post) return sendJson(res, 200, await ctx.accounts.revoke(await body(ctx, req, ctx.limits.tokenBodyBytes)));
   if (path === '/api/v1/ws-token/' && post) {
-    const session = requireSession(ctx, req);
-    return sendJson(res, 200, { ws_token: ctx.store.issueToken(session, 'ws', ctx.wsTokenLifetime, session.family), expires_in: ctx.wsTokenLifetime });
+    const session = await requireSession(ctx, req);
+    return sendJson(res, 200, { ws_token: await ctx.store.issueToken(session, 'ws', ctx.wsTokenLifetime, session.family), expires_in: ctx.wsTokenLifetime });
   }
   if (path === '/api/v1/events/batch/' && post) return sendJson(res, 200, await batch(ctx, req));
-  if (path === '/api/v1/projects/' && method === 'GET') return sendJson(res, 200, ctx.store.projects(requireSession(ctx, req).teamSlug));
-  const project = /^\/api\/v1\/projects\/([0-9a-f-]{36})\/(events|board)\/$/i.exec(path);
+  if (path === '/api/v1/projects/' && method === 'GET') return sendJson(res, 200, await ctx.store.projects((await requireSession(ctx, req)).teamSlug));
+  const project = /^\/api\/v1\/projects\/([0-9a-f-]{36})\/(events|board|live)\/$/i.exec(path);
   if (project && method === 'GET') {
-    const session = requireSession(ctx, req);
-    if (project[2] === 'board') return sendJson(res, 200, ctx.store.board(session.teamSlug, project[1]!));
+    const session = await requireSession(ctx, req);
+    if (project[2] === 'board') return sendJson(res, 200, await ctx.store.board(session.teamSlug, project[1]!));
+    if (project[2] === 'live') return ctx.live.subscribe(res, session, project[1]!);
     return page(ctx, res, url, session, project[1]!);
   }
   throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);

@@ -4,10 +4,10 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearer, requestUrl } from './http.js';
 import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
-import type { ServerStore, Session } from './store.js';
+import type { Session, Store } from './store/types.js';
 
 export interface SocketOptions {
-  store: ServerStore;
+  store: Store;
   limits: Limits;
   heartbeatMs: number;
   log: (line: string) => void;
@@ -15,6 +15,9 @@ export interface SocketOptions {
 
 /** WebSocket close code for a session revoked while connected (4000-4999: application codes). */
 export const CLOSE_REVOKED = 4001;
+
+/** Frames a connection may have waiting for the store before the server stops reading it. */
+const FRAMES_QUEUED = 4;
 
 /**
  * The event WebSocket. Each raw socket gets an error listener before anything is written to it: a
@@ -33,32 +36,23 @@ export class EventSockets {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    // an exception here (the database busy past its timeout) is thrown into an event listener, which ends the process
-    try {
-      this.upgrade(req, socket, head);
-    } catch (error) {
+    // a rejection here (the database unreachable) would be unhandled, which ends the process
+    this.upgrade(req, socket, head).catch((error: unknown) => {
       this.options.log(`websocket upgrade failed: ${(error as Error).message}`);
       socket.destroy();
-    }
+    });
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = requestUrl(req)?.pathname;
     const token = bearer(req);
-    const session = path === '/ws/v1/events/' && token ? this.options.store.sessionForToken(token, 'ws') : null;
+    const session = path === '/ws/v1/events/' && token ? await this.options.store.sessionForToken(token, 'ws') : null;
     if (!session) {
       const status = path === '/ws/v1/events/' ? '401 Unauthorized' : path === undefined ? '400 Bad Request' : '404 Not Found';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      try {
-        this.serve(ws, session);
-      } catch (error) {
-        this.options.log(`websocket of ${session.username} failed to start: ${(error as Error).message}`);
-        ws.terminate();
-      }
-    });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, session));
   }
 
   /** Closes the connections of a session that was just revoked: its tokens are gone, so must its sockets be. */
@@ -80,6 +74,11 @@ export class EventSockets {
     });
   }
 
+  /**
+   * Frames are answered one at a time, in the order they came: each ack follows the one before. While
+   * a few wait for the store, the socket is not read, so a client sending without waiting for acks
+   * is held back by TCP instead of growing the heap.
+   */
   private serve(ws: WebSocket, session: Session): void {
     const { store, heartbeatMs, log, limits } = this.options;
     let lastTraffic = Date.now();
@@ -92,20 +91,37 @@ export class EventSockets {
       if (ws.bufferedAmount > limits.wsBufferedBytes) return void ws.terminate();
       ws.send(JSON.stringify(value));
     };
-    send({ type: 'hello', server_clock: store.teamClock(session.teamSlug) });
     const heartbeat = setInterval(() => {
       if (Date.now() - lastTraffic > heartbeatMs * 2) return void ws.terminate();
       send({ type: 'ping' });
     }, heartbeatMs);
+    // attached at once: a client gone while the clock is read must still stop the heartbeat
     ws.on('close', () => clearInterval(heartbeat));
+    let queued = 0;
+    // the hello goes first; frames are answered after it, in order
+    let chain = store.teamClock(session.teamSlug).then(
+      (clock) => send({ type: 'hello', server_clock: clock }),
+      (error: unknown) => {
+        log(`websocket of ${session.username} failed to start: ${(error as Error).message}`);
+        ws.terminate();
+      },
+    );
     ws.on('message', (data, isBinary) => {
       lastTraffic = Date.now();
-      const answer = this.answer(session, data, isBinary);
-      if (answer) send(answer);
+      if (++queued >= FRAMES_QUEUED) ws.pause();
+      chain = chain
+        .then(async () => {
+          const answer = await this.answer(session, data, isBinary);
+          if (answer) send(answer);
+        })
+        .catch((error: unknown) => log(`websocket of ${session.username}: ${(error as Error).message}`))
+        .finally(() => {
+          if (--queued === FRAMES_QUEUED - 1) ws.resume();
+        });
     });
   }
 
-  private answer(session: Session, data: RawData, isBinary: boolean): unknown {
+  private async answer(session: Session, data: RawData, isBinary: boolean): Promise<unknown> {
     const { store, limits, log } = this.options;
     if (isBinary) return { type: 'error', code: 'frame_binary', error: 'frames must be JSON text' };
     let message: { type?: unknown; events?: unknown };
@@ -122,8 +138,8 @@ export class EventSockets {
       return { type: 'error', code: 'frame_too_many_events', error: `at most ${limits.frameEvents} events per frame, got ${message.events.length}; nothing in it was stored` };
     }
     try {
-      const results = ingestEvents(store, session, message.events, limits);
-      return { type: 'ack', results, server_clock: store.teamClock(session.teamSlug) };
+      const { results, clock } = await ingestEvents(store, session, message.events, limits);
+      return { type: 'ack', results, server_clock: clock };
     } catch (error) {
       log(`internal error on a websocket frame: ${(error as Error).message}`);
       return { type: 'error', code: 'internal_error', error: 'internal server error' };

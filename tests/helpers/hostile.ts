@@ -19,6 +19,8 @@ export interface StartOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   data?: string;
+  /** A migrated PostgreSQL database URL instead of SQLite under `data`. */
+  database?: string;
   /** Users as `NAME:PASSWORD:TEAM`; default demo (acme) and rival (umbrella). */
   users?: string[];
 }
@@ -27,6 +29,7 @@ export interface StartOptions {
 export async function startHostileServer(options: StartOptions = {}): Promise<HostileServer> {
   const server = await startServer({
     data: options.data,
+    database: options.database,
     args: options.args,
     users: options.users ?? ['demo:demo-pass:acme', 'rival:rival-pass:umbrella'],
     env: { ...(options.limits ? { KITTY_SERVER_LIMITS: JSON.stringify(options.limits) } : {}), ...options.env },

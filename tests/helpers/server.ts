@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
 import { CLI, runKitty, runKittyAsync, tempDir, testEnv, type RunResult } from './gitdir.js';
+import { psql } from './postgres.js';
 
 export interface TestServer {
   url: string;
   port: number;
   data: string;
+  /** The PostgreSQL database it stores in; undefined for SQLite under `data`. */
+  database: string | undefined;
   process: ChildProcess;
   /** What the server wrote to stderr so far. */
   stderr(): string;
@@ -19,6 +22,8 @@ export interface TestServer {
 
 export interface ServerOptions {
   data?: string;
+  /** A migrated PostgreSQL database URL (tests/helpers/postgres.ts) instead of SQLite under `data`. */
+  database?: string;
   port?: number;
   args?: string[];
   /** Users as `NAME:PASSWORD:TEAM` (default: demo of team acme). */
@@ -30,7 +35,8 @@ export interface ServerOptions {
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const data = options.data ?? tempDir('kitty-server-');
   const users = (options.users ?? ['demo:demo-pass:acme']).flatMap((user) => ['--user', user]);
-  const child = spawn(process.execPath, [CLI, 'server', '--port', String(options.port ?? 0), '--data', data, ...users, ...(options.args ?? [])], {
+  const store = options.database ? ['--database', options.database] : ['--data', data];
+  const child = spawn(process.execPath, [CLI, 'server', '--port', String(options.port ?? 0), ...store, ...users, ...(options.args ?? [])], {
     env: testEnv(tempDir(), options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,10 +59,12 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     url,
     port: Number(new URL(url).port),
     data,
+    database: options.database,
     process: child,
     stderr: () => stderr,
     stop,
     events: () => {
+      if (options.database) return storedInPostgres(options.database);
       const db = new Database(join(data, 'server.db'), { readonly: true });
       try {
         return db.prepare('SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq').all() as { event_id: string; team_slug: string; project_uuid: string }[];
@@ -67,11 +75,17 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   };
 }
 
+type Stored = { event_id: string; team_slug: string; project_uuid: string };
+
+function storedInPostgres(url: string): Stored[] {
+  return psql(url, 'SELECT row_to_json(e) FROM (SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq) e').map((line) => JSON.parse(line) as Stored);
+}
+
 /**
  * A server that a test stops and starts again on the same port. Its port lies below the kernel's
  * ephemeral range, so no port-0 listener of a test running alongside can take it in between.
  */
-export async function startRestartableServer(options: { data?: string; args?: string[] } = {}): Promise<TestServer> {
+export async function startRestartableServer(options: { data?: string; database?: string; args?: string[] } = {}): Promise<TestServer> {
   for (let attempt = 0; ; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     try {

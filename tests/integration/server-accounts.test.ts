@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/gitdir.js';
-import { call, login, openSocket, startHostileServer, type Answer } from '../helpers/hostile.js';
+import { call, login, openSocket, startHostileServer, type Answer, type StartOptions } from '../helpers/hostile.js';
+import { eachStore } from '../helpers/postgres.js';
 
 /** CPU time the process has used, in clock ticks (utime + stime): work done, not time passed. */
 function cpuTicks(pid: number): number {
@@ -35,16 +36,18 @@ function loginsThenHealth(url: string, users: string[]): Promise<string[]> {
   })();
 }
 
-describe('accounts', () => {
+describe.each(eachStore())('accounts ($name)', (store) => {
+  const start = async (options: StartOptions = {}) => startHostileServer({ ...options, database: await store.database() });
+
   it('password checks run off the event loop: /api/health/ is answered while eight logins are being checked', async () => {
     const users = Array.from({ length: 8 }, (_, i) => `user${i}`);
-    const server = await startHostileServer({ users: users.map((user) => `${user}:${user}-pass:acme`) });
+    const server = await start({ users: users.map((user) => `${user}:${user}-pass:acme`) });
     const order = await loginsThenHealth(server.url, users);
     expect(order.indexOf('health'), order.join(' ')).toBeLessThan(4);
   });
 
   it('an unknown user costs the server what a wrong password costs (a dummy check), so the answer does not tell who exists', async () => {
-    const server = await startHostileServer({ limits: { loginFreeFailuresPerUser: 100, loginFreeFailuresPerAddress: 100 } });
+    const server = await start({ limits: { loginFreeFailuresPerUser: 100, loginFreeFailuresPerAddress: 100 } });
     const pid = server.process.pid!;
     const spent = async (attempt: (i: number) => Promise<Answer>) => {
       const before = cpuTicks(pid);
@@ -58,7 +61,7 @@ describe('accounts', () => {
   });
 
   it('failed logins back off per user and per address, refused cheaply; other requests and users are served meanwhile', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const flood = await Promise.all([...Array.from({ length: 12 }, () => guess(server.url, 'demo', 'guess')), call(server.url, 'GET', '/api/health/')]);
     const health = flood.pop()!;
     expect(health.status).toBe(200);
@@ -94,7 +97,7 @@ describe('accounts', () => {
   });
 
   it('POST /api/v1/token/revoke/ ends the session: its tokens and its open WebSocket; other sessions go on', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const session = await login(server.url);
     const other = await login(server.url);
     const socket = await openSocket(server.url, session.access);
@@ -109,7 +112,7 @@ describe('accounts', () => {
   });
 
   it('a replayed refresh token that was already rotated revokes its whole chain', async () => {
-    const server = await startHostileServer({ limits: { refreshReuseGraceMs: 0 } });
+    const server = await start({ limits: { refreshReuseGraceMs: 0 } });
     const first = await login(server.url);
     const refresh = async (token: string) => call(server.url, 'POST', '/api/v1/token/refresh/', { body: { refresh: token } });
     const second = (await refresh(first.refresh)).json;
@@ -123,7 +126,7 @@ describe('accounts', () => {
   });
 
   it('a rotated refresh token used again at once (two local processes refreshing together) is refused without ending the session', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const first = await login(server.url);
     const second = (await call(server.url, 'POST', '/api/v1/token/refresh/', { body: { refresh: first.refresh } })).json;
     const again = await call(server.url, 'POST', '/api/v1/token/refresh/', { body: { refresh: first.refresh } });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { call, envelope, login, openSocket, rawSocket, sendFrame, startHostileServer, within } from '../helpers/hostile.js';
+import { call, envelope, login, openSocket, rawSocket, sendFrame, startHostileServer, within, type StartOptions } from '../helpers/hostile.js';
+import { eachStore } from '../helpers/postgres.js';
 
 const PROJECT = '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e';
 const HOUR = 3600_000;
@@ -130,9 +131,13 @@ describe('limits, answered per event or with 413/503, never by a crash', () => {
     expect(await body.ended).toMatch(/^(HTTP\/1\.1 408|$)/);
     expect(await server.alive()).toBe(true);
   });
+});
+
+describe.each(eachStore())('per-event checks and pages ($name)', (store) => {
+  const start = async (options: StartOptions = {}) => startHostileServer({ ...options, database: await store.database() });
 
   it('an events/ page is bounded in bytes as well as in count; following pages give every event once', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const events = Array.from({ length: 40 }, () => envelope({ payload: { ...(envelope().payload as object), title: 'x'.repeat(60_000) } }));
     expect((await batch(server.url, access, events, true)).json.results.every((result: { status: string }) => result.status === 'success')).toBe(true);
@@ -147,11 +152,9 @@ describe('limits, answered per event or with 413/503, never by a crash', () => {
     }
     expect(seen).toEqual(events.map((event) => event.event_id));
   });
-});
 
-describe('per-event checks', () => {
   it('rejects future timestamps past 24 h, impossible dates, NUL and lone surrogates, each with a reason', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const payload = envelope().payload as Record<string, unknown>;
     const cases: [Record<string, unknown>, string | null][] = [
@@ -177,7 +180,7 @@ describe('per-event checks', () => {
   });
 
   it('one event nested 200,000 levels deep is rejected alone, over HTTP and over the WebSocket; the good ones are stored', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const [first, last] = [envelope(), envelope()];
     const deepId = '01JDEEPDEEPDEEPDEEPDEEPDEE';
@@ -199,7 +202,7 @@ describe('per-event checks', () => {
   });
 
   it('a body that is not valid UTF-8 is refused (400 body_not_utf8), not stored with replacement characters', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const text = JSON.stringify({ events: [envelope({ payload: { ...(envelope().payload as object), actor: 'ACTOR' } })] });
     const raw = Buffer.from(text);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/server/passwords.js';
 import { tempDir } from '../helpers/gitdir.js';
-import { call, envelope, login, newId, openSocket, sendFrame, startHostileServer } from '../helpers/hostile.js';
+import { call, envelope, login, newId, openSocket, sendFrame, startHostileServer, type HostileServer } from '../helpers/hostile.js';
+import { eachStore, psql } from '../helpers/postgres.js';
 
 const PROJECT = '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e';
 
@@ -19,9 +20,22 @@ function move(wp: string, feature: string, lane: string, extra: Record<string, u
   return { ...base, aggregate_id: wp, payload: { ...(base.payload as object), wp_id: wp, feature_slug: feature, to_lane: lane }, ...extra };
 }
 
-describe('teams are apart', () => {
+/** The board table's rows, as either store holds them. */
+function boardRows(server: HostileServer): unknown[] {
+  if (server.database) return psql(server.database, "SELECT row_to_json(b) FROM (SELECT feature_slug, wp_id, lane FROM board) b").map((line) => JSON.parse(line));
+  const db = new Database(join(server.data, 'server.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT feature_slug, wp_id, lane FROM board').all();
+  } finally {
+    db.close();
+  }
+}
+
+describe.each(eachStore())('teams are apart ($name)', (store) => {
+  const start = async () => startHostileServer({ database: await store.database() });
+
   it('the same event_id from two teams is stored once for each; neither answer tells about the other team', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');
     const shared = envelope();
@@ -37,7 +51,7 @@ describe('teams are apart', () => {
   });
 
   it('an after= cursor resolves within the caller team only: another team\'s id is no position', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');
     const ours = [envelope(), envelope()];
@@ -53,7 +67,7 @@ describe('teams are apart', () => {
   });
 
   it('Lamport clocks are per team, and a value far past the team clock is rejected with the limit', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');
     const results = await batch(server.url, acme.access, [envelope({ lamport_clock: 40 }), envelope({ lamport_clock: Number.MAX_SAFE_INTEGER }), envelope({ lamport_clock: 1_000_041 })]);
@@ -69,7 +83,7 @@ describe('teams are apart', () => {
   });
 
   it('the board holds features named like Object.prototype members, each as its own key', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const features = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '001-real'];
     await batch(server.url, access, features.map((feature) => move('WP01', feature, 'doing')));
@@ -84,7 +98,7 @@ describe('teams are apart', () => {
   });
 
   it('the board is kept as events arrive, in (timestamp, lamport, node, id) order: a late older event never moves a card back', async () => {
-    const server = await startHostileServer();
+    const server = await start();
     const { access } = await login(server.url);
     const at = (iso: string, lane: string, lamport: number, node = 'abcdefabcdef') => move('WP01', 'f', lane, { timestamp: iso, lamport_clock: lamport, node_id: node });
     const newest = at('2026-01-02T00:00:00.000000002Z', 'done', 3);
@@ -94,12 +108,7 @@ describe('teams are apart', () => {
     expect(await board()).toEqual({ lane: 'done', last_event_id: newest.event_id, updated_at: newest.timestamp });
     await batch(server.url, access, [tie]);
     expect(await board()).toMatchObject({ lane: 'for_review', last_event_id: tie.event_id });
-    const db = new Database(join(server.data, 'server.db'), { readonly: true });
-    try {
-      expect(db.prepare('SELECT feature_slug, wp_id, lane FROM board').all()).toEqual([{ feature_slug: 'f', wp_id: 'WP01', lane: 'for_review' }]);
-    } finally {
-      db.close();
-    }
+    expect(boardRows(server)).toEqual([{ feature_slug: 'f', wp_id: 'WP01', lane: 'for_review' }]);
   });
 });
 

@@ -8,6 +8,7 @@ import { stateDir } from '../../state/paths.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../output.js';
+import { DATABASE_ENV, databaseError, databaseUrl } from './server-migrate.js';
 
 function parseUser(spec: string): { username: string; password: string; team: string } {
   const first = spec.indexOf(':');
@@ -41,6 +42,8 @@ function limitsHelp(): string {
 function startError(cause: unknown, host: string, port: string): KittyError {
   const code = (cause as { code?: unknown })?.code;
   const message = (cause as Error)?.message ?? String(cause);
+  const database = databaseError(cause, 'cannot start the server');
+  if (database) return database;
   switch (code) {
     case 'KITTY_SERVER_BAD_LIMITS':
       return new KittyError(ErrorCode.SERVER_BAD_LIMITS, `cannot start the server: ${message}`, {
@@ -52,11 +55,6 @@ function startError(cause: unknown, host: string, port: string): KittyError {
         cause,
         hint: 'set the variable or write the file named, or pass --user NAME:env:VAR:TEAM with a variable that holds the password',
       });
-    case 'KITTY_SERVER_SCHEMA_TOO_NEW':
-      return new KittyError(ErrorCode.SERVER_SCHEMA_TOO_NEW, `cannot start the server: ${message}`, {
-        cause,
-        hint: 'upgrade kitty to the version that wrote this --data directory, or give another --data DIR',
-      });
     default:
       return new KittyError(ErrorCode.SERVER_START, `cannot start the server on ${host}:${port}: ${message}`, {
         cause,
@@ -66,18 +64,21 @@ function startError(cause: unknown, host: string, port: string): KittyError {
 }
 
 export const command: Command = {
-  help: `Usage: kitty server [--host 127.0.0.1] [--port 8787|0] [--data DIR] [--user NAME:PASSWORD:TEAM]...
-                    [--user NAME:env:VAR:TEAM] [--user NAME:file:PATH:TEAM]
+  help: `Usage: kitty server [--host 127.0.0.1] [--port 8787|0] [--data DIR | --database URL]
+                    [--user NAME:PASSWORD:TEAM]... [--user NAME:env:VAR:TEAM] [--user NAME:file:PATH:TEAM]
 
-The reference sync server: the whole API and WebSocket of docs/protocol.md in one process, storing
-users, tokens and events in SQLite under --data. The first line of stdout is its URL:
+The reference sync server: the whole API and WebSocket of docs/protocol.md, storing users, tokens
+and events in SQLite under --data (one process), or in PostgreSQL with --database (any number of
+instances on one database, behind one URL; see docs/team-server.md). The first line of stdout is its URL:
   kitty server: listening on http://127.0.0.1:PORT
 Stop it with Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
   --host H             address to bind (default 127.0.0.1); a non-loopback address needs TLS
   --port N             port (default 8787; 0 picks a free one)
-  --data DIR           where the database lives (default $KITTY_HOME/server)
+  --data DIR           where the SQLite database lives (default $KITTY_HOME/server)
+  --database URL       postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://) instead of
+                       SQLite; the schema must be made first: \`kitty server migrate --database URL\`
   --user NAME:PASSWORD:TEAM
                        create or update user NAME with PASSWORD in TEAM at start; repeatable.
                        The password is visible to anyone who lists processes (local use only).
@@ -90,9 +91,10 @@ Options:
   --access-lifetime S  access token lifetime in seconds (default 900)
   -h, --help           show this help
 
-Users: \`kitty server user add NAME --team SLUG --data DIR\` (password from stdin).
+Users: \`kitty server user add NAME --team SLUG [--data DIR | --database URL]\` (password from stdin).
 
 Environment:
+  ${DATABASE_ENV}   the --database URL when the flag is not given (keeps the password out of ps)
   KITTY_SERVER_LIMITS  a JSON object overriding the server's limits, e.g.
                        KITTY_SERVER_LIMITS='{"maxConnections":200,"batchEvents":500}'.
                        An unknown name or a value that is not a whole number >= 0 stops the start.
@@ -104,6 +106,7 @@ ${limitsHelp()}`,
         host: { type: 'string' },
         port: { type: 'string' },
         data: { type: 'string' },
+        database: { type: 'string' },
         user: { type: 'string', multiple: true },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
@@ -125,6 +128,7 @@ ${limitsHelp()}`,
         host,
         port: positiveInt(values.port, '--port', 8787),
         dataDir: values.data ?? join(stateDir(io.env), 'server'),
+        databaseUrl: databaseUrl(values.database, io.env),
         users,
         tls,
         accessLifetime: positiveInt(values['access-lifetime'], '--access-lifetime', 900) || 900,

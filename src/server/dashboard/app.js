@@ -1,9 +1,14 @@
 // The dashboard: plain DOM, no build step. The access token lives only in this page's memory:
-// never in a URL, never in localStorage; a reload asks for the login again.
+// never in a URL, never in localStorage; a reload asks for the login again, then returns to the
+// project the address names (#/projects/<uuid>: an id, never a secret).
+import { renderFeatureCharts } from './charts.js';
+
 const LANES = ['planned', 'claimed', 'doing', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'];
 const app = document.getElementById('app');
+const banner = document.getElementById('banner');
 let session = null;
-let timer = null;
+// the open project's live stream: aborted when the page shows something else
+let live = null;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -15,8 +20,8 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function request(path) {
-  const response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` } });
+async function request(path, signal) {
+  const response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` }, signal });
   if (response.status === 401) {
     session = null;
     showLogin('Your session ended; log in again.');
@@ -29,9 +34,71 @@ async function api(path) {
   return (await request(path)).json();
 }
 
+function stopLive() {
+  live?.abort();
+  live = null;
+  showBanner(null);
+}
+
+/** One way to write a time everywhere on the page: UTC, to the minute, as the charts' axes do. */
+function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A visible line while the page is not receiving live updates (null: hidden). */
+function showBanner(text) {
+  banner.textContent = text ?? '';
+  banner.hidden = text === null;
+}
+
+async function logout() {
+  const refresh = session?.refresh;
+  session = null;
+  stopLive();
+  history.replaceState(null, '', '#/');
+  // the server forgets the session too; the page forgets it whatever the answer
+  if (refresh) await fetch('/api/v1/token/revoke/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) }).catch(() => undefined);
+  showLogin('You are logged out.');
+}
+
+function projectInAddress() {
+  return /^#\/projects\/([\w-]+)$/.exec(location.hash)?.[1] ?? null;
+}
+
+/**
+ * Calls `onChange` whenever the server says the project changed: a Server-Sent Events stream read
+ * with fetch, so the token goes in a header. When the stream ends (the server restarted, or the
+ * connection dropped), it is opened again after a pause, with one refresh for what was missed.
+ */
+async function follow(project, onChange, controller) {
+  for (let pause = 500; !controller.signal.aborted; pause = Math.min(pause * 2, 10_000)) {
+    try {
+      const response = await request(`/api/v1/projects/${project.project_uuid}/live/`, controller.signal);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      pause = 500;
+      showBanner(null);
+      for (let text = ''; ; ) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        const messages = text.split('\n\n');
+        text = messages.pop();
+        if (messages.some((message) => message.startsWith('event: changed'))) onChange();
+      }
+    } catch (error) {
+      if (controller.signal.aborted || error.message === 'unauthorized') return;
+    }
+    if (controller.signal.aborted) return;
+    showBanner('Live updates stopped: reconnecting… (the board may be out of date until then)');
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    onChange();
+  }
+}
+
 function showLogin(message = '') {
-  clearInterval(timer);
-  document.getElementById('who').textContent = '';
+  stopLive();
+  document.getElementById('who').replaceChildren();
   const error = el('p', { class: 'error', role: 'alert' }, message);
   const form = el(
     'form',
@@ -49,8 +116,8 @@ function showLogin(message = '') {
           return;
         }
         session = { ...(await response.json()), username: data.get('username') };
-        document.getElementById('who').textContent = `${session.username} · team ${session.team_slug}`;
-        showProjects();
+        document.getElementById('who').replaceChildren(`${session.username} · team ${session.team_slug} `, el('button', { type: 'button', onclick: logout }, 'Log out'));
+        showProjects(projectInAddress());
       },
     },
     el('label', {}, 'Username', el('input', { name: 'username', autocomplete: 'username', required: '' })),
@@ -60,18 +127,22 @@ function showLogin(message = '') {
   app.replaceChildren(el('h2', {}, 'Log in'), form, error);
 }
 
-async function showProjects() {
-  clearInterval(timer);
+async function showProjects(openUuid = null) {
+  stopLive();
   const projects = await api('/api/v1/projects/');
+  const wanted = openUuid && projects.find((project) => project.project_uuid === openUuid);
+  if (wanted) return showProject(wanted);
+  history.replaceState(null, '', '#/');
   const list = el('ul', { class: 'projects' });
   for (const project of projects) {
-    list.append(el('li', {}, el('a', { href: '#', 'data-project': project.project_uuid, onclick: (event) => (event.preventDefault(), showProject(project)) }, project.project_slug ?? project.project_uuid), el('span', { class: 'muted' }, ` · ${project.event_count} events`)));
+    list.append(el('li', {}, el('a', { href: `#/projects/${project.project_uuid}`, 'data-project': project.project_uuid, onclick: (event) => (event.preventDefault(), showProject(project)) }, project.project_slug ?? project.project_uuid), el('span', { class: 'muted' }, ` · ${project.event_count} events`)));
   }
   app.replaceChildren(el('h2', {}, 'Projects'), projects.length ? list : el('p', { class: 'muted' }, 'No project has sent events yet.'));
 }
 
 async function showProject(project) {
-  clearInterval(timer);
+  stopLive();
+  history.replaceState(null, '', `#/projects/${project.project_uuid}`);
   const boardView = el('div', { id: 'boards' });
   const timeline = el('section', { class: 'timeline', 'aria-label': 'timeline' });
   const events = [];
@@ -84,26 +155,30 @@ async function showProject(project) {
       for (const lane of lanes) {
         const column = el('section', { class: 'lane', 'data-lane': lane, 'aria-label': `${feature} ${lane}` }, el('h3', {}, lane));
         for (const [wpId, wp] of Object.entries(wps).filter(([, wp]) => wp.lane === lane)) {
-          const last = events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature).at(-1);
+          const own = events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature);
+          const title = own.findLast((event) => typeof event.payload.title === 'string')?.payload.title;
           column.append(
             el(
               'button',
               { class: 'card', 'data-wp': wpId, onclick: () => showTimeline(feature, wpId) },
               el('strong', {}, wpId),
-              el('small', {}, `${last?.payload.actor ?? ''} · ${new Date(wp.updated_at).toLocaleString()}`),
+              ...(title ? [el('span', { class: 'title' }, title)] : []),
+              el('small', {}, `${own.at(-1)?.payload.actor ?? ''} · ${formatTime(wp.updated_at)}`),
             ),
           );
         }
         grid.append(column);
       }
-      boardView.append(el('h3', {}, feature), grid);
+      const charts = el('div', { class: 'feature-charts' });
+      renderFeatureCharts(charts, events, feature, { now: Date.now() });
+      boardView.append(el('h3', {}, feature), grid, charts);
     }
   };
   const showTimeline = (feature, wpId) => {
     const items = events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature);
     timeline.replaceChildren(
       el('h3', {}, `${feature} / ${wpId}`),
-      el('ol', {}, ...items.map((event) => el('li', {}, `${event.timestamp}: ${event.payload.from_lane ?? '∅'} → ${event.payload.to_lane} by ${event.payload.actor}`))),
+      el('ol', {}, ...items.map((event) => el('li', {}, `${formatTime(event.timestamp)}: ${event.payload.from_lane ?? '∅'} → ${event.payload.to_lane} by ${event.payload.actor}`))),
     );
   };
   const refresh = async () => {
@@ -117,10 +192,23 @@ async function showProject(project) {
     }
     render(await api(`/api/v1/projects/${project.project_uuid}/board/`));
   };
-  app.replaceChildren(el('p', {}, el('a', { href: '#', onclick: (event) => (event.preventDefault(), showProjects()) }, '← projects')), el('h2', {}, project.project_slug ?? project.project_uuid), boardView, timeline);
-  await refresh();
-  // polling twice a second keeps the board within 1 s of what the server stored
-  timer = setInterval(() => refresh().catch(() => clearInterval(timer)), 500);
+  app.replaceChildren(el('p', {}, el('a', { href: '#/', onclick: (event) => (event.preventDefault(), showProjects()) }, '← projects')), el('h2', {}, project.project_slug ?? project.project_uuid), boardView, timeline);
+  // changes that come while a refresh runs are caught by one more refresh after it, never by several
+  let running = null;
+  let again = false;
+  const changed = () => {
+    if (running) return void (again = true);
+    running = refresh()
+      .catch(() => undefined)
+      .finally(() => {
+        running = null;
+        if (again) (again = false), changed();
+      });
+  };
+  const controller = new AbortController();
+  live = controller;
+  void follow(project, changed, controller);
+  changed();
 }
 
 showLogin();

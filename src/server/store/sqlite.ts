@@ -1,49 +1,13 @@
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
-import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
-import { BOARD_UPSERT, migrate, PROJECT_UPSERT } from './schema.js';
-import { timestampKey } from './validate.js';
-
-export type TokenKind = 'access' | 'refresh' | 'ws';
-
-export interface User {
-  id: number;
-  username: string;
-  teamSlug: string;
-}
-
-/** A user as a token proves them, with the session (token family) the token belongs to. */
-export interface Session extends User {
-  family: string;
-}
-
-export interface EventResult {
-  event_id: string;
-  status: 'success' | 'duplicate' | 'rejected';
-  error?: string;
-  /** Stable reason code of a rejection. */
-  code?: string;
-}
-
-export interface StoredEvent {
-  event_id: string;
-  team_slug: string;
-  project_uuid: string;
-  project_slug: string | null;
-  timestamp: string;
-  lamport_clock: number;
-  node_id: string;
-  event_type: string;
-  payload: Record<string, unknown>;
-}
-
-export type RefreshOutcome = { kind: 'ok'; session: Session } | { kind: 'invalid' } | { kind: 'reused'; revoked: boolean };
-
-type Lane = { lane: string; last_event_id: string; updated_at: string };
-/** Keyed by names clients choose: built on null prototypes, so a feature called `__proto__` is just a key. */
-export type Board = { features: Record<string, Record<string, Lane>> };
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../passwords.js';
+import { timestampKey } from '../validate.js';
+import { Changes } from './changes.js';
+import { BOARD_UPSERT, migrate, PROJECT_UPSERT } from './sqlite-schema.js';
+import { pageOf } from './page.js';
+import { newFamily, newToken, tokenHash } from './tokens.js';
+import { emptyBoard, placeCard, type Accepted, type Board, type Change, type EventResult, type Lane, type ProjectSummary, type RefreshOutcome, type Session, type Store, type StoredEvent, type TokenKind, type User } from './types.js';
 
 type Row = StoredEvent & { envelope: string; received_at: string; ts_key: string };
 
@@ -53,10 +17,6 @@ function later(a: Row, b: Row): boolean {
   if (a.lamport_clock !== b.lamport_clock) return a.lamport_clock > b.lamport_clock;
   if (a.node_id !== b.node_id) return a.node_id > b.node_id;
   return a.event_id > b.event_id;
-}
-
-function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /**
@@ -105,11 +65,16 @@ function prepare(db: Db): Record<string, Statement> {
   return Object.fromEntries(Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]));
 }
 
-/** The reference server's SQLite store: users, hashed tokens in session families, events (unique per team), board. */
-export class ServerStore {
+/**
+ * The embedded store: one SQLite file under --data, one process. better-sqlite3 is synchronous;
+ * the methods are async only to share the Store interface with PostgreSQL. The team clock is kept
+ * in memory, since this process is the only writer.
+ */
+export class SqliteStore implements Store {
   private readonly db: Db;
   private readonly stmts: Record<string, Statement>;
   private readonly clocks = new Map<string, number>();
+  private readonly changes = new Changes();
 
   constructor(dataDir: string) {
     const file = privateDataDir(dataDir);
@@ -121,12 +86,19 @@ export class ServerStore {
     this.stmts = prepare(this.db);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
-  /** The team's Lamport clock: the highest lamport_clock it stored. Teams never see each other's. */
-  teamClock(team: string): number {
+  onChange(listener: (change: Change) => void): void {
+    this.changes.add(listener);
+  }
+
+  async teamClock(team: string): Promise<number> {
+    return this.clock(team);
+  }
+
+  private clock(team: string): number {
     let clock = this.clocks.get(team);
     if (clock === undefined) {
       clock = (this.stmts.teamClock!.get(team) as { c: number }).c;
@@ -135,31 +107,28 @@ export class ServerStore {
     return clock;
   }
 
-  addUser(username: string, teamSlug: string, password: string): void {
+  async addUser(username: string, teamSlug: string, password: string): Promise<void> {
     this.stmts.insertUser!.run(username, teamSlug, hashPassword(password), new Date().toISOString());
   }
 
-  /** Always one scrypt check, also for an unknown user, so the answer's cost does not tell who exists. */
   async authenticate(username: string, password: string): Promise<User | null> {
     const row = this.stmts.userByName!.get(username) as (User & { hash: string }) | undefined;
     const matches = await verifyPassword(password, row?.hash ?? DUMMY_HASH);
     return row && matches ? { id: row.id, username: row.username, teamSlug: row.teamSlug } : null;
   }
 
-  /** A new session: an access and a refresh token of a new family. */
-  openSession(user: User, accessLifetime: number, refreshLifetime: number): { access: string; refresh: string } {
-    const family = randomBytes(16).toString('base64url');
-    return { access: this.issueToken(user, 'access', accessLifetime, family), refresh: this.issueToken(user, 'refresh', refreshLifetime, family) };
+  async openSession(user: User, accessLifetime: number, refreshLifetime: number): Promise<{ access: string; refresh: string }> {
+    const family = newFamily();
+    return { access: await this.issueToken(user, 'access', accessLifetime, family), refresh: await this.issueToken(user, 'refresh', refreshLifetime, family) };
   }
 
-  issueToken(user: User, kind: TokenKind, lifetimeSeconds: number, family: string): string {
-    const token = randomBytes(32).toString('base64url');
-    this.stmts.insertToken!.run(tokenHash(token), user.id, kind, Date.now() + lifetimeSeconds * 1000, family);
+  async issueToken(user: User, kind: TokenKind, lifetimeSeconds: number, family: string): Promise<string> {
+    const { token, hash } = newToken();
+    this.stmts.insertToken!.run(hash, user.id, kind, Date.now() + lifetimeSeconds * 1000, family);
     return token;
   }
 
-  /** The session a live token belongs to; a ws token is single use; a rotated refresh token is no longer live. */
-  sessionForToken(token: string, kind: TokenKind): Session | null {
+  async sessionForToken(token: string, kind: TokenKind): Promise<Session | null> {
     const hash = tokenHash(token);
     const row = this.stmts.tokenSession!.get(hash, kind, Date.now()) as (Session & { rotatedAt: number | null }) | undefined;
     if (!row || row.rotatedAt !== null) return null;
@@ -167,12 +136,7 @@ export class ServerStore {
     return { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family };
   }
 
-  /**
-   * Uses up a refresh token. One already used is a replay: past `graceMs` after its rotation the
-   * whole family is revoked (whoever holds the newer tokens, thief or owner, must log in again);
-   * within it, it is only refused, since two local processes may refresh at the same moment.
-   */
-  useRefreshToken(token: string, graceMs: number): RefreshOutcome {
+  async useRefreshToken(token: string, graceMs: number): Promise<RefreshOutcome> {
     const hash = tokenHash(token);
     const now = Date.now();
     return this.db.transaction((): RefreshOutcome => {
@@ -188,56 +152,40 @@ export class ServerStore {
     }).immediate();
   }
 
-  /** Ends the session a refresh token belongs to (rotated or not); the family id, or null when unknown. */
-  revokeFamilyOf(refreshToken: string): string | null {
+  async revokeFamilyOf(refreshToken: string): Promise<string | null> {
     const row = this.stmts.familyOf!.get(tokenHash(refreshToken)) as { family: string } | undefined;
     if (!row) return null;
     this.stmts.deleteFamily!.run(row.family);
+    this.changes.emit({ kind: 'revoked', family: row.family });
     return row.family;
   }
 
-  purgeExpiredTokens(): void {
+  async purgeExpiredTokens(): Promise<void> {
     this.stmts.purgeTokens!.run(Date.now());
   }
 
-  /**
-   * Stores validated events of `team` in one transaction, each once per team (an event_id the team
-   * already holds is `duplicate`; another team's events never count), and updates the board, the
-   * project list and the team clock with what was stored.
-   */
-  ingest(team: string, events: readonly { envelope: StoredEvent; raw: string }[]): EventResult[] {
-    return this.db.transaction(() => {
+  async ingest(team: string, events: readonly Accepted[]): Promise<EventResult[]> {
+    const stored: Row[] = [];
+    const results = this.db.transaction(() => {
       const receivedAt = new Date().toISOString();
-      const stored: Row[] = [];
-      const results = events.map(({ envelope, raw }): EventResult => {
-        const row: Row = {
-          event_id: envelope.event_id,
-          team_slug: team,
-          project_uuid: envelope.project_uuid,
-          project_slug: envelope.project_slug ?? null,
-          event_type: envelope.event_type,
-          timestamp: envelope.timestamp,
-          lamport_clock: envelope.lamport_clock,
-          node_id: envelope.node_id,
-          payload: envelope.payload,
-          envelope: raw,
-          received_at: receivedAt,
-          ts_key: timestampKey(envelope.timestamp),
-        };
+      const answers = events.map(({ envelope, raw }): EventResult => {
+        const row: Row = { ...envelope, team_slug: team, project_slug: envelope.project_slug ?? null, envelope: raw, received_at: receivedAt, ts_key: timestampKey(envelope.timestamp) };
         if (this.stmts.insertEvent!.run(row).changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
         stored.push(row);
         return { event_id: envelope.event_id, status: 'success' };
       });
       this.apply(team, stored);
-      return results;
+      return answers;
     })();
+    if (stored.length > 0) this.changes.emit({ kind: 'events', team, projects: [...new Set(stored.map((row) => row.project_uuid))] });
+    return results;
   }
 
   /** One board write per WP and one project write per project for a whole batch: per event, they cost more than storing it. */
   private apply(team: string, stored: readonly Row[]): void {
     const projects = new Map<string, Row & { count: number }>();
     const cards = new Map<string, Row>();
-    let clock = this.teamClock(team);
+    let clock = this.clock(team);
     for (const row of stored) {
       clock = Math.max(clock, row.lamport_clock);
       const project = projects.get(row.project_uuid);
@@ -261,33 +209,18 @@ export class ServerStore {
     this.clocks.set(team, clock);
   }
 
-  projects(team: string): unknown[] {
-    return this.stmts.projects!.all(team);
+  async projects(team: string): Promise<ProjectSummary[]> {
+    return this.stmts.projects!.all(team) as ProjectSummary[];
   }
 
-  board(team: string, projectUuid: string): Board {
-    const features: Record<string, Record<string, Lane>> = Object.create(null) as Record<string, Record<string, Lane>>;
-    for (const row of this.stmts.board!.iterate(team, projectUuid) as IterableIterator<Lane & { feature_slug: string; wp_id: string }>) {
-      const wps = (features[row.feature_slug] ??= Object.create(null) as Record<string, Lane>);
-      wps[row.wp_id] = { lane: row.lane, last_event_id: row.last_event_id, updated_at: row.updated_at };
-    }
-    return { features };
+  async board(team: string, projectUuid: string): Promise<Board> {
+    const board = emptyBoard();
+    for (const row of this.stmts.board!.iterate(team, projectUuid) as IterableIterator<Lane & { feature_slug: string; wp_id: string }>) placeCard(board, row);
+    return board;
   }
 
-  /**
-   * A page of the project's events after the cursor, as stored JSON texts: at most `limit` events
-   * and about `maxBytes` (always at least one event, so a page always moves on). The cursor is looked
-   * up in the caller's team and project only; one it does not hold starts from the beginning.
-   */
-  eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number, maxBytes: number): { events: string[]; more: boolean } {
+  async eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number, maxBytes: number): Promise<{ events: string[]; more: boolean }> {
     const cursor = afterEventId ? (this.stmts.cursor!.get(team, afterEventId, projectUuid) as { seq: number } | undefined) : undefined;
-    const events: string[] = [];
-    let bytes = 0;
-    for (const row of this.stmts.page!.iterate(team, projectUuid, cursor?.seq ?? 0, limit + 1) as IterableIterator<{ envelope: string }>) {
-      if (events.length === limit || (events.length > 0 && bytes + row.envelope.length > maxBytes)) return { events, more: true };
-      events.push(row.envelope);
-      bytes += row.envelope.length;
-    }
-    return { events, more: false };
+    return pageOf(this.stmts.page!.iterate(team, projectUuid, cursor?.seq ?? 0, limit + 1) as IterableIterator<{ envelope: string }>, limit, maxBytes);
   }
 }

@@ -1,5 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
-import { timestampKey } from './validate.js';
+import { timestampKey } from '../validate.js';
+import { SchemaError } from './schema-error.js';
 
 /**
  * The database's schema version lives in `PRAGMA user_version`. Version 0 is the first release's
@@ -134,9 +135,6 @@ export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, pr
 const MIGRATIONS: ((db: Db) => void)[] = [toVersion1];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export class SchemaError extends Error {
-  readonly code = 'KITTY_SERVER_SCHEMA_TOO_NEW';
-}
 
 /**
  * Brings the database to SCHEMA_VERSION, each step in one IMMEDIATE transaction that re-reads the
@@ -150,7 +148,7 @@ export function migrate(db: Db): void {
   for (;;) {
     const done = db.transaction(() => {
       const current = version(db);
-      if (current > SCHEMA_VERSION) throw new SchemaError(`server.db has schema version ${current}; this kitty knows up to ${SCHEMA_VERSION}: upgrade kitty`);
+      if (current > SCHEMA_VERSION) throw new SchemaError('KITTY_SERVER_SCHEMA_TOO_NEW', `server.db has schema version ${current}; this kitty knows up to ${SCHEMA_VERSION}: upgrade kitty`);
       if (current === SCHEMA_VERSION) return true;
       MIGRATIONS[current]!(db);
       db.pragma(`user_version = ${current + 1}`);

@@ -1,0 +1,146 @@
+// A real, throwaway PostgreSQL for tests: initdb in a temp dir, started on a loopback port with its
+// socket in the same dir, stopped (and removed) after the file. No mocks of the database.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { migrateDatabase } from '../../src/server/store/open.js';
+
+export interface PostgresCluster {
+  port: number;
+  /** A new, empty database; migrated to kitty's schema unless `migrated` is false. Its URL. */
+  createDatabase(options?: { migrated?: boolean }): Promise<string>;
+  stop(): void;
+}
+
+/** The directory holding initdb, pg_ctl and postgres: PATH first, else Debian's versioned directories, newest first. */
+export function postgresBin(): string {
+  const fromPath = (process.env.PATH ?? '').split(delimiter).find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
+  if (fromPath) return fromPath;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0) throw new Error('PostgreSQL not found: install it (Debian: apt-get install postgresql; .ci/run does) or put initdb on PATH');
+  return join(root, versions[0]!, 'bin');
+}
+
+/** initdb and postgres refuse to run as root: as root, the cluster belongs to an unprivileged user. */
+function runAs(): string | null {
+  if (process.getuid?.() !== 0) return null;
+  return spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody';
+}
+
+function run(user: string | null, command: string, args: string[]): string {
+  const [file, argv] = user ? ['runuser', ['-u', user, '--', command, ...args]] : [command, args];
+  const result = spawnSync(file, argv, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/**
+ * Stops the cluster and removes its dir once this process is gone, however it ended: a test worker
+ * killed by the runner fires no exit handler, and a postgres left running would outlive every test.
+ */
+function reaper(user: string | null, pgCtl: string, dir: string): void {
+  const stop = `${user ? `runuser -u ${user} -- ` : ''}${pgCtl} -D ${dir}/data -m immediate stop`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stop} >/dev/null 2>&1; rm -rf ${dir}`;
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
+}
+
+/** Runs `sql` through psql, synchronously (as the SQLite helpers read their file): its rows as text lines. */
+export function psql(url: string, sql: string): string[] {
+  const bin = postgresBin();
+  const out = execFileSync(existsSync(join(bin, 'psql')) ? join(bin, 'psql') : 'psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { encoding: 'utf8' });
+  return out.split('\n').filter((line) => line !== '');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a cluster: trust authentication on loopback only, superuser `kitty`, durability off
+ * (fsync, synchronous_commit): a test's database lives for seconds and speed is what matters.
+ */
+export async function startPostgres(): Promise<PostgresCluster> {
+  const bin = postgresBin();
+  const user = runAs();
+  const dir = mkdtempSync(join(tmpdir(), 'kitty-pg-'));
+  chmodSync(dir, 0o700);
+  if (user) execFileSync('chown', [user, dir]);
+  const data = join(dir, 'data');
+  run(user, join(bin, 'initdb'), ['-D', data, '-U', 'kitty', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+  const pgCtl = (...args: string[]): string => run(user, join(bin, 'pg_ctl'), ['-D', data, ...args]);
+  let port = 0;
+  for (let attempt = 0; ; attempt++) {
+    port = await freePort();
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+    try {
+      pgCtl('-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start');
+      break;
+    } catch (error) {
+      // another process took the port between the probe and the start
+      if (attempt >= 3) throw error;
+    }
+  }
+  reaper(user, join(bin, 'pg_ctl'), dir);
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      pgCtl('-m', 'immediate', 'stop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const url = (database: string): string => `postgres://kitty@127.0.0.1:${port}/${database}`;
+  let databases = 0;
+  return {
+    port,
+    async createDatabase({ migrated = true } = {}) {
+      const name = `kitty_${++databases}`;
+      const admin = new pg.Client({ connectionString: url('postgres') });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      if (migrated) await migrateDatabase(url(name), () => undefined);
+      return url(name);
+    },
+    stop,
+  };
+}
+
+export interface StoreUnderTest {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, migrated PostgreSQL database URL; undefined for SQLite (a fresh --data dir). */
+  database(): Promise<string | undefined>;
+}
+
+/**
+ * The stores a server behaviour test runs against, for `describe.each`: SQLite, and PostgreSQL on a
+ * cluster started once for the test file (a fresh database per test).
+ */
+export function eachStore(): StoreUnderTest[] {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(() => cluster?.stop());
+  return [
+    { name: 'sqlite', database: async () => undefined },
+    { name: 'postgres', database: () => cluster!.createDatabase() },
+  ];
+}
