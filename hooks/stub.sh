@@ -1,6 +1,6 @@
 #!/bin/sh
 # kitty-hook: managed by `kitty hooks install`; `kitty hooks uninstall` removes it and restores any hook it replaced.
-# kitty-hook-version: 3
+# kitty-hook-version: 4
 # Records a capture request and starts kitty's worker in the background: it never fails or slows
 # the git command, and prints only when something needs attention. KITTY=0 skips it.
 # Only shell builtins run before the worker starts: each extra process costs milliseconds per commit.
@@ -36,12 +36,13 @@ elif [ -f .git ]; then
 else
   kitty_git_dir=$(git rev-parse --git-dir 2>/dev/null) || exit $kitty_status
 fi
-case $kitty_git_dir in /*) ;; *) kitty_git_dir=$PWD/$kitty_git_dir ;; esac
+# absolute: /…, or C:/… and C:\… as Git for Windows writes a worktree's .git and commondir
+case $kitty_git_dir in /*|[A-Za-z]:[/\\]*) ;; *) kitty_git_dir=$PWD/$kitty_git_dir ;; esac
 kitty_common=$kitty_git_dir
 if [ -f "$kitty_git_dir/commondir" ]; then
   { read -r kitty_common; read -r kitty_more; } < "$kitty_git_dir/commondir"
   kitty_cut=$kitty_cut$kitty_more
-  case $kitty_common in /*) ;; *) kitty_common=$kitty_git_dir/$kitty_common ;; esac
+  case $kitty_common in /*|[A-Za-z]:[/\\]*) ;; *) kitty_common=$kitty_git_dir/$kitty_common ;; esac
 fi
 kitty_nl='
 '
@@ -56,6 +57,18 @@ if [ -d "$kitty_git_dir/rebase-merge" ] || [ -d "$kitty_git_dir/rebase-apply" ];
   case "$kitty_hook $1" in
     post-commit*|"post-rewrite amend") exit $kitty_status ;;
   esac
+fi
+
+# a problem the background worker met (kitty/problem, removed by the next clean capture or by
+# `kitty doctor`): one line per git command, so the pid of git, this hook's parent, is noted
+if [ -f "$kitty_common/kitty/problem" ]; then
+  kitty_shown=
+  { read -r kitty_shown < "$kitty_common/kitty/problem.shown"; } 2>/dev/null
+  if [ "$kitty_shown" != "$PPID" ] && { read -r kitty_problem < "$kitty_common/kitty/problem"; } 2>/dev/null; then
+    # printf, not echo: dash's echo would obey the backslash escapes the worker wrote to keep it one line
+    printf 'kitty: %s; see `kitty doctor`\n' "$kitty_problem" >&2
+    { printf '%s\n' "$PPID" > "$kitty_common/kitty/problem.shown"; } 2>/dev/null
+  fi
 fi
 
 kitty_ref=HEAD
@@ -84,20 +97,43 @@ kitty_dir=$kitty_common/kitty/requests
 [ -f .kittify/config.yaml ] || [ "$kitty_hook" = post-rewrite ] ||
   echo "kitty: writing the project identity to .kittify/config.yaml; commit it so every clone shares it" >&2
 
-# a running worker takes this request in its next round: no second node process on the commit path
-if [ "${KITTY_HOOK_SYNC:-0}" != 1 ] && [ -f "$kitty_common/kitty/worker.lock" ] &&
+# a running worker takes this request in its next round: no second node process on the commit path.
+# Windows pids are not the shell's, so there kill -0 cannot tell: the worker started anyway waits for the lock
+if [ "${KITTY_HOOK_SYNC:-0}" != 1 ] && [ "${OS:-}" != Windows_NT ] && [ -f "$kitty_common/kitty/worker.lock" ] &&
   read -r kitty_pid _ < "$kitty_common/kitty/worker.lock" 2>/dev/null && kill -0 "$kitty_pid" 2>/dev/null; then
   exit $kitty_status
 fi
 
-[ -x "$kitty_node" ] || kitty_node=$(command -v node 2>/dev/null)
-if [ -z "$kitty_node" ] || [ ! -f "$kitty_cli" ]; then
+# PATH walked with builtins: `command -v` would need a subshell `$(…)`, a process on the commit path
+kitty_which() {
+  kitty_found=
+  kitty_ifs=$IFS
+  IFS=:
+  for kitty_p in $PATH; do
+    if [ -x "$kitty_p/$1" ] && [ ! -d "$kitty_p/$1" ]; then kitty_found=$kitty_p/$1; break; fi
+  done
+  IFS=$kitty_ifs
+  [ -n "$kitty_found" ]
+}
+
+# the node and kitty the hooks were installed with; when kitty is gone (an npx cache, a new node
+# version), the repository's own node_modules/.bin/kitty, then kitty on PATH
+set --
+if [ -f "$kitty_cli" ]; then
+  if [ -x "$kitty_node" ]; then set -- "$kitty_node" "$kitty_cli"
+  elif kitty_which node; then set -- "$kitty_found" "$kitty_cli"; fi
+elif [ -x node_modules/.bin/kitty ]; then
+  set -- "$PWD/node_modules/.bin/kitty"
+elif kitty_which kitty; then
+  set -- "$kitty_found"
+fi
+if [ $# = 0 ]; then
   echo "kitty: the $kitty_hook hook cannot find node or kitty ($kitty_cli); run \`kitty hooks install\` again, or \`kitty hooks uninstall\`" >&2
   exit $kitty_status
 fi
 if [ "${KITTY_HOOK_SYNC:-0}" = 1 ]; then
-  "$kitty_node" "$kitty_cli" hooks worker </dev/null >&2
+  "$@" hooks worker </dev/null >&2
 else
-  "$kitty_node" "$kitty_cli" hooks worker </dev/null >/dev/null 2>&1 &
+  "$@" hooks worker </dev/null >/dev/null 2>&1 &
 fi
 exit $kitty_status

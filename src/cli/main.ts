@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 import { distance } from 'fastest-levenshtein';
+import { enableCompileCache } from './compile-cache.js';
 import { describeError, isKittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
 import { defaultIo, sanitize, type Io } from './output.js';
 
-interface Entry {
+export interface Entry {
   summary: string;
   hidden?: boolean;
   load: () => Promise<{ command: Command }>;
 }
 
 // Commands load lazily so `kitty --help` and the hook entry points start without the heavy modules.
-const COMMANDS: Record<string, Entry> = {
+export const COMMANDS: Record<string, Entry> = {
   init: { summary: 'create .kittify/config.yaml and backfill the project identity', load: () => import('./commands/init.js') },
   identity: { summary: 'show the project identity events are stamped with', load: () => import('./commands/identity.js') },
   derive: { summary: 'derive WPStatusChanged events from commits and queue them', load: () => import('./commands/derive.js') },
@@ -31,14 +32,16 @@ const COMMANDS: Record<string, Entry> = {
   'wp move': { summary: 'move a work package to a lane and commit it', load: () => import('./commands/wp-move.js') },
   board: { summary: 'show the board of the working tree', load: () => import('./commands/board.js') },
   'sync run': { summary: 'internal: the background flusher', hidden: true, load: () => import('./commands/sync-run.js') },
-  server: { summary: 'run the sync server (API, WebSocket, dashboard; SQLite, or PostgreSQL for a team)', load: () => import('./commands/server.js') },
+  server: { summary: 'run the reference sync server (API, WebSocket, SQLite)', load: () => import('./commands/server.js') },
   'server user add': { summary: 'create or update a user of the reference server', load: () => import('./commands/server-user-add.js') },
   'server migrate': { summary: 'create or upgrade the server\'s PostgreSQL schema', load: () => import('./commands/server-migrate.js') },
   doctor: { summary: 'check the whole capture path and print a fix for each problem', load: () => import('./commands/doctor.js') },
+  completion: { summary: 'print the shell completion script (bash, zsh, fish)', load: () => import('./commands/completion.js') },
+  man: { summary: 'print the manual page kitty(1) in roff', load: () => import('./commands/man.js') },
   'hooks worker': { summary: 'internal: process capture requests (run by the hooks)', hidden: true, load: () => import('./commands/hooks-worker.js') },
 };
 
-function usage(): string {
+export function usage(): string {
   const visible = Object.entries(COMMANDS).filter(([, entry]) => !entry.hidden);
   const width = Math.max(...visible.map(([name]) => name.length));
   const lines = visible.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
@@ -116,8 +119,13 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     io.stdout.write(`${command.help}\n`);
     return 0;
   }
-  return command.run(found.rest, io);
+  const code = await command.run(found.rest, io);
+  if (!KEEPS_DELIVERY_ALONE.has(found.name) && !found.name.startsWith('server')) (await import('./resume.js')).resumeDelivery(io.env);
+  return code;
 }
+
+/** Commands that are the flusher, stop it, or have nothing to do with this machine's queue. */
+const KEEPS_DELIVERY_ALONE = new Set(['sync run', 'sync flush', 'hooks worker', 'auth login', 'auth logout', 'completion', 'man']);
 
 /**
  * The one top-level handler: user errors are one line with code and hint; anything else is a bug.
@@ -143,6 +151,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const io = defaultIo();
+// before any command module loads: they are what the cache saves compiling
+enableCompileCache(io.env);
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

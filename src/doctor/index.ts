@@ -7,8 +7,11 @@ import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { hooksStatus } from '../hooks/install.js';
 import { locateHooks } from '../hooks/location.js';
+import { clearProblem, readProblem } from '../hooks/problem.js';
 import { listRequests } from '../hooks/requests.js';
 import { kittyDirOf } from '../hooks/worker.js';
+import { readSyncRecord } from '../state/sync-record.js';
+import { checkWorkPackages } from './work-packages.js';
 import { resolveIdentity } from '../identity/index.js';
 import { EventQueue } from '../queue/queue.js';
 import { TransportError } from '../transport/types.js';
@@ -77,7 +80,8 @@ export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }
   try {
     const status = await hooksStatus({ cwd: repo.root, env });
     const broken = status.hooks.filter((hook) => hook.state !== 'installed' && hook.state !== 'chained');
-    if (broken.length === 0) add('hooks', 'ok', status.hooks.map((hook) => `${hook.name} ${hook.state}`).join(', '));
+    if (status.unwiredHuskyCalls.length > 0) add('hooks', 'fail', `${status.unwiredHuskyCalls.join(', ')} call kitty, but kitty's hooks are not installed in this clone`, 'kitty hooks install (and add it to package.json "prepare" next to husky, so every clone runs it)');
+    else if (broken.length === 0) add('hooks', 'ok', status.hooks.map((hook) => `${hook.name} ${hook.state}`).join(', '));
     else add('hooks', 'fail', broken.map((hook) => `${hook.name} ${hook.state}${hook.detail ? ` (${hook.detail})` : ''}`).join('; '), 'kitty hooks install');
   } catch (error) {
     add('hooks', 'fail', message(error), 'kitty hooks install');
@@ -106,6 +110,26 @@ export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }
   const waiting = listRequests(kittyDirOf(repo)).length;
   if (waiting > 0) add('captures', 'warn', `${waiting} capture requests wait for the worker`, 'kitty events list (completes them)');
   else add('captures', 'ok', 'no capture request is waiting');
+
+  try {
+    const found = checkWorkPackages(repo.root);
+    if (found.problems.length === 0) add('work packages', 'ok', `${found.count} work packages, every lane known`);
+    else add('work packages', 'warn', found.problems.join('; '), 'fix the files named (lanes: `kitty wp move WPxx LANE`) and commit them; until then captures skip or pass them through');
+  } catch (error) {
+    add('work packages', 'fail', message(error), 'check that kitty-specs/ is readable');
+  }
+
+  // shown here in full, the problem is acknowledged: hooks stop printing it
+  const problem = readProblem(kittyDirOf(repo));
+  if (problem !== null) {
+    add('last capture', 'warn', `the background hook worker met: ${problem}`, `see ${join(kittyDirOf(repo), 'problem')} and $KITTY_HOME/logs/hooks.log; fix the cause, then commit again`);
+    clearProblem(kittyDirOf(repo));
+  } else add('last capture', 'ok', 'the background hook worker met no problem');
+
+  const sync = readSyncRecord(env);
+  if (sync?.last_error) {
+    add('delivery', 'warn', `the last delivery attempt (${sync.at}) failed: ${sync.last_error}${sync.pending ? '; events wait and are retried by the next hook run or kitty command' : ''}`, 'kitty sync flush (shows the error as it happens)');
+  }
 
   let credentials: Credentials | null = null;
   try {

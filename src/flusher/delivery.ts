@@ -42,6 +42,8 @@ export interface DrainSummary {
   tooLarge: number;
   /** What a user should know though nothing failed (a clock ignored or repaired), once each. */
   warnings: string[];
+  /** The wait a busy server asked for (Retry-After) with the last failure; 0: none. */
+  retryAfterMs: number;
 }
 
 /** The events of one send: stamped for the wire, with the queue position to read on from. */
@@ -56,7 +58,7 @@ function isClockRejection(result: EventResult): boolean {
 }
 
 function emptySummary(): DrainSummary {
-  return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'drained', transport: null, clockRejected: 0, tooLarge: 0, warnings: [] };
+  return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'drained', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], retryAfterMs: 0 };
 }
 
 /**

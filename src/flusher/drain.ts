@@ -25,7 +25,7 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
   for (;;) {
     if (delivery.pastDeadline()) return { ...summary, stoppedBecause: 'timeout' };
     // a busy server's Retry-After: waiting less would only be answered 503 again
-    let retryAfterMs = 0;
+    summary.retryAfterMs = 0;
     try {
       const useHttp = options.httpOnly || delivery.wsFailures >= WS_FAILURES_BEFORE_HTTP;
       const outcome = useHttp ? await deliverOverHttp(delivery) : await deliverOverWebSocket(delivery);
@@ -35,10 +35,10 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       const stop = stopOn(delivery, error);
       if (stop) return { ...summary, stoppedBecause: stop };
       if (switchedToHttp(delivery, error as TransportError)) continue;
-      retryAfterMs = countFailure(delivery, error as Error);
+      summary.retryAfterMs = countFailure(delivery, error as Error);
     }
     if (delivery.failures >= options.maxFailures) return { ...summary, stoppedBecause: 'unreachable' };
-    await sleep(Math.min(Math.max(backoffMs(delivery.failures), retryAfterMs), Math.max(options.deadline - Date.now(), 0)));
+    await sleep(Math.min(Math.max(backoffMs(delivery.failures), summary.retryAfterMs), Math.max(options.deadline - Date.now(), 0)));
   }
 }
 

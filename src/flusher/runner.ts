@@ -1,19 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readCredentials } from '../auth/credentials.js';
+import { deliveredProjectsSince, recordTeam } from '../auth/teams.js';
 import { machineNodeId } from '../identity/node-id.js';
 import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { ensureStateDir, type Env } from '../state/paths.js';
+import { writeSyncRecord } from '../state/sync-record.js';
 import { drain, type DrainSummary } from './drain.js';
-import { flusherLockPath, runningFlusher } from './launch.js';
+import { flusherLockPath, runningFlusher, startFlusherDetached } from './launch.js';
 
 export interface FlushRun extends DrainSummary {
   /** Another flusher held the lock for the whole wait. */
   busy: boolean;
 }
 
+/** How a background flusher retries a server it cannot reach: waits double from `firstMs` up to `maxMs`, for `forMs` in all. */
+export interface RetrySchedule {
+  firstMs: number;
+  maxMs: number;
+  forMs: number;
+}
+
+export const DEFAULT_RETRY: RetrySchedule = { firstMs: 1_000, maxMs: 30_000, forMs: 5 * 60_000 };
+
+/**
+ * Pure: KITTY_SYNC_BACKOFF=FIRST:MAX:FOR in milliseconds (default 1000:30000:300000). Anything
+ * else is the default: a background process has nobody to report a typo to.
+ */
+export function retrySchedule(value: string | undefined): RetrySchedule {
+  const parts = (value ?? '').split(':').map(Number);
+  if (parts.length !== 3 || !parts.every((part) => Number.isSafeInteger(part) && part > 0)) return DEFAULT_RETRY;
+  const [firstMs, maxMs, forMs] = parts as [number, number, number];
+  return { firstMs, maxMs: Math.max(maxMs, firstMs), forMs };
+}
+
+/** Pure: the wait after the n-th failed attempt (1-based), jittered between half and all of it. */
+export function retryDelayMs(schedule: RetrySchedule, failures: number, random = Math.random()): number {
+  const full = Math.min(schedule.firstMs * 2 ** Math.min(failures - 1, 30), schedule.maxMs);
+  return Math.round(full / 2 + (random * full) / 2);
+}
+
+function combine(total: DrainSummary, next: DrainSummary): DrainSummary {
+  return {
+    delivered: total.delivered + next.delivered,
+    duplicate: total.duplicate + next.duplicate,
+    rejected: total.rejected + next.rejected,
+    unanswered: total.unanswered + next.unanswered,
+    lastError: next.lastError,
+    stoppedBecause: next.stoppedBecause,
+    transport: next.transport ?? total.transport,
+    clockRejected: total.clockRejected + next.clockRejected,
+    tooLarge: total.tooLarge + next.tooLarge,
+    warnings: [...total.warnings, ...next.warnings.filter((line) => !total.warnings.includes(line))],
+    retryAfterMs: next.retryAfterMs,
+  };
+}
+
+/**
+ * After each attempt, what later commands read: the error `kitty sync status` shows, whether the
+ * next hook or command should restart delivery, and which team the projects went to (a flusher
+ * taken over by `sync flush` is killed, so nothing waits for the end of the run).
+ */
+function record(env: Env, queue: EventQueue, summary: DrainSummary, since: string): void {
+  if (summary.delivered + summary.duplicate > 0) noteTeam(env, queue.path, since);
+  const retryable = summary.stoppedBecause === 'unreachable' || summary.stoppedBecause === 'timeout';
+  writeSyncRecord(env, {
+    last_error: summary.stoppedBecause === 'drained' ? null : summary.lastError ?? `stopped: ${summary.stoppedBecause}`,
+    at: new Date().toISOString(),
+    pending: retryable && queue.nextPending(1, 0).events.length > 0,
+  });
+}
+
 /**
  * One flusher per state dir (a lock a killed flusher cannot leave stuck). Background runs give up
- * the lock at once if another runs, and exit after a short idle period or a few failed attempts;
- * a foreground run waits for the lock and retries until its deadline.
+ * the lock at once if another runs, exit after a short idle period, and keep retrying a server
+ * they cannot reach on the KITTY_SYNC_BACKOFF schedule; a foreground run waits for the lock and
+ * retries until its deadline.
  */
 export async function runFlusher(options: {
   env: Env;
@@ -37,22 +99,12 @@ export async function runFlusher(options: {
     }
   }
   try {
-    return await withFileLock(
+    const run = await withFileLock(
       flusherLockPath(options.env),
       async () => {
         const queue = EventQueue.open({ env: options.env });
         try {
-          const summary = await drain({
-            env: options.env,
-            queue,
-            nodeId: machineNodeId(),
-            deadline,
-            idleMs: background ? 2_000 : 300,
-            maxFailures: background ? 6 : Number.MAX_SAFE_INTEGER,
-            log: options.log,
-            onProgress: options.onProgress,
-            httpOnly: options.httpOnly ?? options.env.KITTY_TRANSPORT === 'http',
-          });
+          const summary = await attempts(queue, deadline, options);
           options.log(`flush ${summary.stoppedBecause}: ${summary.delivered} delivered, ${summary.duplicate} duplicate, ${summary.rejected} rejected over ${summary.transport ?? 'nothing'}`);
           return { ...summary, busy: false };
         } finally {
@@ -61,8 +113,67 @@ export async function runFlusher(options: {
       },
       { timeoutMs: background ? 0 : options.timeoutMs, staleMs: 24 * 3600_000, tag: options.mode },
     );
+    if (!background && run.stoppedBecause === 'drained') handOverLateEvents(options.env);
+    return run;
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], busy: true };
+    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], retryAfterMs: 0, busy: true };
   }
+}
+
+/**
+ * A foreground flush ends as soon as the queue is empty. A hook that queued an event meanwhile
+ * found the flusher lock taken and started no flusher of its own: one starts now for what it left.
+ */
+function handOverLateEvents(env: Env): void {
+  const queue = EventQueue.open({ env });
+  try {
+    if (queue.nextPending(1, 0).events.length > 0) startFlusherDetached(env);
+  } finally {
+    queue.close();
+  }
+}
+
+/** Which team this run's projects went to, for `kitty auth login` to warn before a switch. */
+function noteTeam(env: Env, queuePath: string, since: string): void {
+  try {
+    const team = readCredentials(env)?.team_slug;
+    if (team) recordTeam(env, deliveredProjectsSince(queuePath, since), team);
+  } catch {
+    // only a later warning depends on it
+  }
+}
+
+/** A foreground drain retries inside itself until its deadline; a background one attempt by attempt, on the schedule. */
+async function attempts(queue: EventQueue, deadline: number, options: Parameters<typeof runFlusher>[0]): Promise<DrainSummary> {
+  const background = options.mode === 'background';
+  const started = new Date().toISOString();
+  const schedule = retrySchedule(options.env.KITTY_SYNC_BACKOFF);
+  const drainOnce = () =>
+    drain({
+      env: options.env,
+      queue,
+      nodeId: machineNodeId(),
+      deadline,
+      idleMs: background ? 2_000 : 0,
+      maxFailures: background ? 1 : Number.MAX_SAFE_INTEGER,
+      log: options.log,
+      onProgress: options.onProgress,
+      httpOnly: options.httpOnly ?? options.env.KITTY_TRANSPORT === 'http',
+    });
+  let total = await drainOnce();
+  record(options.env, queue, total, started);
+  const failingSince = Date.now();
+  for (let failures = 1; background && total.stoppedBecause === 'unreachable'; failures++) {
+    const wait = Math.max(retryDelayMs(schedule, failures), total.retryAfterMs);
+    if (Date.now() + wait > Math.min(failingSince + schedule.forMs, deadline)) {
+      options.log(`giving up for now after ${failures} attempts: ${total.lastError}; the next hook run or kitty command retries`);
+      break;
+    }
+    options.log(`attempt ${failures} failed (${total.lastError}); retrying in ${wait} ms`);
+    await sleep(wait);
+    total = combine(total, await drainOnce());
+    record(options.env, queue, total, started);
+  }
+  return total;
 }

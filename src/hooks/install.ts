@@ -1,10 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
-import { repoInfo, type RepoInfo } from '../git/repo.js';
+import { hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { resolveIdentity } from '../identity/index.js';
 import { assertLinePaths } from '../identity/repo-path.js';
+import { huskyFilesCallingKitty } from './husky-calls.js';
 import { locateHooks, type HooksLocation } from './location.js';
 import { CLI_PATH } from '../package.js';
 import { CHAINED_SUFFIX, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
@@ -21,6 +22,8 @@ export interface InstallResult {
   husky: boolean;
   hooks: { name: HookName; action: HookAction; path: string; chained: string | null }[];
   notes: string[];
+  /** On the first install: transitions in the history that are not queued (hooks capture only what comes next). */
+  unqueued: number | null;
 }
 
 export type HookState = 'installed' | 'chained' | 'stale' | 'missing' | 'foreign';
@@ -67,15 +70,29 @@ function globalHooksPathError(location: HooksLocation): KittyError {
   );
 }
 
-async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * What the history holds that hooks will not capture, counted by a dry run of `kitty derive`
+ * (nothing is queued or written); null without history. Only the first install pays for it.
+ */
+async function unqueuedTransitions(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<number | null> {
+  if (!(await hasCommits(repo.root, env))) return null;
+  // loaded here: `hooks status` and `doctor` share this module and never derive
+  const { captureRange } = await import('../capture/index.js');
+  const summary = await captureRange({ cwd: repo.root, repo, env, dryRun: true, warn: () => undefined });
+  return summary.queued;
+}
+
+/** Records the branch heads as captured; true when this is the repository's first install. */
+async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<boolean> {
   const kittyDir = kittyDirOf(repo);
-  if (readTips(kittyDir) !== null) return;
+  if (readTips(kittyDir) !== null) return false;
   const { stdout } = await runGit(['for-each-ref', '--format=%(objectname)', 'refs/heads'], { cwd: repo.root, env });
   const heads = stdout.split('\n').filter(Boolean);
   mkdirSync(kittyDir, { recursive: true });
   // hooks capture what is committed from now on (in a new repository: everything); `kitty derive`
   // backfills older history on demand
   await recordTips(kittyDir, heads, repo.root, env);
+  return true;
 }
 
 /**
@@ -87,7 +104,7 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
   const repo = await repoInfo(context.cwd, env);
   await assertLinePaths(repo, context.cwd, env);
   const location = await locateHooks(repo, env);
-  const result: InstallResult = { skipped: null, hooksDir: location.dir, husky: location.husky !== null, hooks: [], notes: [] };
+  const result: InstallResult = { skipped: null, hooksDir: location.dir, husky: location.husky !== null, hooks: [], notes: [], unqueued: null };
   if (env.CI && !context.force) {
     result.skipped = 'CI is set: hooks are not installed in CI (use --force to install anyway)';
     return result;
@@ -141,7 +158,7 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
   if (location.husky && !location.husky.generated) {
     result.notes.push(`husky's generated dir ${join(location.husky.dir, '_')} is missing in this worktree, so no hook runs here yet: run \`npx husky\` in ${repo.root}`);
   }
-  await baselineTips(repo, env);
+  if (await baselineTips(repo, env)) result.unqueued = await unqueuedTransitions(repo, env);
   return result;
 }
 
@@ -178,7 +195,15 @@ export async function uninstallHooks(context: HooksContext): Promise<{ removed: 
   return { removed, restored };
 }
 
-export async function hooksStatus(context: HooksContext): Promise<{ hooksDir: string; husky: HooksLocation['husky']; hooks: HookStatus[] }> {
+export interface HooksStatusResult {
+  hooksDir: string;
+  husky: HooksLocation['husky'];
+  hooks: HookStatus[];
+  /** Committed husky hooks that call kitty while kitty's hooks are missing in this clone: they do nothing here. */
+  unwiredHuskyCalls: string[];
+}
+
+export async function hooksStatus(context: HooksContext): Promise<HooksStatusResult> {
   const repo = await repoInfo(context.cwd, context.env);
   await assertLinePaths(repo, context.cwd, context.env);
   const location = await locateHooks(repo, context.env);
@@ -207,5 +232,6 @@ export async function hooksStatus(context: HooksContext): Promise<{ hooksDir: st
     if (problems.length > 0) return { name, state: 'stale', path, chained, detail: `${problems.join('; ')}: run \`kitty hooks install\`` };
     return { name, state: chained ? 'chained' : 'installed', path, chained, detail: null };
   });
-  return { hooksDir: location.dir, husky: location.husky, hooks };
+  const unwiredHuskyCalls = hooks.some((hook) => hook.state === 'missing') ? huskyFilesCallingKitty(repo.root) : [];
+  return { hooksDir: location.dir, husky: location.husky, hooks, unwiredHuskyCalls };
 }

@@ -5,7 +5,7 @@ export const HOOK_NAMES = ['post-commit', 'post-merge', 'post-rewrite', 'post-ap
 export type HookName = (typeof HOOK_NAMES)[number];
 
 export const STUB_MARKER = 'kitty-hook: managed by `kitty hooks install`';
-export const STUB_VERSION = 3;
+export const STUB_VERSION = 4;
 /** A user's hook that kitty's stub replaced is kept under this suffix and still runs. */
 export const CHAINED_SUFFIX = '.pre-kitty';
 

@@ -8,6 +8,7 @@ import { runGit } from '../git/run.js';
 import { assertLinePaths } from '../identity/repo-path.js';
 import { writeFileAtomic } from '../identity/atomic-write.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
+import { requestGitDir } from './git-dir.js';
 import { listRequests, readRequest, removeRequest, setAside, type CaptureRequest } from './requests.js';
 import { readTips, recordTips } from './tips.js';
 
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   log: (line: string) => void;
   /** How long to wait for a worker that is already running (0: do not wait). */
   waitMs?: number;
+  /** Told the repository once git named it, so a failure later on can still be reported there. */
+  onRepo?: (repo: RepoInfo) => void;
 }
 
 export interface WorkerResult {
@@ -49,6 +52,7 @@ export function kittyDirOf(repo: RepoInfo): string {
  */
 export async function processPendingRequests(options: WorkerOptions): Promise<WorkerResult> {
   const repo = await repoInfo(options.cwd, options.env);
+  options.onRepo?.(repo);
   await assertLinePaths(repo, options.cwd, options.env);
   const kittyDir = kittyDirOf(repo);
   const result: WorkerResult = { root: repo.root, requests: 0, commits: 0, queued: 0, busy: false };
@@ -145,7 +149,7 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
 
   const heads = new Map<string, string | null>();
   for (const request of requests) {
-    const head = request.head ?? (await resolveHead(request, repo.root, env));
+    const head = request.head ?? (await resolveHead(request, repo, env));
     if (head) heads.set(head, request.ref);
   }
   for (const [head, ref] of heads) {
@@ -163,10 +167,10 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
 }
 
 /** The stub reads HEAD without git; where it could not (packed refs, reftable), git resolves it now. */
-async function resolveHead(request: CaptureRequest, root: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
-  const gitDirArgs = request.gitDir ? [`--git-dir=${request.gitDir}`] : [];
-  const { stdout, code } = await runGit([...gitDirArgs, 'rev-parse', '--verify', '--quiet', `${request.ref ?? 'HEAD'}^{commit}`], {
-    cwd: root,
+async function resolveHead(request: CaptureRequest, repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string | null> {
+  const gitDir = requestGitDir(request.gitDir, repo.gitDir);
+  const { stdout, code } = await runGit([`--git-dir=${gitDir}`, 'rev-parse', '--verify', '--quiet', `${request.ref ?? 'HEAD'}^{commit}`], {
+    cwd: repo.root,
     env,
     okCodes: [1, 128],
   });

@@ -48,3 +48,15 @@ export function laneFromInput(input: string): string | null {
 export function closestLane(input: string): string {
   return closest(input.trim().toLowerCase().replace(/[-\s]+/g, '_'), knownLanes());
 }
+
+const NINE_ONLY = new Set<string>(NINE_LANES.filter((lane) => !(FOUR_LANES as readonly string[]).includes(lane)));
+
+/**
+ * The lanes a board shows, in order: the whole vocabulary the given lanes are written in (the
+ * 9-lane one as soon as one lane is only in it), empty lanes included, then any unknown lane.
+ */
+export function boardLanes(lanes: Iterable<string>): string[] {
+  const seen = [...new Set(lanes)];
+  const vocabulary: readonly string[] = seen.some((lane) => NINE_ONLY.has(lane)) ? NINE_LANES : FOUR_LANES;
+  return [...vocabulary, ...seen.filter((lane) => !vocabulary.includes(lane))];
+}

@@ -25,7 +25,8 @@ describe('kitty board', () => {
     });
     expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP09\.md:2/);
     const human = repo.kitty(['board', '--feature', '001-demo']);
-    expect(human.stdout).toMatch(/^001-demo\ndoing \(1\) +done \(1\)\nWP01 API +WP02 UI\n/);
+    // every lane of the vocabulary, empty ones too
+    expect(human.stdout).toMatch(/^001-demo\nplanned \(0\) +doing \(1\) +for_review \(0\) +done \(1\)\n +WP01 API +WP02 UI\n/);
     expect(human.stdout).not.toContain('\x1b[');
     expect(repo.kitty(['board'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout).toContain('\x1b[');
     const unknown = repo.kitty(['board', '--feature', 'nope']);
@@ -75,17 +76,18 @@ describe('kitty board with status logs', () => {
     expect(json.stderr).toContain(`kitty: warning: skipped ${LOG}:5: not JSON`);
     expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP04\.md:2.*; lane blocked from kitty-specs\/055-x\/status\.events\.jsonl/);
     expect(json.stderr).not.toContain(':4:');
-    const human = repo.kitty(['board', '--feature', '055-x']);
+    const human = repo.kitty(['board', '--feature', '055-x'], { env: { COLUMNS: '200' } });
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^055-x\nfor_review \(2\) +done \(1\) +approved \(1\) +blocked \(1\)\nWP01 Cart +WP02 Pay +WP09 +WP04\nWP03 Docs\n/);
-    expect(human.stdout).not.toContain('planned');
+    expect(human.stdout).toMatch(
+      /^055-x\nplanned \(0\) +claimed \(0\) +in_progress \(0\) +for_review \(2\) +in_review \(0\) +approved \(1\) +done \(1\) +blocked \(1\) +canceled \(0\)\n +WP01 Cart +WP09 +WP02 Pay +WP04\n +WP03 Docs\n/,
+    );
   });
 
   it('shows a feature that only has a status log', () => {
     const repo = gitdir({ [LOG]: `${line('WP01', 'genesis', 'planned')}\n${line('WP01', 'planned', 'doing')}\n` });
     const human = repo.kitty(['board']);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toBe('055-x\ndoing (1)\nWP01\n\n');
+    expect(human.stdout).toMatch(/^055-x\nplanned \(0\) +doing \(1\) +for_review \(0\) +done \(0\)\n {25}WP01\n\n$/);
     expect(human.stderr).toBe('');
   });
 });
@@ -110,11 +112,11 @@ describe('kitty sync verify', () => {
     const drift = repo.kitty(['sync', 'verify', '--json']);
     expect(drift.code).toBe(1);
     expect(JSON.parse(drift.stdout).differences).toEqual([
-      { feature: '001-demo', wp_id: 'WP01', kind: 'different-lane', local_lane: 'doing', server_lane: 'planned' },
-      { feature: '001-demo', wp_id: 'WP02', kind: 'missing-on-server', local_lane: 'planned', server_lane: null },
+      { feature: '001-demo', wp_id: 'WP01', kind: 'different-lane', local_lane: 'doing', server_lane: 'planned', cause: 'server-lost', fix: expect.stringContaining('kitty doctor') },
+      { feature: '001-demo', wp_id: 'WP02', kind: 'missing-on-server', local_lane: 'planned', server_lane: null, cause: 'server-lost', fix: expect.stringContaining('kitty doctor') },
     ]);
     const human = repo.kitty(['sync', 'verify']);
     expect(human.stdout).toContain('001-demo/WP01: lane doing here, planned on the server');
-    expect(human.stdout).toContain('fix: `kitty derive` then `kitty sync flush`');
+    expect(human.stdout).toContain('001-demo/WP01: lane doing here, planned on the server; fix: the server acknowledged its move but its board lacks it');
   });
 });

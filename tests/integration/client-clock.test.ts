@@ -63,6 +63,8 @@ describe('the Lamport clock against poisoned server clocks', () => {
   it('a client that already holds a poisoned clock recovers by itself: its pending events are restamped and delivered', async () => {
     const server = await startServer();
     const repo = planned();
+    // logged in first: a login starts delivery of what is already queued
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     derive(repo);
     poison(repo);
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([POISON + 1, POISON + 2].map(Number));
@@ -71,7 +73,6 @@ describe('the Lamport clock against poisoned server clocks', () => {
     derive(repo);
     expect(queued(repo).at(-1)!.lamport_clock).toBe(1);
 
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '30']);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 3, rejected: 0, pending: 0, dead: 0 });
@@ -119,8 +120,8 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const queue = EventQueue.open({ env: repo.env });
     queue.receiveClock(machineNodeId(), 50_000_000);
     queue.close();
-    derive(repo);
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    derive(repo);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, rejected: 1, dead: 1 });
     expect(events(repo, 'dead')[0]!.lastError).toMatch(/^rejected by server: lamport_clock 50000001 .*; hint: run `kitty sync reset-clock`, then `kitty sync flush`$/);

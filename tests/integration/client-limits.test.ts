@@ -44,6 +44,8 @@ describe('event size limits on the client', () => {
         [`${F}/WP02.md`]: wp({ lane: 'planned', history: [{ timestamp: '2026-01-01T00:00:00Z', lane: 'planned', agent: 'x'.repeat(80 * KIB) }] }),
       },
     });
+    // logged in first: a login starts delivery of what is already queued
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const derive = repo.kitty(['derive', '--json']);
     expect(derive.code, derive.stderr).toBe(0);
     const [big, ...others] = dead(repo.env);
@@ -53,7 +55,6 @@ describe('event size limits on the client', () => {
     const list = repo.kitty(['events', 'list', '--state', 'dead']);
     expect(list.stdout).toContain('KITTY_ERR_EVENT_TOO_LARGE');
 
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '30']);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 1, rejected: 0, pending: 0, dead: 1 });

@@ -21,7 +21,7 @@ describe('kitty doctor', () => {
     expect(report.ok).toBe(true);
     expect(report.checks.filter((check) => check.status === 'fail')).toEqual([]);
     expect(report.checks.find((check) => check.name === 'login')).toMatchObject({ status: 'warn', fix: 'kitty auth login --server URL' });
-    expect(report.checks.map((check) => check.name)).toEqual(['node', 'git', 'repository', 'hooks dir', 'hooks', 'identity', 'queue', 'captures', 'login', 'server']);
+    expect(report.checks.map((check) => check.name)).toEqual(['node', 'git', 'repository', 'hooks dir', 'hooks', 'identity', 'queue', 'captures', 'work packages', 'last capture', 'login', 'server']);
     expect(repo.git('status', '--porcelain')).toBe(before);
   });
 

@@ -1,4 +1,7 @@
 import { readCredentials } from '../../auth/credentials.js';
+import { previousTeam } from '../../auth/teams.js';
+import { startFlusherDetached } from '../../flusher/launch.js';
+import { EventQueue } from '../../queue/queue.js';
 import { resolveServerUrl } from '../../auth/server-url.js';
 import { login } from '../../auth/session.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
@@ -10,14 +13,43 @@ import type { Command } from '../command.js';
 import { printJson, sanitize, type Io } from '../output.js';
 import { readSecret } from '../secret.js';
 
-async function projectServerUrl(io: Io): Promise<string | null> {
+/** The project of the working directory, as committed: its server URL and uuid (nothing is written). */
+async function projectConfig(io: Io): Promise<{ serverUrl: string | null; uuid: string | null }> {
   try {
     const repo = await repoInfo(process.cwd(), io.env);
     const read = readConfig(join(repo.root, '.kittify', 'config.yaml'));
-    return read.kind === 'ok' ? read.values.serverUrl : null;
+    return read.kind === 'ok' ? { serverUrl: read.values.serverUrl, uuid: read.values.uuid } : { serverUrl: null, uuid: null };
   } catch {
-    return null;
+    return { serverUrl: null, uuid: null };
   }
+}
+
+/** Sendable events waiting in the queue. */
+function waiting(io: Io): number {
+  const queue = EventQueue.open({ env: io.env });
+  try {
+    return queue.counts().pending - queue.stats().notSendable;
+  } finally {
+    queue.close();
+  }
+}
+
+/**
+ * After a login, what is already queued is delivered at once, unless this project's events went
+ * to another team until now: the user hears that first, and sending waits for a commit or flush.
+ */
+function afterLogin(io: Io, project: string | null, team: string, replacedTeam: string | null): void {
+  const before = project ? previousTeam(io.env, project, replacedTeam) : null;
+  if (before && before !== team) {
+    io.stderr.write(
+      `${sanitize(`kitty: warning: this project's events went to team ${before} until now; you are logged in to team ${team}, so from now on they go to ${team}, whose board lacks the earlier ones (the server keeps teams apart). To stay with ${before}, \`kitty auth login\` as a user of ${before}; nothing is sent before your next commit or \`kitty sync flush\``)}
+`,
+    );
+    return;
+  }
+  const count = waiting(io);
+  if (count > 0 && startFlusherDetached(io.env)) io.stderr.write(`kitty: delivering ${count} queued event${count === 1 ? '' : 's'} in the background (\`kitty sync status\` shows how it goes)
+`);
 }
 
 export const command: Command = {
@@ -25,7 +57,9 @@ export const command: Command = {
 
 Logs in to a sync server and stores the tokens and your team in the credentials file (mode 0600):
 $KITTY_HOME/credentials.json, else $XDG_CONFIG_HOME/kitty/credentials.json. Tokens are refreshed
-silently before they expire.
+silently before they expire. Events already queued are then delivered in the background, unless
+this project's events went to another team until now: that is warned about first, and nothing is
+sent before the next commit or \`kitty sync flush\`.
 
 The server URL: --server, else KITTY_SERVER_URL, else "serverUrl" in kitty's settings
 (package.json#kitty, .kittyrc, .kittyrc.json/.yaml, kitty.config.js/mjs/cjs), else sync.server_url
@@ -49,7 +83,8 @@ Options:
     } catch {
       // a broken or insecure file is replaced by this login
     }
-    const server = await resolveServerUrl({ flag: values.server, env: io.env, cwd: process.cwd(), projectUrl: await projectServerUrl(io), loginUrl: previous?.server_url });
+    const project = await projectConfig(io);
+    const server = await resolveServerUrl({ flag: values.server, env: io.env, cwd: process.cwd(), projectUrl: project.serverUrl, loginUrl: previous?.server_url });
     if (!server) {
       throw new KittyError(ErrorCode.NO_SERVER, 'no sync server URL is configured', {
         hint: 'pass it: `kitty auth login --server https://kitty.example.com` (or set KITTY_SERVER_URL)',
@@ -70,6 +105,7 @@ Options:
     } else {
       io.stdout.write(`${sanitize(`kitty: logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}); sync is on`)}\n`);
     }
+    afterLogin(io, project.uuid, credentials.team_slug, previous?.team_slug ?? null);
     return 0;
   },
 };

@@ -1,17 +1,10 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
-import { knownLanes } from '../../workpackage/lanes.js';
+import { boardLanes } from '../../workpackage/lanes.js';
 import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { painter, printJson, sanitize, warner, type Io } from '../output.js';
-
-const LANE_ORDER = knownLanes();
-
-function laneRank(lane: string): number {
-  const index = LANE_ORDER.indexOf(lane);
-  return index < 0 ? LANE_ORDER.length : index;
-}
 
 export function boardJson(wps: readonly TreeWorkPackage[]) {
   const features: Record<string, Record<string, { lane: string | null; title: string | null; path: string; source: LaneSource }>> = {};
@@ -23,7 +16,8 @@ export const command: Command = {
   help: `Usage: kitty board [--feature SLUG] [--json]
 
 The board of the working tree: for each feature, its lanes as columns and the work packages under
-them. A feature with a status.events.jsonl takes its lanes from that log (the frontmatter \`lane\`
+them. Every lane of the vocabulary in use is shown, empty or not: the 4 lanes (planned, doing,
+for_review, done), or the 9 as soon as a WP is in a lane only they have; unknown lanes after them. A feature with a status.events.jsonl takes its lanes from that log (the frontmatter \`lane\`
 of such a feature is often stale); other features from the frontmatter. Colour when the terminal
 supports it (NO_COLOR turns it off).
 
@@ -58,7 +52,7 @@ Options:
     const width = Math.max(60, Math.min(Number(io.env.COLUMNS) || (io.stdout as { columns?: number }).columns || 100, 200));
     for (const feature of [...new Set(wps.map((wp) => wp.feature))]) {
       const mine = wps.filter((wp) => wp.feature === feature);
-      const lanes = [...new Set(mine.map((wp) => wp.lane ?? '(no lane)'))].sort((a, b) => laneRank(a) - laneRank(b));
+      const lanes = boardLanes(mine.map((wp) => wp.lane ?? '(no lane)'));
       const column = Math.max(14, Math.floor((width - lanes.length) / lanes.length));
       const cell = (raw: string, index: number) => {
         const text = sanitize(raw);

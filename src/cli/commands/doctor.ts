@@ -6,10 +6,15 @@ import { painter, printJson, sanitize, type Io } from '../output.js';
 export const command: Command = {
   help: `Usage: kitty doctor [--json]
 
-Checks the whole capture path without changing anything: node, git, the repository, the hooks dir
-and hooks, the project identity, the queue, waiting capture requests, the login, the server and,
-when logged in, a delivery WebSocket (opened and closed at once). Prints a fix for each problem.
-Exits 1 when a check fails.
+Checks the whole capture path: node, git, the repository, the hooks dir and hooks (and committed
+husky hooks calling kitty in a clone without kitty's hooks), the project identity, the queue,
+waiting capture requests, the work packages (malformed frontmatter, bad status lines, unknown
+lanes, by file), the last problem the background hook worker met, the last delivery error, the
+login, the server and, when logged in, a delivery WebSocket (opened and closed at once). Prints a
+fix for each problem. Exits 1 when a check fails.
+
+It changes nothing, with one exception: the worker's last problem, once shown here, is
+acknowledged (<git common dir>/kitty/problem is removed), so hooks stop printing it.
 
 Options:
   --json     print {ok, checks: [{name, status, detail, fix}]} as JSON
@@ -25,8 +30,8 @@ Options:
     const paint = painter(io.stdout, io.env);
     const mark = { ok: paint.green('ok  '), warn: paint.yellow('warn'), fail: paint.red('FAIL'), skip: paint.dim('skip') };
     for (const check of checks) {
-      io.stdout.write(`${mark[check.status]}  ${check.name.padEnd(11)} ${sanitize(check.detail)}\n`);
-      if (check.fix) io.stdout.write(`      ${''.padEnd(11)} fix: ${sanitize(check.fix)}\n`);
+      io.stdout.write(`${mark[check.status]}  ${check.name.padEnd(13)} ${sanitize(check.detail)}\n`);
+      if (check.fix) io.stdout.write(`      ${''.padEnd(13)} fix: ${sanitize(check.fix)}\n`);
     }
     return ok ? 0 : 1;
   },

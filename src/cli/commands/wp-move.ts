@@ -1,11 +1,14 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ulid } from 'ulid';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { runGit } from '../../git/run.js';
+import { readConfig } from '../../identity/config-file.js';
+import { gitCommit } from '../../workpackage/commit.js';
 import { closestLane, knownLanes, laneFromInput, sameLane } from '../../workpackage/lanes.js';
 import { moveWorkPackageText } from '../../workpackage/move.js';
+import { DEFAULT_MOVE_MESSAGE, moveMessage } from '../../workpackage/move-message.js';
 import { appendMove } from '../../workpackage/status-append.js';
 import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
@@ -19,6 +22,8 @@ interface Move {
   lane: string;
   note: string | null;
   commit: boolean;
+  /** -m, else `wp_move.message` in the config, else DEFAULT_MOVE_MESSAGE; placeholders filled at commit. */
+  message: string;
 }
 
 /** What a move wrote: the paths to commit (a legacy move removes one and adds another) and the one to report. */
@@ -26,6 +31,8 @@ interface Written {
   paths: string[];
   path: string;
   source: LaneSource;
+  /** Each path's text before the move (null: it did not exist), to put back when git refuses the commit. */
+  before: Map<string, string | null>;
 }
 
 function git(move: Move, args: string[], okCodes?: number[]) {
@@ -87,7 +94,9 @@ async function moveInFrontmatter(move: Move): Promise<Written> {
     renameSync(join(repo, target.path), join(repo, path));
   }
   writeFileSync(join(repo, path), edited);
-  return { paths: legacy ? [target.path, path] : [path], path, source: 'frontmatter' };
+  const before = new Map<string, string | null>([[target.path, text]]);
+  if (legacy) before.set(path, null);
+  return { paths: legacy ? [target.path, path] : [path], path, source: 'frontmatter', before };
 }
 
 /**
@@ -99,7 +108,8 @@ async function moveInLog(move: Move, log: string): Promise<Written> {
   await ensureClean(move, log);
   const full = join(move.repo, log);
   const now = new Date();
-  const { addition, noteKept } = appendMove(readFileSync(full, 'utf8'), {
+  const text = readFileSync(full, 'utf8');
+  const { addition, noteKept } = appendMove(text, {
     eventId: ulid(now.getTime()),
     wpId: target.wpId,
     fromLane: target.lane,
@@ -111,15 +121,56 @@ async function moveInLog(move: Move, log: string): Promise<Written> {
   });
   if (!noteKept) move.io.stderr.write(`${sanitize(`kitty: warning: the lines of ${log} have no field for a note; it is only in the commit message`)}\n`);
   appendFileSync(full, addition);
-  return { paths: [log], path: log, source: 'status-log' };
+  return { paths: [log], path: log, source: 'status-log', before: new Map([[log, text]]) };
 }
 
-async function commitMove(move: Move, paths: string[]): Promise<string> {
+/** The tree as it was before the move: nothing staged, every file's bytes back. */
+async function undo(move: Move, written: Written): Promise<void> {
+  await git(move, ['reset', '-q', '--', ...written.paths]);
+  for (const [path, text] of written.before) {
+    if (text === null) rmSync(join(move.repo, path), { force: true });
+    else {
+      mkdirSync(dirname(join(move.repo, path)), { recursive: true });
+      writeFileSync(join(move.repo, path), text);
+    }
+  }
+}
+
+async function commitMove(move: Move, written: Written): Promise<string> {
   const { target, lane, note } = move;
-  await git(move, ['add', '-A', '--', ...paths]);
-  const message = `${target.wpId}: ${target.lane ?? 'no lane'} → ${lane}${note ? `\n\n${note}` : ''}`;
-  await git(move, ['commit', '-q', '-m', message, '--', ...paths]);
+  await git(move, ['add', '-A', '--', ...written.paths]);
+  const message = moveMessage(move.message, { wp: target.wpId, from: target.lane, to: lane, feature: target.feature, note });
+  const result = await gitCommit(move.repo, move.io.env, message, written.paths);
+  if (result.code !== 0) {
+    await undo(move, written);
+    if (result.stderr) move.io.stderr.write(`${result.stderr.split('\n').map(sanitize).join('\n').trimEnd()}\n`);
+    throw new KittyError(ErrorCode.GIT_FAILED, `git refused the commit of ${target.feature}/${target.wpId} → ${lane} (exit ${result.code}); ${written.path} is back as it was, nothing moved`, {
+      hint: 'deal with what git said above (a commit-msg or pre-commit hook?), then run `kitty wp move` again; `--no-commit` only edits the file',
+    });
+  }
   return (await git(move, ['rev-parse', 'HEAD'])).stdout.trim();
+}
+
+/** -m wins; else the project's `wp_move.message`; else the default. */
+function messageTemplate(root: string, flag: string | undefined): string {
+  if (flag) return flag;
+  try {
+    const read = readConfig(join(root, '.kittify', 'config.yaml'));
+    const configured = read.kind === 'ok' ? read.doc.getIn(['wp_move', 'message']) : null;
+    return typeof configured === 'string' && configured.trim() ? configured : DEFAULT_MOVE_MESSAGE;
+  } catch {
+    return DEFAULT_MOVE_MESSAGE;
+  }
+}
+
+/** A lane only the working tree has (an earlier move not committed) is no reason to say "nothing to do". */
+async function ensureCommitted(move: Move): Promise<void> {
+  const path = move.target.statusLog ?? move.target.path;
+  const dirty = await git(move, ['status', '--porcelain', '--', path]);
+  if (!dirty.stdout.trim()) return;
+  throw new KittyError(ErrorCode.WP_DIRTY, `${move.target.feature}/${move.target.wpId} is in ${move.target.lane} only in the working tree: ${path} has uncommitted changes`, {
+    hint: `commit them (\`git add ${path} && git commit\`) or drop them (\`git checkout -- ${path}\`), then rerun`,
+  });
 }
 
 function alreadyThere(move: Move): boolean {
@@ -129,7 +180,7 @@ function alreadyThere(move: Move): boolean {
 }
 
 export const command: Command = {
-  help: `Usage: kitty wp move WPxx LANE [--feature SLUG] [--note TEXT] [--no-commit] [--json]
+  help: `Usage: kitty wp move WPxx LANE [--feature SLUG] [--note TEXT] [-m MESSAGE] [--no-commit] [--json]
 
 Moves a work package to LANE and commits that change alone; kitty's hooks capture the move:
 exactly one WPStatusChanged event.
@@ -140,16 +191,22 @@ lines keep one); the WP file is not touched. Otherwise the WP file's frontmatter
 every other byte kept; in the legacy layout (tasks/<lane>/WPxx.md) the file moves to the new
 lane's folder.
 
+The commit message is -m, else \`wp_move.message\` in .kittify/config.yaml, else "{wp}: {from} → {to}";
+{wp} {from} {to} {feature} and {note} are filled in, and a note the message does not place goes
+into its body. When git refuses the commit (a commit-msg or pre-commit hook), git's own message is
+shown, the file is put back as it was (nothing staged) and the exit status is 1.
+
 Options:
-  --feature SLUG  the feature, when the WP id exists in several
-  --note TEXT     recorded with the move (and in the commit message)
-  --no-commit     edit the file only; commit it yourself
-  --json          print {feature, wp_id, from_lane, to_lane, path, commit, source} as JSON
-  -h, --help      show this help`,
+  --feature SLUG   the feature, when the WP id exists in several
+  --note TEXT      recorded with the move (and in the commit message)
+  -m, --message M  the commit message (placeholders as above)
+  --no-commit      edit the file only; commit it yourself
+  --json           print {feature, wp_id, from_lane, to_lane, path, commit, source} as JSON
+  -h, --help       show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { feature: { type: 'string' }, note: { type: 'string' }, 'no-commit': { type: 'boolean' }, json: { type: 'boolean' } },
+      { feature: { type: 'string' }, note: { type: 'string' }, message: { type: 'string', short: 'm' }, 'no-commit': { type: 'boolean' }, json: { type: 'boolean' } },
       'kitty wp move',
       true,
     );
@@ -160,13 +217,14 @@ Options:
     const lane = laneToMove(typed);
     const repo = await repoInfo(process.cwd(), io.env);
     const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
-    const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'] };
+    const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'], message: messageTemplate(repo.root, values.message) };
     if (alreadyThere(move)) {
+      if (move.commit) await ensureCommitted(move);
       io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} is already in ${target.lane}; nothing to do`)}\n`);
       return 0;
     }
     const written = target.statusLog ? await moveInLog(move, target.statusLog) : await moveInFrontmatter(move);
-    const commit = move.commit ? await commitMove(move, written.paths) : null;
+    const commit = move.commit ? await commitMove(move, written) : null;
     const result = { feature: target.feature, wp_id: target.wpId, from_lane: target.lane, to_lane: lane, path: written.path, commit, source: written.source };
     if (values.json) printJson(io, result);
     else io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}`)}\n`);
