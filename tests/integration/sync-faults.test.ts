@@ -16,9 +16,11 @@ describe('delivery under faults', () => {
     const { server, env, cwd } = await loggedInWithQueue(2000);
     for (let kill = 0; kill < 4; kill++) {
       const child = spawn(process.execPath, [CLI, 'sync', 'flush', '--timeout', '30'], { cwd, env, stdio: 'ignore' });
+      // listened for at once: a flush that ends before the kill has exited by then
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       await sleep(150 + Math.random() * 250);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await exited;
     }
     const final = runKitty(['sync', 'flush', '--json', '--timeout', '60'], cwd, env);
     expect(final.code, final.stderr).toBe(0);
