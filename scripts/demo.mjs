@@ -75,17 +75,39 @@ try {
   write(`${F}/WP02-payment.md`, wp('Payment', 'planned', [['2026-11-20T09:00:00Z', 'planned', 'alice']]));
   write(`${F}/WP03-receipts.md`, wp('Receipts', 'planned', [['2026-11-20T09:00:00Z', 'planned', 'alice']]));
   commit('Plan the checkout flow');
-  write(`${F}/WP01-cart-api.md`, wp('Cart API', 'doing', [['2026-11-20T09:00:00Z', 'planned', 'alice'], ['2026-11-21T10:00:00Z', 'doing', 'bob']]));
+  write(
+    `${F}/WP01-cart-api.md`,
+    wp('Cart API', 'doing', [
+      ['2026-11-20T09:00:00Z', 'planned', 'alice'],
+      ['2026-11-21T10:00:00Z', 'doing', 'bob'],
+    ]),
+  );
   commit('WP01: start');
-  write(`${F}/WP01-cart-api.md`, wp('Cart API', 'done', [
-    ['2026-11-20T09:00:00Z', 'planned', 'alice'],
-    ['2026-11-21T10:00:00Z', 'doing', 'bob'],
-    ['2026-11-22T15:00:00Z', 'for_review', 'bob'],
-    ['2026-11-23T11:30:00Z', 'done', 'carol'],
-  ]));
-  write(`${F}/WP02-payment.md`, wp('Payment', 'doing', [['2026-11-20T09:00:00Z', 'planned', 'alice'], ['2026-11-23T12:00:00Z', 'doing', 'alice']]));
+  write(
+    `${F}/WP01-cart-api.md`,
+    wp('Cart API', 'done', [
+      ['2026-11-20T09:00:00Z', 'planned', 'alice'],
+      ['2026-11-21T10:00:00Z', 'doing', 'bob'],
+      ['2026-11-22T15:00:00Z', 'for_review', 'bob'],
+      ['2026-11-23T11:30:00Z', 'done', 'carol'],
+    ]),
+  );
+  write(
+    `${F}/WP02-payment.md`,
+    wp('Payment', 'doing', [
+      ['2026-11-20T09:00:00Z', 'planned', 'alice'],
+      ['2026-11-23T12:00:00Z', 'doing', 'alice'],
+    ]),
+  );
   commit('WP01 reviewed and done; WP02 started');
-  write(`${F}/WP02-payment.md`, wp('Payment', 'for_review', [['2026-11-20T09:00:00Z', 'planned', 'alice'], ['2026-11-23T12:00:00Z', 'doing', 'alice'], ['2026-11-24T16:00:00Z', 'for_review', 'alice']]));
+  write(
+    `${F}/WP02-payment.md`,
+    wp('Payment', 'for_review', [
+      ['2026-11-20T09:00:00Z', 'planned', 'alice'],
+      ['2026-11-23T12:00:00Z', 'doing', 'alice'],
+      ['2026-11-24T16:00:00Z', 'for_review', 'alice'],
+    ]),
+  );
   git('add', '-A');
   git('commit', '-q', '--amend', '--no-edit');
   process.stdout.write('amended: WP02 also went to for_review\n');

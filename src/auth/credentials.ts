@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Env } from '../state/paths.js';
 
 /** What `kitty auth login` stores. Tokens never leave this file: not in logs, errors or --json. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withQueueDb } from '../clock/repair.js';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { stateDir, type Env } from '../state/paths.js';
 
 /**

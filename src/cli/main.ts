@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { distance } from 'fastest-levenshtein';
 import { enableCompileCache } from './compile-cache.js';
-import { describeError, isKittyError } from '../errors/index.js';
+import { describeError, ErrorCode, isKittyError, KittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
 import { defaultIo, sanitize, type Io } from './output.js';
@@ -86,11 +86,10 @@ function suggestion(argv: readonly string[]): string | null {
   return best && best.cost <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : null;
 }
 
-function unknownCommand(argv: readonly string[], io: Io): number {
+function unknownCommand(argv: readonly string[]): KittyError {
   const meant = suggestion(argv);
   const hint = meant ? `did you mean \`kitty ${meant}\`?` : 'run `kitty --help` for the list of commands';
-  io.stderr.write(`kitty: error KITTY_ERR_USAGE: unknown command "${sanitize(argv.join(' '))}"; hint: ${hint}\n`);
-  return 2;
+  return new KittyError(ErrorCode.USAGE, `unknown command "${argv.join(' ')}"`, { hint });
 }
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -112,7 +111,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       io.stdout.write(`${group}\n`);
       return 0;
     }
-    return unknownCommand(first === 'help' ? argv.slice(1) : argv, io);
+    throw unknownCommand(first === 'help' ? argv.slice(1) : argv);
   }
   const { command } = await found.entry.load();
   if (found.rest.includes('--help') || found.rest.includes('-h')) {

@@ -50,16 +50,29 @@ export function warner(io: Io): (line: string) => void {
   return (line) => io.stderr.write(`${sanitize(line)}\n`);
 }
 
-/** A progress line on stderr that rewrites itself; silent unless stderr is a terminal. */
+const BAR_WIDTH = 30;
+
+/** `done/total` as a bar of # and . when the total is known, else the count alone. */
+function progressText(done: number, total: number | undefined): string {
+  if (!total) return String(done);
+  const filled = Math.min(BAR_WIDTH, Math.round((done / total) * BAR_WIDTH));
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total}`;
+}
+
+/**
+ * The one progress renderer: a line on stderr that rewrites itself at most every 100 ms, silent
+ * unless stderr is a terminal, so stdout (and `--json`) never holds any of it.
+ */
 export function progress(io: Io, label: string, total?: number) {
   const enabled = Boolean(io.stderr.isTTY);
   let last = 0;
   return {
     update(done: number): void {
       const now = Date.now();
-      if (!enabled || now - last < 100) return;
+      // the last step is always drawn: a bar never stops short of its total
+      if (!enabled || (now - last < 100 && done !== total)) return;
       last = now;
-      io.stderr.write(`\r${label}: ${done}${total ? `/${total}` : ''}`);
+      io.stderr.write(`\r${label}: ${progressText(done, total)}`);
     },
     done(): void {
       if (enabled && last > 0) io.stderr.write('\r\x1b[K');

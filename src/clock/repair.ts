@@ -36,7 +36,11 @@ function targets(db: Db, scope: RestampScope): Target[] {
 }
 
 function storedClock(db: Db, nodeId: string): number {
-  const row = db.prepare('SELECT MAX(COALESCE(CAST((SELECT value FROM clock WHERE node_id = @node) AS INTEGER), 0), COALESCE((SELECT MAX(lamport_clock) FROM events WHERE node_id = @node), 0)) AS value').get({ node: nodeId }) as { value: number };
+  const row = db
+    .prepare(
+      'SELECT MAX(COALESCE(CAST((SELECT value FROM clock WHERE node_id = @node) AS INTEGER), 0), COALESCE((SELECT MAX(lamport_clock) FROM events WHERE node_id = @node), 0)) AS value',
+    )
+    .get({ node: nodeId }) as { value: number };
   return row.value;
 }
 

@@ -5,7 +5,7 @@ import { LOCAL_TEAM_SLUG } from '../constants.js';
 import type { Envelope } from '../events/envelope.js';
 import type { EventQueue, QueuedEvent } from '../queue/queue.js';
 import type { Env } from '../state/paths.js';
-import { jsonBytes, MAX_BATCH_EVENTS, oversizeReason } from '../transport/limits.js';
+import { MAX_BATCH_EVENTS, oversizeReason } from '../transport/limits.js';
 import type { EventResult } from '../transport/types.js';
 import { keepTooLarge } from './too-large.js';
 
@@ -46,9 +46,9 @@ export interface DrainSummary {
   retryAfterMs: number;
 }
 
-/** The events of one send: stamped for the wire, with the queue position to read on from. */
+/** The events of one send: stamped for the wire (also as their JSON), with the queue position to read on from. */
 export interface Prepared {
-  ready: { seq: number; envelope: Envelope; bytes: number }[];
+  ready: { seq: number; envelope: Envelope; json: string; bytes: number }[];
   lastSeq: number;
 }
 
@@ -103,7 +103,10 @@ export class Delivery {
   }
 
   receiveClock(serverClock: number): void {
-    const clock = this.queue.receiveClock(this.options.nodeId, serverClock);
+    this.checkClock(serverClock, this.queue.receiveClock(this.options.nodeId, serverClock));
+  }
+
+  private checkClock(serverClock: number, clock: number): void {
     if (clock < serverClock) {
       this.warn(`ignored the server's Lamport clock: ${serverClockProblem(serverClock, clock)}; this machine's clock stays at ${clock}`, 'server-clock');
     }
@@ -112,9 +115,9 @@ export class Delivery {
   /** Each event leaves pending on its own result; a clock rejection stays dead with the way out in its reason. */
   apply(answered: readonly EventResult[], serverClock: number | null): void {
     const results = answered.map((result) => this.withClockHint(result));
-    this.queue.applyResults(results);
+    const { clock } = this.queue.applyResults(results, serverClock === null ? undefined : { nodeId: this.options.nodeId, serverClock });
     for (const result of results) this.count(result);
-    if (serverClock !== null) this.receiveClock(serverClock);
+    if (serverClock !== null && clock !== null) this.checkClock(serverClock, clock);
     this.options.onProgress?.(this.summary);
   }
 
@@ -146,10 +149,12 @@ export class Delivery {
     const oversized: { eventId: string; reason: string }[] = [];
     for (const event of events) {
       const envelope = event.envelope.team_slug === LOCAL_TEAM_SLUG ? { ...event.envelope, team_slug: team } : event.envelope;
-      const bytes = jsonBytes(envelope);
+      // serialized once: the size check and the frame use the same text
+      const json = JSON.stringify(envelope);
+      const bytes = Buffer.byteLength(json);
       const reason = oversizeReason(envelope, bytes);
       if (reason) oversized.push({ eventId: envelope.event_id, reason });
-      else ready.push({ seq: event.seq, envelope, bytes });
+      else ready.push({ seq: event.seq, envelope, json, bytes });
     }
     this.keepOversized(oversized);
     return { ready, lastSeq: events.at(-1)?.seq ?? cursor };

@@ -87,7 +87,7 @@ class WsRound {
       const ids = new Set(frame.map((item) => item.envelope.event_id));
       this.frames.push(ids);
       for (const id of ids) this.inFlight.add(id);
-      session.send(frame.map((item) => item.envelope));
+      session.send(frame);
     }
   }
 

@@ -6,11 +6,11 @@ import { runGit } from '../git/run.js';
 import { resolveIdentity } from '../identity/index.js';
 import { assertLinePaths } from '../identity/repo-path.js';
 import { huskyFilesCallingKitty } from './husky-calls.js';
-import { locateHooks, type HooksLocation } from './location.js';
+import { kittyDirOf, locateHooks, type HooksLocation } from './location.js';
 import { CLI_PATH } from '../package.js';
 import { CHAINED_SUFFIX, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
 import { readTips, recordTips } from './tips.js';
-import { kittyDirOf } from './worker.js';
+
 
 export const HUSKY_MARK = '# kitty (managed by `kitty hooks install`)';
 

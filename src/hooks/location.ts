@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { GIT_STATE_DIR } from '../constants.js';
 import type { RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
+
+/** kitty's own folder in the common git dir: requests, tips, the worker lock, the problem marker. */
+export function kittyDirOf(repo: RepoInfo): string {
+  return join(repo.commonDir, GIT_STATE_DIR);
+}
 
 export interface HooksLocation {
   /** Where git looks for hooks (`git rev-parse --git-path hooks`: core.hooksPath and worktrees respected). */

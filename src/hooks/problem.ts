@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /**
  * The background worker has nobody to tell: a problem it meets is written here (one line), and the

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors/index.js';
 import { runGit } from '../git/run.js';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /**
  * The commits capture has covered, as the few tips from which they are all reachable. New work is

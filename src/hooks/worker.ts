@@ -1,14 +1,14 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureRange } from '../capture/index.js';
-import { GIT_STATE_DIR } from '../constants.js';
 import type { LogCommit } from '../git/log.js';
 import { repoInfo, type RepoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { assertLinePaths } from '../identity/repo-path.js';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { requestGitDir } from './git-dir.js';
+import { kittyDirOf } from './location.js';
 import { listRequests, readRequest, removeRequest, setAside, type CaptureRequest } from './requests.js';
 import { readTips, recordTips } from './tips.js';
 
@@ -40,10 +40,6 @@ interface PendingSquash {
 /** Rounds per run: requests written while a round works are taken by the next; the loop is bounded. */
 const MAX_ROUNDS = 10;
 const PARTIAL_GRACE_MS = 60_000;
-
-export function kittyDirOf(repo: RepoInfo): string {
-  return join(repo.commonDir, GIT_STATE_DIR);
-}
 
 /**
  * Turns recorded capture requests into queued events. One worker per repository at a time (a lock
@@ -99,7 +95,28 @@ async function drain(repo: RepoInfo, kittyDir: string, options: WorkerOptions, r
 }
 
 async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureRequest[], options: WorkerOptions, result: WorkerResult): Promise<void> {
-  const { env, log } = options;
+  const rewritten = await rewriteGraph(requests, repo.root, options.env);
+  const squashPath = join(kittyDir, 'squash.json');
+  await captureSquashed(repo, requests, squashPath, options, result);
+  const squash = readSquash(squashPath);
+  let squashUsed = false;
+  const rewrites = (commit: LogCommit): string[] | undefined => {
+    const olds = rewritten(commit.sha);
+    if (squash && commit.parents[0] === squash.base) {
+      squashUsed = true;
+      olds.push(...squash.olds);
+    }
+    return olds.length > 0 ? olds : undefined;
+  };
+  await captureHeads(repo, kittyDir, requests, rewrites, options, result);
+  if (squashUsed) rmSync(squashPath, { force: true });
+}
+
+/**
+ * Which commits each new commit replaces (rebase and amend pairs, an amend seen by post-commit),
+ * followed through chains: a commit rewritten twice in one round still names the first original.
+ */
+async function rewriteGraph(requests: readonly CaptureRequest[], root: string, env?: NodeJS.ProcessEnv): Promise<(sha: string) => string[]> {
   const direct = new Map<string, Set<string>>();
   const link = (to: string, from: string): void => {
     if (to === from) return;
@@ -110,24 +127,10 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
   for (const request of requests) for (const { from, to } of request.rewritten) link(to, from);
   for (const request of requests) {
     if (request.hook !== 'post-commit' || !request.head) continue;
-    const old = await amendedFrom(request, repo.root, env);
+    const old = await amendedFrom(request, root, env);
     if (old) link(request.head, old);
   }
-
-  const squashPath = join(kittyDir, 'squash.json');
-  for (const request of requests) {
-    if (request.squashed.length === 0 || !request.head) continue;
-    // the squashed commits are a teammate's history: capture them as they were made, then let
-    // the commit that carries them reconcile against those events instead of repeating them
-    const summary = await captureRange({ cwd: repo.root, repo, env, revisions: ['--no-walk', ...request.squashed], warn: log });
-    result.commits += summary.commits;
-    result.queued += summary.queued;
-    writeFileAtomic(squashPath, JSON.stringify({ base: request.head, olds: request.squashed } satisfies PendingSquash));
-  }
-  const squash = readSquash(squashPath);
-  let squashUsed = false;
-
-  const expand = (sha: string): string[] => {
+  return (sha) => {
     const seen = new Set<string>();
     const stack = [...(direct.get(sha) ?? [])];
     while (stack.length > 0) {
@@ -138,15 +141,25 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
     }
     return [...seen];
   };
-  const rewrites = (commit: LogCommit): string[] | undefined => {
-    const olds = expand(commit.sha);
-    if (squash && commit.parents[0] === squash.base) {
-      squashUsed = true;
-      olds.push(...squash.olds);
-    }
-    return olds.length > 0 ? olds : undefined;
-  };
+}
 
+/**
+ * The commits a `merge --squash` folded in are a teammate's history: captured as they were made,
+ * so that the commit carrying them reconciles against those events instead of repeating them.
+ */
+async function captureSquashed(repo: RepoInfo, requests: readonly CaptureRequest[], squashPath: string, options: WorkerOptions, result: WorkerResult): Promise<void> {
+  for (const request of requests) {
+    if (request.squashed.length === 0 || !request.head) continue;
+    const summary = await captureRange({ cwd: repo.root, repo, env: options.env, revisions: ['--no-walk', ...request.squashed], warn: options.log });
+    result.commits += summary.commits;
+    result.queued += summary.queued;
+    writeFileAtomic(squashPath, JSON.stringify({ base: request.head, olds: request.squashed } satisfies PendingSquash));
+  }
+}
+
+/** Captures the new work up to each requested head since the recorded tips, then moves the tips. */
+async function captureHeads(repo: RepoInfo, kittyDir: string, requests: readonly CaptureRequest[], rewrites: (commit: LogCommit) => string[] | undefined, options: WorkerOptions, result: WorkerResult): Promise<void> {
+  const { env, log } = options;
   const heads = new Map<string, string | null>();
   for (const request of requests) {
     const head = request.head ?? (await resolveHead(request, repo, env));
@@ -163,7 +176,6 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
     await recordTips(kittyDir, [head], repo.root, env);
     log(`captured ${summary.commits} commits up to ${head.slice(0, 7)}: ${summary.queued} events queued, ${summary.alreadyQueued} already queued`);
   }
-  if (squashUsed) rmSync(squashPath, { force: true });
 }
 
 /** The stub reads HEAD without git; where it could not (packed refs, reftable), git resolves it now. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Document, isMap, parseDocument } from 'yaml';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { type Document, isMap, parseDocument } from 'yaml';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 import { spliceYaml, type YamlEdit } from '../yaml/edit.js';
 
 export interface ConfigValues {
@@ -27,13 +27,13 @@ function text(value: unknown): string | null {
   return null;
 }
 
-export function configValues(doc: Document): ConfigValues {
+function configValues(doc: Document): ConfigValues {
   const autoStart = doc.getIn(['sync', 'auto_start']);
   return {
     uuid: text(doc.getIn(['project', 'uuid'])),
     slug: text(doc.getIn(['project', 'slug'])),
     nodeId: text(doc.getIn(['project', 'node_id'])),
-    autoStart: autoStart === false || autoStart === 'false' ? false : true,
+    autoStart: autoStart !== false && autoStart !== 'false',
     serverUrl: text(doc.getIn(['sync', 'server_url'])),
   };
 }

@@ -1,11 +1,11 @@
-import { copyFileSync, constants as fsConstants, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_DIR, CONFIG_FILE, GIT_STATE_DIR } from '../constants.js';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
-import { originUrl, repoInfo, type RepoInfo } from '../git/repo.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
+import { originUrl, type RepoInfo, repoInfo } from '../git/repo.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { applyIdentity, parseConfig, readConfig, templateText, type ConfigRead, type ConfigValues } from './config-file.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { applyIdentity, type ConfigRead, type ConfigValues, parseConfig, readConfig, templateText } from './config-file.js';
 import { machineNodeId } from './node-id.js';
 import { chooseUuid, isUuid } from './project-uuid.js';
 import { assertLinePaths } from './repo-path.js';

@@ -2,9 +2,9 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_DIR, CONFIG_FILE } from '../constants.js';
 import { ErrorCode, KittyError } from '../errors/index.js';
-import { rootCommits, type RepoInfo } from '../git/repo.js';
+import { type RepoInfo, rootCommits } from '../git/repo.js';
 import { runGit } from '../git/run.js';
-import { parseConfig, readConfig, salvageUuid, type ConfigRead } from './config-file.js';
+import { type ConfigRead, parseConfig, readConfig, salvageUuid } from './config-file.js';
 import { deterministicUuid, newProjectUuid } from './uuid.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,15 +69,19 @@ async function recoveredUuid(repo: RepoInfo, recordPath: string, env?: NodeJS.Pr
 }
 
 /** A uuid every process and clone of a repository derives alike (from its root commit), writing nothing. */
-export async function deterministicFallback(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string> {
+async function deterministicFallback(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string> {
   const roots = await rootCommits(repo.root, env);
   return deterministicUuid(roots[0] ?? realpathSync(repo.commonDir));
 }
 
 function uuidLostError(configPath: string, seen: string): KittyError {
-  return new KittyError(ErrorCode.CONFIG_UUID_LOST, `project.uuid in ${configPath} cannot be read (seen ${JSON.stringify(seen)}), and no identity record, worktree or commit holds it`, {
-    hint: `write the project's uuid back into ${configPath} (queued events carry it: \`kitty events list --state all --json\`), or remove the uuid line to start a new project`,
-  });
+  return new KittyError(
+    ErrorCode.CONFIG_UUID_LOST,
+    `project.uuid in ${configPath} cannot be read (seen ${JSON.stringify(seen)}), and no identity record, worktree or commit holds it`,
+    {
+      hint: `write the project's uuid back into ${configPath} (queued events carry it: \`kitty events list --state all --json\`), or remove the uuid line to start a new project`,
+    },
+  );
 }
 
 export interface UuidChoice {
@@ -96,19 +100,32 @@ export interface UuidChoice {
  * what the first real run queues. Without a commit (`fresh: 'random'` when written) there is no
  * stable fact to derive it from.
  */
-export async function chooseUuid(options: { read: ConfigRead; repo: RepoInfo; configPath: string; recordPath: string; env?: NodeJS.ProcessEnv; fresh: 'random' | 'deterministic' }): Promise<UuidChoice> {
+export async function chooseUuid(options: {
+  read: ConfigRead;
+  repo: RepoInfo;
+  configPath: string;
+  recordPath: string;
+  env?: NodeJS.ProcessEnv;
+  fresh: 'random' | 'deterministic';
+}): Promise<UuidChoice> {
   const { read, repo, configPath, env } = options;
   const stated = statedUuid(read);
   if (stated.kind === 'ok') return { uuid: stated.uuid, note: null };
   const recovered = await recoveredUuid(repo, options.recordPath, env);
   if (recovered) {
-    const note = stated.kind === 'lost' ? `project.uuid in ${configPath} cannot be read (seen ${JSON.stringify(stated.seen)}); kept the project's uuid ${recovered.uuid} from ${recovered.from}` : null;
+    const note =
+      stated.kind === 'lost'
+        ? `project.uuid in ${configPath} cannot be read (seen ${JSON.stringify(stated.seen)}); kept the project's uuid ${recovered.uuid} from ${recovered.from}`
+        : null;
     return { uuid: recovered.uuid, note };
   }
   if (stated.kind === 'lost') throw uuidLostError(configPath, stated.seen);
   if (read.kind === 'malformed') {
     const uuid = await deterministicFallback(repo, env);
-    return { uuid, note: `${configPath} is malformed and names no project.uuid, and nothing else records one; using the repository's deterministic uuid ${uuid}` };
+    return {
+      uuid,
+      note: `${configPath} is malformed and names no project.uuid, and nothing else records one; using the repository's deterministic uuid ${uuid}`,
+    };
   }
   if (options.fresh === 'deterministic') return { uuid: await deterministicFallback(repo, env), note: null };
   const [root] = await rootCommits(repo.root, env);

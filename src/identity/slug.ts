@@ -16,7 +16,11 @@ export function kebab(value: string): string {
  * (`git@host:owner/repo.git`, `ssh://git@host/owner/repo`), with a trailing `/` or `.git`.
  */
 export function repoNameFromUrl(url: string): string | null {
-  const trimmed = url.trim().replace(/\/+$/, '').replace(/\.git$/i, '').replace(/\/+$/, '');
+  const trimmed = url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .replace(/\/+$/, '');
   const match = /[/:]([^/:]+)$/.exec(trimmed);
   return match ? match[1]! : null;
 }

@@ -1,7 +1,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { Envelope, TransitionSource } from '../events/envelope.js';
 import type { FeatureLink, LedgerRecord, LedgerStore } from '../derive/ledger.js';
 import { naturalKey } from '../derive/natural.js';
+import type { Envelope, TransitionSource } from '../events/envelope.js';
 
 export const LEDGER_DDL = [
   `CREATE TABLE IF NOT EXISTS transitions (

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { LamportClock } from '../clock/lamport.js';
-import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import type { FeatureLink, LedgerRecord } from '../derive/ledger.js';
 import { ErrorCode, errnoCode } from '../errors/index.js';
+import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import { type Env, ensureStateDir } from '../state/paths.js';
 import { oversizeReason } from '../transport/limits.js';
 import { queueError } from './errors.js';
@@ -72,6 +72,7 @@ export class EventQueue {
     counts: Statement;
     deliver: Statement;
     kill: Statement;
+    nextPending: Statement;
   };
 
   private constructor(db: Db, path: string) {
@@ -91,6 +92,8 @@ export class EventQueue {
       kill: db.prepare(
         "UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = @error, updated_at = @now WHERE event_id = @id AND state = 'pending'",
       ),
+      // read once per frame sent: prepared once
+      nextPending: db.prepare("SELECT * FROM events WHERE state = 'pending' AND sendable = 1 AND seq > ? ORDER BY seq LIMIT ?"),
     };
   }
 
@@ -254,18 +257,21 @@ export class EventQueue {
    */
   nextPending(limit: number, afterSeq = 0): { events: QueuedEvent[]; quarantined: QuarantinedRow[] } {
     return this.guard(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM events WHERE state = 'pending' AND sendable = 1 AND seq > ? ORDER BY seq LIMIT ?")
-        .all(afterSeq, limit) as Row[];
+      const rows = this.stmts.nextPending.all(afterSeq, limit) as Row[];
       return this.readRows(rows);
     });
   }
 
   /**
    * Applies a server's per-event results in one transaction: success and duplicate are delivered,
-   * rejected is dead with the server's reason. Only a result moves an event out of pending.
+   * rejected is dead with the server's reason. Only a result moves an event out of pending. The
+   * server clock that came with them, if any, is received in the same transaction (one commit per
+   * ack, not two). `clock` is this machine's Lamport clock afterwards (null: none was received).
    */
-  applyResults(results: readonly { event_id: string; status: string; error?: string }[]): { delivered: number; dead: number } {
+  applyResults(
+    results: readonly { event_id: string; status: string; error?: string }[],
+    received?: { nodeId: string; serverClock: number },
+  ): { delivered: number; dead: number; clock: number | null } {
     return this.guard(() =>
       this.db
         .transaction(() => {
@@ -279,7 +285,7 @@ export class EventQueue {
               dead += this.stmts.kill.run({ id: result.event_id, now, error: `rejected by server: ${result.error ?? 'no reason given'}` }).changes;
             }
           }
-          return { delivered, dead };
+          return { delivered, dead, clock: received ? this.clock.receive(received.nodeId, received.serverClock) : null };
         })
         .immediate(),
     );

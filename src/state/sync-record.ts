@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../identity/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { stateDir, type Env } from './paths.js';
 
 /**

@@ -16,7 +16,11 @@ export interface Authorized {
  * calls again. Refused twice, the session has ended: only a new login helps. The one place the
  * 401 → refresh → retry rule lives, for every authenticated request a client makes.
  */
-export async function withAccessToken<T>(env: Env, signal: AbortSignal | undefined, call: (session: Authorized) => Promise<T | typeof UNAUTHORIZED>): Promise<T> {
+export async function withAccessToken<T>(
+  env: Env,
+  signal: AbortSignal | undefined,
+  call: (session: Authorized) => Promise<T | typeof UNAUTHORIZED>,
+): Promise<T> {
   const first = await call(await accessToken(env, { signal }));
   if (first !== UNAUTHORIZED) return first;
   const second = await call(await accessToken(env, { force: true, signal }));

@@ -1,5 +1,4 @@
 import WebSocket from 'ws';
-import type { Envelope } from '../events/envelope.js';
 import { MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from './limits.js';
 import { type EventResult, TransportError, type TransportErrorKind } from './types.js';
 
@@ -96,9 +95,12 @@ export class WsSession {
   }
 
   private startWatchdog(deadAfter: number): void {
-    this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastTraffic > deadAfter) this.close(`no traffic for ${deadAfter / 1000} s`);
-    }, Math.min(5_000, deadAfter / 3));
+    this.watchdog = setInterval(
+      () => {
+        if (Date.now() - this.lastTraffic > deadAfter) this.close(`no traffic for ${deadAfter / 1000} s`);
+      },
+      Math.min(5_000, deadAfter / 3),
+    );
     this.watchdog.unref();
   }
 
@@ -106,13 +108,17 @@ export class WsSession {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(value));
   }
 
-  /** A frame over the server's limits would be refused whole: the caller packs frames to fit (limits.ts). */
-  send(events: readonly Envelope[]): void {
-    const frame = JSON.stringify({ type: 'events', events });
-    if (events.length > MAX_FRAME_EVENTS || Buffer.byteLength(frame) > MAX_FRAME_BYTES) {
-      throw new Error(`refusing to send a frame of ${events.length} events and ${Buffer.byteLength(frame)} bytes, over the limits`);
+  /**
+   * Sends events already serialized, with their byte sizes: the frame is their JSON joined, not
+   * built and measured again. A frame over the server's limits would be refused whole: the caller
+   * packs frames to fit (limits.ts).
+   */
+  send(events: readonly { json: string; bytes: number }[]): void {
+    const bytes = FRAME_OVERHEAD_BYTES + events.reduce((sum, event) => sum + event.bytes, 0) + Math.max(events.length - 1, 0);
+    if (events.length > MAX_FRAME_EVENTS || bytes > MAX_FRAME_BYTES) {
+      throw new Error(`refusing to send a frame of ${events.length} events and ${bytes} bytes, over the limits`);
     }
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(`{"type":"events","events":[${events.map((event) => event.json).join(',')}]}`);
   }
 
   get open(): boolean {

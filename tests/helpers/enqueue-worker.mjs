@@ -3,7 +3,12 @@
 import { monotonicFactory } from 'ulid';
 import { EventQueue } from '../../dist/queue/queue.js';
 
-const [count, tag, nodeId, projectUuid] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5] ?? '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e'];
+const [count, tag, nodeId, projectUuid] = [
+  Number(process.argv[2]),
+  process.argv[3],
+  process.argv[4],
+  process.argv[5] ?? '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
+];
 const ulid = monotonicFactory();
 const queue = EventQueue.open();
 const clocks = [];
@@ -15,7 +20,15 @@ for (let i = 0; i < count; i++) {
       event_type: 'WPStatusChanged',
       aggregate_id: wp,
       aggregate_type: 'WorkPackage',
-      payload: { wp_id: wp, feature_slug: `feature-${tag}`, from_lane: 'planned', to_lane: 'doing', actor: 'w', transition_key: `${tag}-${i}`, source: 'frontmatter' },
+      payload: {
+        wp_id: wp,
+        feature_slug: `feature-${tag}`,
+        from_lane: 'planned',
+        to_lane: 'doing',
+        actor: 'w',
+        transition_key: `${tag}-${i}`,
+        source: 'frontmatter',
+      },
       timestamp: new Date().toISOString(),
       node_id: nodeId,
       causation_id: null,

@@ -36,21 +36,25 @@ async function waitForProcessesIn(dir: string, timeoutMs = 8_000): Promise<void>
   }
 }
 
-function processesIn(dir: string): number[] {
+/** Processes (other than this one) whose working directory is `dir` or inside it (Linux /proc). */
+export function processesIn(dir: string): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  return entries.filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).map(Number).filter((pid) => {
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      return cwd === dir || cwd.startsWith(`${dir}/`);
-    } catch {
-      return false;
-    }
-  });
+  return entries
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`);
+        return cwd === dir || cwd.startsWith(`${dir}/`);
+      } catch {
+        return false;
+      }
+    });
 }
 
 export interface RunResult {

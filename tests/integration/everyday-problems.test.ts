@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gitdir, tempDir, wp } from '../helpers/gitdir.js';
+import { gitdir, processesIn, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 
 const WP1 = `${F}/WP01-api.md`;
@@ -16,18 +16,6 @@ function gitCommit(repo: { dir: string; env: NodeJS.ProcessEnv }, ...args: strin
 
 function kittyLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.startsWith('kitty:'));
-}
-
-/** Processes working in `dir` (Linux /proc): the background hook worker runs in the repository. */
-function processesIn(dir: string): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      return pid !== process.pid && (cwd === dir || cwd.startsWith(`${dir}/`));
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** Waits until the background worker has finished, then checks its problem marker. */

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withFileLock } from '../../src/state/lock.js';
-import { gitdir, tempDir, wp } from '../helpers/gitdir.js';
+import { gitdir, processesIn, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
 
 const WP1 = `${F}/WP01-api.md`;
@@ -242,20 +242,24 @@ describe('git hooks capture each transition exactly once', () => {
   it('background capture: a piped git commit is not held up, and the event lands in the queue', async () => {
     const repo = hookedRepo({ background: true });
     repo.write(WP1, wp({ lane: 'planned' }));
-    // GUIs and `git commit | cat` wait for every holder of git's stdout: the worker must hold none
-    const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat; exit "${PIPESTATUS:-0}"'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toBe('');
-    expect(repo.git('log', '-1', '--format=%s')).toBe('plan');
+    // the worker is kept waiting on its lock, so the commit must return while it still runs
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = withFileLock(join(repo.dir, '.git', 'kitty', 'worker.lock'), () => held);
+    try {
+      // GUIs and `git commit | cat` wait for every holder of git's stdout: the worker must hold none
+      const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat; exit "${PIPESTATUS:-0}"'], { cwd: repo.dir, env: repo.env, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(repo.git('log', '-1', '--format=%s')).toBe('plan');
+      const [pid] = await waitFor(() => workerPids(repo.dir), (list) => list.length > 0, 5_000);
+      expect([0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`))).toEqual(['/dev/null', '/dev/null', '/dev/null']);
+    } finally {
+      release();
+      await holding;
+    }
     const events = await waitFor(() => queued(repo), (list) => list.length >= 1);
     expect(moves(events)).toEqual(['WP01 ->planned']);
-    for (const pid of workerPids(repo.dir)) {
-      try {
-        expect([0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`))).toEqual(['/dev/null', '/dev/null', '/dev/null']);
-      } catch (error) {
-        if (!String(error).includes('ENOENT')) throw error;
-      }
-    }
   });
 });
 
@@ -385,18 +389,13 @@ describe('kitty hooks install / uninstall / status', () => {
   });
 });
 
-/** Worker processes whose working directory is this repository. */
+/** Hook worker processes working in this repository. */
 function workerPids(repoDir: string): number[] {
-  const out = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
-  return out
-    .split('\n')
-    .filter((line) => line.includes('hooks worker'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/cwd`) === repoDir;
-      } catch {
-        return false;
-      }
-    });
+  return processesIn(repoDir).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hooks\0worker');
+    } catch {
+      return false;
+    }
+  });
 }

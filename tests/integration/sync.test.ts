@@ -43,7 +43,7 @@ describe('delivery to the reference server', () => {
     // util-linux `script` gives the command a real pseudo-terminal
     const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${CLI}' sync flush`, '/dev/null'], { cwd: tempDir(), env, encoding: 'utf8' });
     expect(tty.status, tty.stdout + tty.stderr).toBe(0);
-    expect(tty.stdout).toContain(`\r[${'#'.repeat(30)}] 300/300`);
+    expect(tty.stdout).toContain(`\rkitty sync flush: [${'#'.repeat(30)}] 300/300`);
     expect(tty.stdout).toMatch(/\r\x1b\[K\s*kitty sync flush: 300 delivered/);
     enqueue(home, 50, 'y');
     const piped = runKitty(['sync', 'flush'], tempDir(), env);

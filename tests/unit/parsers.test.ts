@@ -49,13 +49,20 @@ describe('work-package paths and files', () => {
     expect(classifyPath('kitty-specs/001-x/tasks/WP01-setup.md')).toEqual({ kind: 'wp', feature: '001-x', wpId: 'WP01', folderLane: null });
     expect(classifyPath('kitty-specs/001-x/tasks/doing/WP123.md')).toEqual({ kind: 'wp', feature: '001-x', wpId: 'WP123', folderLane: 'doing' });
     expect(classifyPath('kitty-specs/001-x/status.events.jsonl')).toEqual({ kind: 'status-log', feature: '001-x' });
-    for (const other of ['kitty-specs/001-x/spec.md', 'kitty-specs/001-x/tasks/README.md', 'kitty-specs/001-x/tasks/WP1.md', 'docs/tasks/WP01.md', 'kitty-specs/001-x/tasks/a/b/WP01.md']) {
+    for (const other of [
+      'kitty-specs/001-x/spec.md',
+      'kitty-specs/001-x/tasks/README.md',
+      'kitty-specs/001-x/tasks/WP1.md',
+      'docs/tasks/WP01.md',
+      'kitty-specs/001-x/tasks/a/b/WP01.md',
+    ]) {
       expect(classifyPath(other)).toBeNull();
     }
   });
 
   it('parses lane, history and title; CRLF and BOM too; no frontmatter means no lane', () => {
-    const text = '\uFEFF---\r\ntitle: T\r\nlane: "for_review"\r\nhistory:\r\n  - timestamp: 2026-01-01T10:00:00+01:00\r\n    lane: doing\r\n    agent: bob\r\n  - note: no lane, ignored\r\n---\r\nbody\r\n';
+    const text =
+      '\uFEFF---\r\ntitle: T\r\nlane: "for_review"\r\nhistory:\r\n  - timestamp: 2026-01-01T10:00:00+01:00\r\n    lane: doing\r\n    agent: bob\r\n  - note: no lane, ignored\r\n---\r\nbody\r\n';
     expect(parseWorkPackage(text, 'x')).toEqual({
       lane: 'for_review',
       title: 'T',
@@ -81,7 +88,10 @@ describe('status log lines', () => {
   });
 
   it('keeps transition lines, counts other kinds, reports bad ones by line', () => {
-    const parsed = parseStatusLines(['{"wp_id":"WP01","to_lane":"done","at":"2026-01-01T00:00:00Z"}', '{"kind":"annotation"}', '[1]', '{"to_lane":"done"}'], 10);
+    const parsed = parseStatusLines(
+      ['{"wp_id":"WP01","to_lane":"done","at":"2026-01-01T00:00:00Z"}', '{"kind":"annotation"}', '[1]', '{"to_lane":"done"}'],
+      10,
+    );
     expect(parsed.transitions).toHaveLength(1);
     expect(parsed.skipped).toBe(1);
     expect(parsed.problems).toEqual([
@@ -103,9 +113,11 @@ describe('derivation rules', () => {
     expect(deriveWpTransitions({ featureSlug: 'f', wpId: 'WP01', before: state('doing'), otherParents: [], after: state('doing') }, commit)).toEqual([]);
   });
 
-  it('yields nothing for a deleted WP, and nothing for a merge that took a parent\'s lane', () => {
+  it("yields nothing for a deleted WP, and nothing for a merge that took a parent's lane", () => {
     expect(deriveWpTransitions({ featureSlug: 'f', wpId: 'WP01', before: state('doing'), otherParents: [], after: null }, commit)).toEqual([]);
-    expect(deriveWpTransitions({ featureSlug: 'f', wpId: 'WP01', before: state('planned'), otherParents: [state('done')], after: state('done') }, commit)).toEqual([]);
+    expect(
+      deriveWpTransitions({ featureSlug: 'f', wpId: 'WP01', before: state('planned'), otherParents: [state('done')], after: state('done') }, commit),
+    ).toEqual([]);
   });
 
   it('skips history entries that do not change the lane', () => {
@@ -136,9 +148,12 @@ describe('deterministic event ids', () => {
 describe('YAML splicing', () => {
   it('replaces scalars in place, appends keys to a block map, quotes ambiguous values', () => {
     const text = 'a: 1   # keep\nproject:\n    uuid: ~ # c\n    x: [1,  2]\n';
-    expect(spliceYaml(text, [{ path: ['project', 'uuid'], value: 'U' }, { path: ['project', 'node_id'], value: '123456789012' }])).toBe(
-      'a: 1   # keep\nproject:\n    uuid: U # c\n    x: [1,  2]\n    node_id: "123456789012"\n',
-    );
+    expect(
+      spliceYaml(text, [
+        { path: ['project', 'uuid'], value: 'U' },
+        { path: ['project', 'node_id'], value: '123456789012' },
+      ]),
+    ).toBe('a: 1   # keep\nproject:\n    uuid: U # c\n    x: [1,  2]\n    node_id: "123456789012"\n');
     expect(spliceYaml('a: 1', [{ path: ['sync', 'auto_start'], value: true }])).toBe('a: 1\nsync:\n  auto_start: true\n');
     expect(spliceYaml('project: {uuid: x}\n', [{ path: ['project', 'slug'], value: 's' }])).toBeNull();
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { actorLike, appendMove, formatLike, lastTransitionLine, lineAddition, moveRecord, timeLike, type LogMove } from '../../src/workpackage/status-append.js';
+import {
+  actorLike,
+  appendMove,
+  formatLike,
+  type LogMove,
+  lastTransitionLine,
+  lineAddition,
+  moveRecord,
+  timeLike,
+} from '../../src/workpackage/status-append.js';
 
 const NOW = new Date('2026-02-03T04:05:06.789Z');
 const MOVE: LogMove = {
@@ -14,7 +23,7 @@ const MOVE: LogMove = {
 };
 
 describe('status log append: time, actor and line style like the template', () => {
-  it('writes the time with the template\'s fraction digits and zone', () => {
+  it("writes the time with the template's fraction digits and zone", () => {
     expect(timeLike('2026-01-03T10:11:12.345+00:00', NOW)).toBe('2026-02-03T04:05:06.789+00:00');
     expect(timeLike('2026-01-03T10:11:12.345678+00:00', NOW)).toBe('2026-02-03T04:05:06.789000+00:00');
     expect(timeLike('2026-01-03T10:11:12Z', NOW)).toBe('2026-02-03T04:05:06Z');
@@ -24,7 +33,7 @@ describe('status log append: time, actor and line style like the template', () =
     expect(timeLike(1767435072, NOW)).toBe('2026-02-03T04:05:06.789Z');
   });
 
-  it('writes the actor as a string, or as an object with the template\'s keys', () => {
+  it("writes the actor as a string, or as an object with the template's keys", () => {
     expect(actorLike('claude', MOVE.actor)).toBe('Ada Tester');
     expect(actorLike(null, MOVE.actor)).toBe('Ada Tester');
     expect(actorLike({ display: 'claude', id: 'a1', kind: 'agent' }, MOVE.actor)).toEqual({ display: 'Ada Tester', id: 'ada@example.com', kind: 'human' });
@@ -32,12 +41,24 @@ describe('status log append: time, actor and line style like the template', () =
     expect(actorLike({ id: 'a1', role: 'x' }, { name: 'Ada', email: null })).toEqual({ id: 'Ada', role: null });
   });
 
-  it('keeps the template\'s keys and order, copies the feature\'s keys, clears what belonged to its move', () => {
-    const raw = '{"wp_id":"WP02","to_lane":"planned","from_lane":"genesis","mission_slug":"055-x","mission_id":"01KTH57W8EWXDH8TCHNP485YMS","event_id":"01JGZ5W3Q0A1B2C3D4E5F6G7H8","at":"2026-01-03T10:11:12Z","actor":"claude","force":true,"reason":"bootstrap","evidence":{"a":1},"execution_mode":"worktree","extra":"x"}';
+  it("keeps the template's keys and order, copies the feature's keys, clears what belonged to its move", () => {
+    const raw =
+      '{"wp_id":"WP02","to_lane":"planned","from_lane":"genesis","mission_slug":"055-x","mission_id":"01KTH57W8EWXDH8TCHNP485YMS","event_id":"01JGZ5W3Q0A1B2C3D4E5F6G7H8","at":"2026-01-03T10:11:12Z","actor":"claude","force":true,"reason":"bootstrap","evidence":{"a":1},"execution_mode":"worktree","extra":"x"}';
     const { record, noteKept } = moveRecord({ record: JSON.parse(raw) as Record<string, unknown>, raw }, { ...MOVE, note: 'ready' });
     expect(record).toEqual({
-      wp_id: 'WP01', to_lane: 'for_review', from_lane: 'doing', mission_slug: '055-x', mission_id: '01KTH57W8EWXDH8TCHNP485YMS', event_id: MOVE.eventId,
-      at: '2026-02-03T04:05:06Z', actor: 'Ada Tester', force: false, reason: 'ready', evidence: null, execution_mode: 'worktree', extra: null,
+      wp_id: 'WP01',
+      to_lane: 'for_review',
+      from_lane: 'doing',
+      mission_slug: '055-x',
+      mission_id: '01KTH57W8EWXDH8TCHNP485YMS',
+      event_id: MOVE.eventId,
+      at: '2026-02-03T04:05:06Z',
+      actor: 'Ada Tester',
+      force: false,
+      reason: 'ready',
+      evidence: null,
+      execution_mode: 'worktree',
+      extra: null,
     });
     expect(Object.keys(record)).toEqual(Object.keys(JSON.parse(raw) as object));
     expect(noteKept).toBe(true);
@@ -45,7 +66,7 @@ describe('status log append: time, actor and line style like the template', () =
     expect(moveRecord({ record: { from_lane: 'x' }, raw: '{}' }, { ...MOVE, fromLane: null }).record).toEqual({ from_lane: 'genesis' });
   });
 
-  it('writes the line with the template\'s separators and, for an ASCII file, ASCII escapes', () => {
+  it("writes the line with the template's separators and, for an ASCII file, ASCII escapes", () => {
     const record = { a: 'é — x', b: { c: [1, null] } };
     expect(formatLike({ record: {}, raw: '{"a": 1, "b": 2}' }, record)).toBe('{"a": "\\u00e9 \\u2014 x", "b": {"c": [1, null]}}');
     expect(formatLike({ record: {}, raw: '{"a":1,"b":2}' }, record)).toBe('{"a":"\\u00e9 \\u2014 x","b":{"c":[1,null]}}');
@@ -66,7 +87,9 @@ describe('status log append: time, actor and line style like the template', () =
     expect(lastTransitionLine(lines.join('\n'))).toEqual({ record: { wp_id: 'WP01', to_lane: 'doing', a: 1 }, raw: lines[0] });
     expect(lastTransitionLine('{"event_type":"WPCreated"}\n')).toBeNull();
     const fresh = appendMove('', MOVE);
-    expect(fresh.addition).toBe('{"event_id":"01JGZ6A0000000000000000000","wp_id":"WP01","from_lane":"doing","to_lane":"for_review","at":"2026-02-03T04:05:06.789+00:00","actor":"Ada Tester","feature_slug":"055-x"}\n');
+    expect(fresh.addition).toBe(
+      '{"event_id":"01JGZ6A0000000000000000000","wp_id":"WP01","from_lane":"doing","to_lane":"for_review","at":"2026-02-03T04:05:06.789+00:00","actor":"Ada Tester","feature_slug":"055-x"}\n',
+    );
   });
 });
 

@@ -15,15 +15,29 @@ function tree(files: Record<string, string>): string {
 }
 
 const LOG = 'kitty-specs/055-x/status.events.jsonl';
-const move = (wpId: string, from: string, to: string) => JSON.stringify({ event_id: '01JGZ6A0000000000000000000', wp_id: wpId, from_lane: from, to_lane: to, at: '2026-01-03T10:11:12Z', actor: 'c', mission_slug: '055-x' });
+const move = (wpId: string, from: string, to: string) =>
+  JSON.stringify({
+    event_id: '01JGZ6A0000000000000000000',
+    wp_id: wpId,
+    from_lane: from,
+    to_lane: to,
+    at: '2026-01-03T10:11:12Z',
+    actor: 'c',
+    mission_slug: '055-x',
+  });
 
 describe('canonical state of the working tree', () => {
-  it('takes a log-era feature\'s lanes from the last transition line of its log, the rest from the frontmatter or folder', () => {
+  it("takes a log-era feature's lanes from the last transition line of its log, the rest from the frontmatter or folder", () => {
     const root = tree({
       'kitty-specs/055-x/tasks/WP01-a.md': wp({ lane: 'planned', title: 'A' }),
       'kitty-specs/055-x/tasks/WP02-b.md': wp({ lane: 'planned', title: 'B' }),
       'kitty-specs/055-x/tasks/done/WP03-c.md': wp({ lane: 'planned', title: 'C' }),
-      [LOG]: [move('WP01', 'genesis', 'planned'), move('WP01', 'planned', 'in_progress'), move('WP03', 'done', 'planned'), move('WP01', 'in_progress', 'in_progress')].join('\n'),
+      [LOG]: [
+        move('WP01', 'genesis', 'planned'),
+        move('WP01', 'planned', 'in_progress'),
+        move('WP03', 'done', 'planned'),
+        move('WP01', 'in_progress', 'in_progress'),
+      ].join('\n'),
       'kitty-specs/001-old/tasks/for_review/WP01.md': wp({ lane: 'planned' }),
     });
     const warnings: string[] = [];

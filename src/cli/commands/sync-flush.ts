@@ -7,7 +7,7 @@ import { EventQueue } from '../../queue/queue.js';
 import { fileLogger } from '../../state/log.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { printJson, progress, sanitize, type Io } from '../output.js';
 import { completePendingCaptures } from '../pending.js';
 
 /** What to do about the events this run left dead, most specific first. */
@@ -17,6 +17,15 @@ function deadAdvice(run: FlushRun): string[] {
   if (run.tooLarge > 0) lines.push(`${run.tooLarge} events are over the ${MAX_ENVELOPE_BYTES}-byte limit of one event and are kept here, never sent: see \`kitty events list --state dead\``);
   if (run.rejected > run.clockRejected) lines.push('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`');
   return lines;
+}
+
+/** Why events are still pending after a flush, in words (null: nothing sendable is left). */
+function whyPending(run: FlushRun, sendable: number, notSendable: number): string | null {
+  if (sendable === 0) return notSendable > 0 ? `${notSendable} events have no project_uuid and stay local` : null;
+  if (run.busy) return 'another flusher held the queue for the whole timeout';
+  if (run.unanswered > 0 && run.stoppedBecause === 'drained') return `${run.unanswered} events got no result from the server; they stay pending for the next flush`;
+  if (run.stoppedBecause === 'session') return `${run.lastError}; run \`kitty auth login\``;
+  return run.lastError ?? `stopped: ${run.stoppedBecause}`;
 }
 
 export const command: Command = {
@@ -43,39 +52,21 @@ Options:
     const queue = EventQueue.open({ env: io.env });
     const total = queue.counts().pending;
     queue.close();
-    const tty = Boolean(io.stderr.isTTY);
-    const log = fileLogger('flusher', io.env);
+    const bar = progress(io, 'kitty sync flush', total);
     const run = await runFlusher({
       env: io.env,
       mode: 'foreground',
       timeoutMs: timeout * 1000,
-      log,
-      onProgress: (summary) => {
-        if (!tty) return;
-        const done = summary.delivered + summary.duplicate + summary.rejected;
-        const width = 30;
-        const filled = total ? Math.min(width, Math.round((done / total) * width)) : width;
-        io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-      },
+      log: fileLogger('flusher', io.env),
+      onProgress: (summary) => bar.update(summary.delivered + summary.duplicate + summary.rejected),
     });
-    if (tty) io.stderr.write('\r\x1b[K');
+    bar.done();
     const after = EventQueue.open({ env: io.env });
     const counts = after.counts();
     const stats = after.stats();
     after.close();
     const sendable = counts.pending - stats.notSendable;
-    const why =
-      sendable === 0
-        ? stats.notSendable > 0
-          ? `${stats.notSendable} events have no project_uuid and stay local`
-          : null
-        : run.busy
-          ? 'another flusher held the queue for the whole timeout'
-          : run.unanswered > 0 && run.stoppedBecause === 'drained'
-            ? `${run.unanswered} events got no result from the server; they stay pending for the next flush`
-            : run.stoppedBecause === 'session'
-            ? `${run.lastError}; run \`kitty auth login\``
-            : run.lastError ?? `stopped: ${run.stoppedBecause}`;
+    const why = whyPending(run, sendable, stats.notSendable);
     const result = {
       delivered: run.delivered,
       duplicate: run.duplicate,
