@@ -1,6 +1,23 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// Under NODE_V8_COVERAGE (`npm run coverage` runs the suite under c8, which sets it for the whole
+// process tree), a test's imports of src/ get the built dist/ instead, loaded by Node rather than by
+// Vite: V8 then measures the same files in the test processes as in the kitty processes they spawn,
+// and c8 maps both back to src/ through the same source maps. The dashboard's browser files are
+// not compiled, so they stay where they are.
+const coverage = Boolean(process.env.NODE_V8_COVERAGE);
+if (process.env.NODE_V8_COVERAGE) {
+  // a test runs kitty as another user (nobody, when the suite runs as root): without a report dir
+  // it may write to, Node prints EACCES on that kitty's stderr
+  mkdirSync(process.env.NODE_V8_COVERAGE, { recursive: true });
+  chmodSync(process.env.NODE_V8_COVERAGE, 0o1777);
+}
+const dist = fileURLToPath(new URL('./dist/', import.meta.url));
+
 export default defineConfig({
+  resolve: coverage ? { alias: [{ find: /^(?:\.\.?\/)+src\/(?!server\/dashboard\/)(.*)\.js$/, replacement: `${dist}$1.js` }] } : {},
   test: {
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
@@ -10,5 +27,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    ...(coverage ? { setupFiles: ['./tests/helpers/coverage-setup.ts'], server: { deps: { external: [/\/dist\//] } } } : {}),
   },
 });

@@ -10,8 +10,22 @@ import { join } from 'node:path';
 
 /** Every pattern can be switched off, so a test can isolate one. */
 export const PATTERN_NAMES = Object.freeze([
-  'legacyFolders', 'copies', 'laneOnly', 'rekey', 'backfill', 'logEra', 'creationLines', 'sameLaneLines', 'otherLines',
-  'flatten', 'renameFeature', 'materialize', 'laneAlias', 'longHistory', 'batchMoves', 'noise',
+  'legacyFolders',
+  'copies',
+  'laneOnly',
+  'rekey',
+  'backfill',
+  'logEra',
+  'creationLines',
+  'sameLaneLines',
+  'otherLines',
+  'flatten',
+  'renameFeature',
+  'materialize',
+  'laneAlias',
+  'longHistory',
+  'batchMoves',
+  'noise',
 ]);
 
 const DEFAULTS = Object.freeze({ seed: 1, commits: 300, features: 12, wpsPerFeature: 6, bodyBytes: 600, hugeLineBytes: 0 });
@@ -27,20 +41,68 @@ const HUGE_LINE_AT = 0.85;
 
 /** Weighted next lanes; backward moves are part of the walk, as in real reviews. */
 const NEXT_FOUR = {
-  planned: [['doing', 85], ['for_review', 8], ['done', 7]],
-  doing: [['for_review', 80], ['planned', 12], ['done', 8]],
-  for_review: [['done', 65], ['doing', 20], ['planned', 15]],
-  done: [['doing', 70], ['for_review', 20], ['planned', 10]],
+  planned: [
+    ['doing', 85],
+    ['for_review', 8],
+    ['done', 7],
+  ],
+  doing: [
+    ['for_review', 80],
+    ['planned', 12],
+    ['done', 8],
+  ],
+  for_review: [
+    ['done', 65],
+    ['doing', 20],
+    ['planned', 15],
+  ],
+  done: [
+    ['doing', 70],
+    ['for_review', 20],
+    ['planned', 10],
+  ],
 };
 const NEXT_NINE = {
-  planned: [['claimed', 55], ['in_progress', 25], ['blocked', 12], ['canceled', 8]],
-  claimed: [['in_progress', 80], ['planned', 10], ['blocked', 10]],
-  in_progress: [['for_review', 75], ['blocked', 15], ['planned', 10]],
-  for_review: [['in_review', 60], ['in_progress', 20], ['approved', 10], ['done', 10]],
-  in_review: [['approved', 60], ['in_progress', 25], ['planned', 15]],
-  approved: [['done', 90], ['in_review', 10]],
-  done: [['in_progress', 60], ['for_review', 40]],
-  blocked: [['in_progress', 60], ['planned', 30], ['canceled', 10]],
+  planned: [
+    ['claimed', 55],
+    ['in_progress', 25],
+    ['blocked', 12],
+    ['canceled', 8],
+  ],
+  claimed: [
+    ['in_progress', 80],
+    ['planned', 10],
+    ['blocked', 10],
+  ],
+  in_progress: [
+    ['for_review', 75],
+    ['blocked', 15],
+    ['planned', 10],
+  ],
+  for_review: [
+    ['in_review', 60],
+    ['in_progress', 20],
+    ['approved', 10],
+    ['done', 10],
+  ],
+  in_review: [
+    ['approved', 60],
+    ['in_progress', 25],
+    ['planned', 15],
+  ],
+  approved: [
+    ['done', 90],
+    ['in_review', 10],
+  ],
+  done: [
+    ['in_progress', 60],
+    ['for_review', 40],
+  ],
+  blocked: [
+    ['in_progress', 60],
+    ['planned', 30],
+    ['canceled', 10],
+  ],
   canceled: [['planned', 100]],
 };
 /** `doing` is the 4-lane name of `in_progress`: a backfilled WP in `doing` walks on from there. */
@@ -50,9 +112,16 @@ const TERMINAL = new Set(['done', 'canceled']);
 const CLAIMABLE = new Set(['claimed', 'in_progress', 'doing', 'in_review']);
 
 const ACTION_FOR = {
-  planned: 'Returned for changes', doing: 'Started implementation', claimed: 'Claimed for implementation',
-  in_progress: 'Started implementation', for_review: 'Ready for review', in_review: 'Review started',
-  approved: 'Approved', done: 'Approved and merged', blocked: 'Blocked on a dependency', canceled: 'Canceled',
+  planned: 'Returned for changes',
+  doing: 'Started implementation',
+  claimed: 'Claimed for implementation',
+  in_progress: 'Started implementation',
+  for_review: 'Ready for review',
+  in_review: 'Review started',
+  approved: 'Approved',
+  done: 'Approved and merged',
+  blocked: 'Blocked on a dependency',
+  canceled: 'Canceled',
 };
 const AGENTS = ['claude', 'codex', 'gemini', 'cursor', 'opencode'];
 const AUTHORS = [
@@ -62,15 +131,48 @@ const AUTHORS = [
   { name: 'Priya Nair', email: 'priya@example.net', tz: '+0530' },
   { name: 'CI Bot', email: 'ci@example.com', tz: '+0000' },
 ];
-const TOPICS = ['dashboard', 'auth', 'sync', 'export', 'billing', 'search', 'onboarding', 'notifications', 'reporting',
-  'cli', 'importer', 'audit-log', 'permissions', 'webhooks', 'offline-mode', 'theming', 'metrics', 'scheduler', 'cache'];
+const TOPICS = [
+  'dashboard',
+  'auth',
+  'sync',
+  'export',
+  'billing',
+  'search',
+  'onboarding',
+  'notifications',
+  'reporting',
+  'cli',
+  'importer',
+  'audit-log',
+  'permissions',
+  'webhooks',
+  'offline-mode',
+  'theming',
+  'metrics',
+  'scheduler',
+  'cache',
+];
 const QUALIFIERS = ['realtime', 'unified', 'incremental', 'secure', 'multi-tenant', 'lightweight', 'resilient', 'batch', 'interactive'];
 const VERBS = ['Setup', 'Implement', 'Refactor', 'Polish', 'Harden', 'Document', 'Test', 'Migrate', 'Wire up', 'Design'];
-const OBJECTS = ['data model', 'API endpoints', 'CLI commands', 'storage layer', 'UI components', 'error handling',
-  'integration tests', 'config loading', 'event pipeline', 'permissions check', 'retry logic', 'docs'];
-const WORDS = ('the service reads each record once and keeps a cursor so a restart resumes where it stopped while '
-  + 'validation rejects malformed input early with a message naming the field the handler retries transient '
-  + 'failures with backoff and logs the final error the cache is invalidated on write and tests cover both paths').split(' ');
+const OBJECTS = [
+  'data model',
+  'API endpoints',
+  'CLI commands',
+  'storage layer',
+  'UI components',
+  'error handling',
+  'integration tests',
+  'config loading',
+  'event pipeline',
+  'permissions check',
+  'retry logic',
+  'docs',
+];
+const WORDS = (
+  'the service reads each record once and keeps a cursor so a restart resumes where it stopped while ' +
+  'validation rejects malformed input early with a message naming the field the handler retries transient ' +
+  'failures with backoff and logs the final error the cache is invalidated on write and tests cover both paths'
+).split(' ');
 const NOTE_ACTIONS = ['Review feedback addressed', 'Reassigned', 'Rebased on main', 'Subtask checked off', 'Notes updated'];
 const CODE_FILES = ['src/app/server.ts', 'src/app/routes.ts', 'src/lib/cache.ts', 'src/lib/queue.ts', 'README.md', 'docs/architecture.md'];
 
@@ -225,10 +327,14 @@ function formatTime(ms, style, micro = '000') {
   const fraction = iso.slice(20, 23);
   const whole = ms % 1000 === 0;
   switch (style) {
-    case 'z': return whole ? `${seconds}Z` : `${seconds}.${fraction}Z`;
-    case 'offset': return whole ? `${seconds}+00:00` : `${seconds}.${fraction}${micro}+00:00`;
-    case 'millisZ': return `${seconds}.${fraction}Z`;
-    default: return `${seconds}.${fraction}${micro}+00:00`;
+    case 'z':
+      return whole ? `${seconds}Z` : `${seconds}.${fraction}Z`;
+    case 'offset':
+      return whole ? `${seconds}+00:00` : `${seconds}.${fraction}${micro}+00:00`;
+    case 'millisZ':
+      return `${seconds}.${fraction}Z`;
+    default:
+      return `${seconds}.${fraction}${micro}+00:00`;
   }
 }
 
@@ -242,10 +348,22 @@ function advanceClock(state) {
 function createState(config) {
   const rand = createRandom(config.seed);
   const state = {
-    config, rand, index: 0, time: T0, prevTime: T0, total: config.commits,
+    config,
+    rand,
+    index: 0,
+    time: T0,
+    prevTime: T0,
+    total: config.commits,
     on: (name) => config.patterns[name],
-    features: [], plans: [], cleanups: [], truth: [], commits: [], hugeLines: [],
-    seen: new Set(), codeFiles: new Map(), hugePending: config.hugeLineBytes > 0,
+    features: [],
+    plans: [],
+    cleanups: [],
+    truth: [],
+    commits: [],
+    hugeLines: [],
+    seen: new Set(),
+    codeFiles: new Map(),
+    hugePending: config.hugeLineBytes > 0,
   };
   planFeatures(state);
   return state;
@@ -262,14 +380,34 @@ function planFeatures(state) {
     const born = 1 + Math.floor((k * Math.max(1, total * BIRTHS_END - 1)) / config.features);
     const era = !state.on('logEra') || born < total * LOG_ERA_STARTS ? 'frontmatter' : 'log';
     const feature = {
-      number: k + 1, born, era, live: false, name: '', names: [], busy: 0, wps: [], log: null, nextWp: 1, nextTask: 1,
+      number: k + 1,
+      born,
+      era,
+      live: false,
+      name: '',
+      names: [],
+      busy: 0,
+      wps: [],
+      log: null,
+      nextWp: 1,
+      nextTask: 1,
       legacy: era === 'frontmatter' && state.on('legacyFolders') && rand.chance(0.5),
       nine: era === 'log',
       // a few hot features take most commits, so some status logs grow to hundreds of lines
       weight: 1 / ranks[k] ** 1.25,
-      quote: rand.weighted([['single', 50], ['double', 20], ['plain', 30]]),
-      tsStyle: rand.weighted([['z', 80], ['micro', 20]]),
-      lineStyle: rand.weighted([['py', 50], ['compact', 50]]),
+      quote: rand.weighted([
+        ['single', 50],
+        ['double', 20],
+        ['plain', 30],
+      ]),
+      tsStyle: rand.weighted([
+        ['z', 80],
+        ['micro', 20],
+      ]),
+      lineStyle: rand.weighted([
+        ['py', 50],
+        ['compact', 50],
+      ]),
       wantsLong: state.on('longHistory') && rand.chance(0.4),
     };
     state.features.push(feature);
@@ -321,7 +459,7 @@ function ensurePlanned(state) {
     const ready = features.filter((f) => f.era === 'frontmatter' && (!f.legacy || has('flatten', f)));
     const fallback = state.on('flatten') ? features.filter((f) => f.era === 'frontmatter') : [];
     const feature = ready.length ? rand.pick(ready) : fallback.length ? rand.pick(fallback) : null;
-    if (feature && feature.legacy && !has('flatten', feature)) plan(state, feature, 'flatten', 0.1, 0.3);
+    if (feature?.legacy && !has('flatten', feature)) plan(state, feature, 'flatten', 0.1, 0.3);
     if (feature) plan(state, feature, 'backfill', 0.4, 0.6);
   }
   if (state.on('rekey') && !has('rekey')) {
@@ -336,7 +474,10 @@ function ensurePlanned(state) {
 }
 
 function slugify(text) {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function wpPath(feature, wp) {
@@ -356,7 +497,14 @@ function liveFeatures(state, test = () => true) {
 
 function newCommit(state) {
   return {
-    subject: '', kinds: new Set(), truth: [], files: new Map(), removed: [], renamed: [], wps: new Map(), logs: new Set(),
+    subject: '',
+    kinds: new Set(),
+    truth: [],
+    files: new Map(),
+    removed: [],
+    renamed: [],
+    wps: new Map(),
+    logs: new Set(),
     author: state.rand.pick(AUTHORS),
     // instants handed out inside the commit rise and stay in (previous commit, this commit]
     cursor: state.time * 1000 - 25_000,
@@ -392,12 +540,11 @@ function recordTruth(state, commit, feature, wp, move) {
 }
 
 function runOneCommit(state, commit) {
-  const done = dueCleanup(state, commit) || dueBirth(state, commit) || dueHugeLine(state, commit) || duePlan(state, commit)
-    || randomAction(state, commit);
+  const done = dueCleanup(state, commit) || dueBirth(state, commit) || dueHugeLine(state, commit) || duePlan(state, commit) || randomAction(state, commit);
   if (!done) codeEdit(state, commit);
 }
 
-function initialCommit(state, commit) {
+function initialCommit(_state, commit) {
   commit.subject = 'Initial commit';
   commit.kinds.add('init');
   commit.files.set('README.md', '# Acme platform\n\nSpecs live in kitty-specs/.\n');
@@ -426,7 +573,7 @@ function dueBirth(state, commit) {
 const PLAN_READY = {
   flatten: (f) => f.legacy && !f.busy,
   backfill: (f) => f.era === 'frontmatter' && !f.legacy && !f.busy,
-  rekey: (f) => f.log !== null && f.log.some((line) => line.record.to_lane),
+  rekey: (f) => f.log?.some((line) => line.record.to_lane),
   renameFeature: (f) => !f.busy,
 };
 const PLAN_RUN = { flatten, backfill, rekey, renameFeature };
@@ -455,9 +602,7 @@ function randomAction(state, commit) {
     ['laneAlias', state.on('laneAlias') ? 1.5 : 0, laneAliasAction],
   ];
   const late = state.index > state.total * 0.5;
-  const weighted = candidates
-    .filter(([, weight]) => weight > 0)
-    .map(([kind, weight, run]) => [run, late && !state.seen.has(kind) ? weight * 15 : weight]);
+  const weighted = candidates.filter(([, weight]) => weight > 0).map(([kind, weight, run]) => [run, late && !state.seen.has(kind) ? weight * 15 : weight]);
   for (let attempt = 0; attempt < 4; attempt++) {
     if (state.rand.weighted(weighted)(state, commit)) return true;
   }
@@ -473,11 +618,26 @@ function newWp(state, feature) {
   const id = `WP${String(number).padStart(2, '0')}`;
   const subtasks = Array.from({ length: rand.int(2, 4) }, () => `T${String(feature.nextTask++).padStart(3, '0')}`);
   const wp = {
-    id, title, file: `${id}-${slugify(title)}.md`, lane: 'planned', fmLane: 'planned', folder: feature.legacy ? 'planned' : null,
-    quote: rand.chance(0.8) ? feature.quote : rand.pick(['single', 'double', 'plain']), tsStyle: feature.tsStyle,
-    laneComment: false, subtasks, phase: `Phase ${rand.int(1, 3)} - ${rand.pick(['Foundation', 'Core', 'Polish'])}`,
-    assignee: '', agent: rand.pick(AGENTS), shellPid: String(rand.int(1000, 99999)),
-    history: [], body: '', busy: false, moves: [], logLines: [], mirrored: 0,
+    id,
+    title,
+    file: `${id}-${slugify(title)}.md`,
+    lane: 'planned',
+    fmLane: 'planned',
+    folder: feature.legacy ? 'planned' : null,
+    quote: rand.chance(0.8) ? feature.quote : rand.pick(['single', 'double', 'plain']),
+    tsStyle: feature.tsStyle,
+    laneComment: false,
+    subtasks,
+    phase: `Phase ${rand.int(1, 3)} - ${rand.pick(['Foundation', 'Core', 'Polish'])}`,
+    assignee: '',
+    agent: rand.pick(AGENTS),
+    shellPid: String(rand.int(1000, 99999)),
+    history: [],
+    body: '',
+    busy: false,
+    moves: [],
+    logLines: [],
+    mirrored: 0,
     long: false,
   };
   wp.body = makeBody(rand, wp, config.bodyBytes);
@@ -507,13 +667,16 @@ function quote(value, style) {
 function renderHistory(wp) {
   if (!wp.history.length) return ['history: []'];
   const q = (value) => quote(value, wp.quote);
-  return ['history:', ...wp.history.flatMap((entry) => [
-    `  - timestamp: ${q(entry.timestamp)}`,
-    `    lane: ${q(entry.lane)}`,
-    `    agent: ${q(entry.agent)}`,
-    `    shell_pid: ${q(entry.shellPid)}`,
-    `    action: ${quote(entry.action, 'single')}`,
-  ])];
+  return [
+    'history:',
+    ...wp.history.flatMap((entry) => [
+      `  - timestamp: ${q(entry.timestamp)}`,
+      `    lane: ${q(entry.lane)}`,
+      `    agent: ${q(entry.agent)}`,
+      `    shell_pid: ${q(entry.shellPid)}`,
+      `    action: ${quote(entry.action, 'single')}`,
+    ]),
+  ];
 }
 
 function renderWp(wp) {
@@ -564,12 +727,21 @@ function createWithEntry(state, commit, feature, wp, ms) {
 /** Log-era creation: the file plus its first status line (`genesis → planned` or `planned → planned`). */
 function createWithLine(state, commit, feature, wp, ms) {
   const record = statusRecord(state, feature, {
-    wpId: wp.id, from: state.rand.chance(0.6) ? 'genesis' : 'planned', to: 'planned', ms, agent: wp.agent,
+    wpId: wp.id,
+    from: state.rand.chance(0.6) ? 'genesis' : 'planned',
+    to: 'planned',
+    ms,
+    agent: wp.agent,
   });
   appendLine(state, commit, feature, record);
   wp.logLines.push(record);
   if (state.on('otherLines') && state.rand.chance(0.3)) {
-    appendLine(state, commit, feature, { event_type: 'WPCreated', event_id: ulidAt(ms, state.rand), payload: { wp_id: wp.id, title: wp.title }, at: record.at });
+    appendLine(state, commit, feature, {
+      event_type: 'WPCreated',
+      event_id: ulidAt(ms, state.rand),
+      payload: { wp_id: wp.id, title: wp.title },
+      at: record.at,
+    });
   }
   if (state.rand.chance(0.5)) {
     wp.history.push(historyEntry(state, wp, ms, 'planned', 'Prompt generated via /spec-kitty.tasks', 'system'));
@@ -588,12 +760,20 @@ function createFeature(state, commit, feature) {
   feature.missionId = ulidAt(state.time * 1000, rand);
   const base = `kitty-specs/${feature.name}`;
   commit.files.set(`${base}/spec.md`, `# Feature Specification: ${topic}\n\nUsers need ${topic} to work offline and fast.\n`);
-  commit.files.set(`${base}/meta.json`, `${JSON.stringify({ feature_number: String(feature.number).padStart(3, '0'), slug: feature.name, created_at: commitAt(state) }, null, 2)}\n`);
+  commit.files.set(
+    `${base}/meta.json`,
+    `${JSON.stringify({ feature_number: String(feature.number).padStart(3, '0'), slug: feature.name, created_at: commitAt(state) }, null, 2)}\n`,
+  );
   if (feature.era === 'log') {
     feature.log = [];
     touchLog(commit, feature);
     if (state.on('otherLines')) {
-      appendLine(state, commit, feature, { event_type: 'MissionCreated', event_id: ulidAt(state.time * 1000 - 30_000, rand), payload: { mission_slug: feature.name, mission_id: feature.missionId }, at: formatTime(state.time * 1000 - 30_000, 'micro') });
+      appendLine(state, commit, feature, {
+        event_type: 'MissionCreated',
+        event_id: ulidAt(state.time * 1000 - 30_000, rand),
+        payload: { mission_slug: feature.name, mission_id: feature.missionId },
+        at: formatTime(state.time * 1000 - 30_000, 'micro'),
+      });
     }
   }
   const wps = [];
@@ -623,7 +803,7 @@ function pickFeature(state, features) {
 
 function nextLane(state, feature, lane) {
   const table = feature.nine ? NEXT_NINE : NEXT_FOUR;
-  const options = table[feature.nine ? NINE_NAME[lane] ?? lane : lane] ?? [['planned', 1]];
+  const options = table[feature.nine ? (NINE_NAME[lane] ?? lane) : lane] ?? [['planned', 1]];
   return state.rand.weighted(options);
 }
 
@@ -634,7 +814,10 @@ function moveWeight(wp) {
 }
 
 function moveAction(state, commit) {
-  const feature = pickFeature(state, liveFeatures(state, (f) => f.wps.some((wp) => moveWeight(wp) > 0)));
+  const feature = pickFeature(
+    state,
+    liveFeatures(state, (f) => f.wps.some((wp) => moveWeight(wp) > 0)),
+  );
   if (!feature) return false;
   const open = feature.wps.filter((wp) => !wp.busy && !TERMINAL.has(wp.lane));
   // a feature whose WPs are all done grows a new one more often than it reopens one
@@ -767,17 +950,51 @@ function mirrorLines(wp) {
 function statusRecord(state, feature, { wpId, from, to, ms, agent, at, eventId }) {
   const { rand } = state;
   const mission = state.index >= state.total * MISSION_ERA_STARTS;
-  const style = rand.weighted(mission ? [['micro', 60], ['millisZ', 30], ['z', 10]] : [['z', 40], ['offset', 20], ['micro', 40]]);
+  const style = rand.weighted(
+    mission
+      ? [
+          ['micro', 60],
+          ['millisZ', 30],
+          ['z', 10],
+        ]
+      : [
+          ['z', 40],
+          ['offset', 20],
+          ['micro', 40],
+        ],
+  );
   const text = at ?? formatTime(style === 'z' || style === 'offset' ? wholeSecond(ms) : ms, style, String(rand.int(0, 999)).padStart(3, '0'));
   const id = eventId ?? ulidAt(ms, rand);
   if (mission) {
     return {
-      event_id: id, mission_slug: feature.name, mission_id: feature.missionId, wp_id: wpId, from_lane: from, to_lane: to, at: text,
-      actor: { display: agent, id: `a${AGENTS.indexOf(agent) + 1}`, kind: 'agent' }, force: false, execution_mode: 'worktree', reason: null,
+      event_id: id,
+      mission_slug: feature.name,
+      mission_id: feature.missionId,
+      wp_id: wpId,
+      from_lane: from,
+      to_lane: to,
+      at: text,
+      actor: { display: agent, id: `a${AGENTS.indexOf(agent) + 1}`, kind: 'agent' },
+      force: false,
+      execution_mode: 'worktree',
+      reason: null,
     };
   }
   if (feature.lineStyle === 'py') {
-    return { actor: agent, at: text, event_id: id, evidence: null, execution_mode: 'worktree', feature_slug: feature.name, force: false, from_lane: from, reason: null, review_ref: null, to_lane: to, wp_id: wpId };
+    return {
+      actor: agent,
+      at: text,
+      event_id: id,
+      evidence: null,
+      execution_mode: 'worktree',
+      feature_slug: feature.name,
+      force: false,
+      from_lane: from,
+      reason: null,
+      review_ref: null,
+      to_lane: to,
+      wp_id: wpId,
+    };
   }
   return { event_id: id, wp_id: wpId, from_lane: from, to_lane: to, at: text, actor: agent, feature_slug: feature.name };
 }
@@ -785,7 +1002,10 @@ function statusRecord(state, feature, { wpId, from, to, ms, agent, at, eventId }
 /** Python's json.dumps separators, which some writers of these logs used. */
 function pythonJson(value) {
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (value && typeof value === 'object') return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`).join(', ')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
+      .join(', ')}}`;
   return JSON.stringify(value);
 }
 
@@ -816,7 +1036,12 @@ function otherLineAction(state, commit) {
   const ms = tick(state, commit);
   const at = formatTime(ms, 'micro');
   const record = rand.chance(0.7)
-    ? { kind: 'annotation', wp_id: wp.id, delta: rand.pick([{ assignee: wp.agent }, { notes: 'Waiting on API review' }, { subtasks_done: [wp.subtasks[0]] }]), at }
+    ? {
+        kind: 'annotation',
+        wp_id: wp.id,
+        delta: rand.pick([{ assignee: wp.agent }, { notes: 'Waiting on API review' }, { subtasks_done: [wp.subtasks[0]] }]),
+        at,
+      }
     : { event_type: rand.pick(['ReviewRequested', 'DependencyResolved', 'WorktreeCreated']), event_id: ulidAt(ms, rand), payload: { wp_id: wp.id }, at };
   appendLine(state, commit, feature, record);
   commit.subject = `chore(${feature.name}): record ${record.kind ?? record.event_type} for ${wp.id}`;
@@ -826,7 +1051,10 @@ function otherLineAction(state, commit) {
 
 /** A re-claim: a `from == to` line, which is no move. */
 function sameLaneAction(state, commit) {
-  const feature = pickFeature(state, logFeatures(state, (f) => f.wps.some((wp) => CLAIMABLE.has(wp.lane))));
+  const feature = pickFeature(
+    state,
+    logFeatures(state, (f) => f.wps.some((wp) => CLAIMABLE.has(wp.lane))),
+  );
   if (!feature) return false;
   const wp = state.rand.pick(feature.wps.filter((w) => CLAIMABLE.has(w.lane)));
   const agent = state.rand.pick(AGENTS);
@@ -847,7 +1075,9 @@ function dueHugeLine(state, commit) {
   const record = { kind: 'annotation', wp_id: feature.wps[0].id, delta: { notes: '' }, at: formatTime(tick(state, commit), 'micro') };
   const bytes = state.config.hugeLineBytes;
   const room = Math.max(0, bytes - JSON.stringify(record).length);
-  record.delta.notes = WORDS.join(' ').repeat(Math.ceil(room / WORDS.join(' ').length)).slice(0, room);
+  record.delta.notes = WORDS.join(' ')
+    .repeat(Math.ceil(room / WORDS.join(' ').length))
+    .slice(0, room);
   feature.log.push({ record, style: 'compact', text: null });
   touchLog(commit, feature);
   const written = Buffer.byteLength(lineText(feature.log.at(-1)));
@@ -886,12 +1116,21 @@ function backfill(state, commit, feature) {
   const ordered = rand.chance(0.5) ? perWp.flat() : perWp.flat().sort((a, b) => Date.parse(a.run.at) - Date.parse(b.run.at));
   feature.log = [];
   if (state.on('otherLines') && rand.chance(0.5)) {
-    appendLine(state, commit, feature, { event_type: 'MissionCreated', payload: { mission_slug: feature.name, mission_id: feature.missionId }, at: formatTime(state.time * 1000 - 30_000, 'micro') });
+    appendLine(state, commit, feature, {
+      event_type: 'MissionCreated',
+      payload: { mission_slug: feature.name, mission_id: feature.missionId },
+      at: formatTime(state.time * 1000 - 30_000, 'micro'),
+    });
   }
   for (const { wp, run } of ordered) {
     const record = statusRecord(state, feature, {
-      wpId: wp.id, from: run.from ?? 'genesis', to: run.to, ms: state.time * 1000, agent: run.agent ?? wp.agent,
-      at: formatTime(Date.parse(run.at), style), eventId: ulidAt(state.time * 1000 - rand.int(0, 999), rand),
+      wpId: wp.id,
+      from: run.from ?? 'genesis',
+      to: run.to,
+      ms: state.time * 1000,
+      agent: run.agent ?? wp.agent,
+      at: formatTime(Date.parse(run.at), style),
+      eventId: ulidAt(state.time * 1000 - rand.int(0, 999), rand),
     });
     appendLine(state, commit, feature, record);
     wp.logLines.push(record);
@@ -919,7 +1158,7 @@ function backfillRuns(state, wp, withCreation) {
 }
 
 /** Legacy lane folders flattened: every WP of the feature moves to tasks/ in one commit. */
-function flatten(state, commit, feature) {
+function flatten(_state, commit, feature) {
   for (const wp of feature.wps) {
     const from = wpPath(feature, wp);
     wp.folder = null;
@@ -944,7 +1183,10 @@ function renameFeature(state, commit, feature) {
 /** WP files rewritten to the log's lanes (sometimes with history entries for the lines): no move. */
 function materializeAction(state, commit) {
   const stale = (wp) => !wp.busy && wp.fmLane !== wp.lane;
-  const feature = pickFeature(state, logFeatures(state, (f) => f.wps.some(stale)));
+  const feature = pickFeature(
+    state,
+    logFeatures(state, (f) => f.wps.some(stale)),
+  );
   if (!feature) return false;
   const withHistory = state.rand.chance(0.4);
   for (const wp of feature.wps.filter(stale)) {
@@ -959,7 +1201,10 @@ function materializeAction(state, commit) {
 
 /** `lane: doing` renamed to its 9-lane name: the same lane, so no move. */
 function laneAliasAction(state, commit) {
-  const feature = pickFeature(state, logFeatures(state, (f) => f.wps.some((wp) => !wp.busy && wp.fmLane === 'doing')));
+  const feature = pickFeature(
+    state,
+    logFeatures(state, (f) => f.wps.some((wp) => !wp.busy && wp.fmLane === 'doing')),
+  );
   if (!feature) return false;
   for (const wp of feature.wps.filter((w) => !w.busy && w.fmLane === 'doing')) {
     wp.fmLane = 'in_progress';
@@ -1061,10 +1306,17 @@ function importStream(dir, streamPath) {
 
 function result(dir, state) {
   const shas = git(dir, ['rev-list', '--reverse', 'main']).toString().trim().split('\n');
-  state.commits.forEach((commit, i) => (commit.sha = shas[i]));
+  state.commits.forEach((commit, i) => {
+    commit.sha = shas[i];
+  });
   const features = liveFeatures(state).map((f) => ({
-    name: f.name, names: f.names, era: f.log ? 'log' : 'frontmatter', legacy: f.legacy, lanes: f.nine ? 9 : 4,
-    wps: f.wps.map((wp) => wp.id), logLines: f.log?.length ?? 0,
+    name: f.name,
+    names: f.names,
+    era: f.log ? 'log' : 'frontmatter',
+    legacy: f.legacy,
+    lanes: f.nine ? 9 : 4,
+    wps: f.wps.map((wp) => wp.id),
+    logLines: f.log?.length ?? 0,
   }));
   return { commits: state.commits, truth: state.truth, hugeLines: state.hugeLines, features };
 }

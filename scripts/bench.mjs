@@ -48,11 +48,21 @@ function generateRepo(dir, commits, wps) {
     let ops = `M 100644 inline kitty-specs/${feature}/tasks/${wp}-work.md\n${data(file)}`;
     if (i % 10 === 9) {
       const log = statusLogs.get(feature) ?? '';
-      const line = JSON.stringify({ event_id: `01JBENCH${String(i).padStart(18, '0')}`, wp_id: wp, from_lane: 'planned', to_lane: 'claimed', at: new Date(time * 1000).toISOString(), actor: { display: 'bench', id: 'b', kind: 'agent' }, mission_slug: feature });
+      const line = JSON.stringify({
+        event_id: `01JBENCH${String(i).padStart(18, '0')}`,
+        wp_id: wp,
+        from_lane: 'planned',
+        to_lane: 'claimed',
+        at: new Date(time * 1000).toISOString(),
+        actor: { display: 'bench', id: 'b', kind: 'agent' },
+        mission_slug: feature,
+      });
       statusLogs.set(feature, `${log}${line}\n`);
       ops += `M 100644 inline kitty-specs/${feature}/status.events.jsonl\n${data(statusLogs.get(feature))}`;
     }
-    chunks.push(`commit refs/heads/main\nmark :${i + 1}\nauthor Bench <bench@example.com> ${time} +0000\ncommitter Bench <bench@example.com> ${time} +0000\n${data(`move ${key} to ${lane}`)}${i > 0 ? `from :${i}\n` : ''}${ops}`);
+    chunks.push(
+      `commit refs/heads/main\nmark :${i + 1}\nauthor Bench <bench@example.com> ${time} +0000\ncommitter Bench <bench@example.com> ${time} +0000\n${data(`move ${key} to ${lane}`)}${i > 0 ? `from :${i}\n` : ''}${ops}`,
+    );
   }
   execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: chunks.join('') });
   execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: dir });
@@ -113,7 +123,7 @@ function gitFloor(dir) {
   }
   const input = `${[...blobs].join('\n')}\n`;
   const catStart = process.hrtime.bigint();
-  const cat = spawnSync('git', ['cat-file', '--batch'], { cwd: dir, input, maxBuffer: 1 << 31 - 1, stdio: ['pipe', 'ignore', 'inherit'] });
+  const cat = spawnSync('git', ['cat-file', '--batch'], { cwd: dir, input, maxBuffer: 1 << (31 - 1), stdio: ['pipe', 'ignore', 'inherit'] });
   if (log.status !== 0 || cat.status !== 0) throw new Error('bench: the git floor failed');
   return { ms: logMs + Number(process.hrtime.bigint() - catStart) / 1e6, blobs: blobs.size };
 }
@@ -158,7 +168,14 @@ async function benchHugeLine() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'kitty-specs/001-huge'), { recursive: true });
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
-  const line = JSON.stringify({ event_id: '01KA0000000000000000000001', wp_id: 'WP01', from_lane: 'planned', to_lane: 'doing', at: '2026-01-01T00:00:00Z', note: 'x'.repeat(50 * 1024 * 1024) });
+  const line = JSON.stringify({
+    event_id: '01KA0000000000000000000001',
+    wp_id: 'WP01',
+    from_lane: 'planned',
+    to_lane: 'doing',
+    at: '2026-01-01T00:00:00Z',
+    note: 'x'.repeat(50 * 1024 * 1024),
+  });
   writeFileSync(join(dir, 'kitty-specs/001-huge/status.events.jsonl'), `${line}\n`);
   const env = benchEnv(join(work, 'home-huge'));
   execFileSync('git', ['add', '-A'], { cwd: dir, env });
@@ -171,7 +188,10 @@ async function benchHugeLine() {
 function gitRepo(dir, env) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'kitty-specs/001-bench/tasks'), { recursive: true });
-  const git = (...args) => execFileSync('git', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  const git = (...args) =>
+    execFileSync('git', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
   git('init', '-q', '-b', 'main');
   for (let i = 1; i <= 20; i++) writeFileSync(join(dir, `kitty-specs/001-bench/tasks/WP${String(i).padStart(2, '0')}.md`), '---\nlane: planned\n---\n');
   git('add', '-A');
@@ -230,7 +250,10 @@ async function benchCommitOverhead() {
   for (let i = 0; i < 40; i++) {
     for (const kind of i % 2 ? ['plain', 'hooked'] : ['hooked', 'plain']) {
       const dir = dirs[kind];
-      writeFileSync(join(dir, `kitty-specs/001-bench/tasks/WP${String((i % 20) + 1).padStart(2, '0')}.md`), `---\nlane: ${lanes[Math.floor(i / 20) % 4]}\n---\n`);
+      writeFileSync(
+        join(dir, `kitty-specs/001-bench/tasks/WP${String((i % 20) + 1).padStart(2, '0')}.md`),
+        `---\nlane: ${lanes[Math.floor(i / 20) % 4]}\n---\n`,
+      );
       execFileSync('git', ['add', '-A'], { cwd: dir, env });
       times[kind].push(timeGit(dir, env, ['commit', '-q', '-m', `move ${i}`]));
     }
@@ -312,7 +335,10 @@ async function benchFlush() {
   const data = join(work, 'server-flush');
   for (const dir of [home, data]) rmSync(dir, { recursive: true, force: true });
   const env = benchEnv(home);
-  const server = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', data, '--user', 'bench:bench-pass:bench'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', data, '--user', 'bench:bench-pass:bench'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise((resolvePromise) => {
     let out = '';
     server.stdout.on('data', (chunk) => {
@@ -322,7 +348,11 @@ async function benchFlush() {
     });
   });
   try {
-    execFileSync(process.execPath, [cli, 'auth', 'login', '--server', url, '--username', 'bench', '--password-stdin'], { env, input: 'bench-pass', stdio: ['pipe', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [cli, 'auth', 'login', '--server', url, '--username', 'bench', '--password-stdin'], {
+      env,
+      input: 'bench-pass',
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
     const count = 10_000;
     const ulid = monotonicFactory();
     const queue = EventQueue.open({ env });
@@ -332,7 +362,15 @@ async function benchFlush() {
       event_type: 'WPStatusChanged',
       aggregate_id: `WP${String((i % 90) + 10)}`,
       aggregate_type: 'WorkPackage',
-      payload: { wp_id: `WP${String((i % 90) + 10)}`, feature_slug: `${String(Math.floor(i / 90)).padStart(3, '0')}-bench`, from_lane: 'planned', to_lane: 'doing', actor: 'bench', transition_key: `bench-${i}`, source: 'frontmatter' },
+      payload: {
+        wp_id: `WP${String((i % 90) + 10)}`,
+        feature_slug: `${String(Math.floor(i / 90)).padStart(3, '0')}-bench`,
+        from_lane: 'planned',
+        to_lane: 'doing',
+        actor: 'bench',
+        transition_key: `bench-${i}`,
+        source: 'frontmatter',
+      },
       timestamp: now,
       node_id: 'abcdefabcdef',
       causation_id: null,
@@ -366,7 +404,8 @@ function startPostgres(dir) {
   const bins = ['/usr/lib/postgresql'].filter(existsSync).flatMap((base) => readdirSync(base).map((version) => join(base, version, 'bin')));
   const bin = process.env.PATH.split(':').find((path) => existsSync(join(path, 'initdb'))) ?? bins.sort().at(-1);
   const user = process.getuid() === 0 ? (spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody') : null;
-  const run = (command, args) => execFileSync(user ? 'runuser' : command, user ? ['-u', user, '--', command, ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (command, args) =>
+    execFileSync(user ? 'runuser' : command, user ? ['-u', user, '--', command, ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (user) execFileSync('chown', [user, dir]);
@@ -376,7 +415,16 @@ function startPostgres(dir) {
     // a random port: pg_ctl fails when it is taken, and the next one is tried
     port = 40_000 + Math.floor(Math.random() * 10_000);
     try {
-      run(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, 'start']);
+      run(join(bin, 'pg_ctl'), [
+        '-D',
+        join(dir, 'data'),
+        '-l',
+        join(dir, 'log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`,
+        'start',
+      ]);
       break;
     } catch (error) {
       if (attempt === 3) throw error;
@@ -411,7 +459,10 @@ async function benchServer() {
     const data = join(work, name);
     rmSync(data, { recursive: true, force: true });
     const store = database ? ['--database', database] : ['--data', data];
-    const child = spawn(process.execPath, [cli, 'server', '--port', '0', ...store, '--user', 'bench:bench-pass:bench'], { env: benchEnv(join(work, `${name}-home`)), stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [cli, 'server', '--port', '0', ...store, '--user', 'bench:bench-pass:bench'], {
+      env: benchEnv(join(work, `${name}-home`)),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const url = await new Promise((resolvePromise) => {
       let out = '';
       child.stdout.on('data', (chunk) => {
@@ -419,7 +470,14 @@ async function benchServer() {
         if (out.includes('\n')) resolvePromise(out.split('\n')[0].replace('kitty server: listening on ', ''));
       });
     });
-    const post = async (path, body, token) => (await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json();
+    const post = async (path, body, token) =>
+      (
+        await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        })
+      ).json();
     const { access } = await post('/api/v1/token/', { username: 'bench', password: 'bench-pass' });
     return { child, url, data, access, post };
   };
@@ -429,7 +487,15 @@ async function benchServer() {
     event_type: 'WPStatusChanged',
     aggregate_id: `WP${String((i % 90) + 10)}`,
     aggregate_type: 'WorkPackage',
-    payload: { wp_id: `WP${String((i % 90) + 10)}`, feature_slug: `${String(client).padStart(3, '0')}-bench`, from_lane: 'planned', to_lane: 'doing', actor: 'bench', transition_key: `bench-${client}-${i}`, source: 'frontmatter' },
+    payload: {
+      wp_id: `WP${String((i % 90) + 10)}`,
+      feature_slug: `${String(client).padStart(3, '0')}-bench`,
+      from_lane: 'planned',
+      to_lane: 'doing',
+      actor: 'bench',
+      transition_key: `bench-${client}-${i}`,
+      source: 'frontmatter',
+    },
     timestamp: new Date().toISOString(),
     node_id: `00000000000${client}`,
     lamport_clock: i + 1,
@@ -441,10 +507,13 @@ async function benchServer() {
     schema_version: '1.0.0',
   });
   // one client: frames of 100, a new frame whenever an ack leaves room under 1,000 in flight
-  const sendAll = (server, client, count) =>
-    new Promise(async (resolvePromise, reject) => {
-      const { ws_token: token } = await server.post('/api/v1/ws-token/', {}, server.access);
-      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/v1/events/`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  const sendAll = async (server, client, count) => {
+    const { ws_token: token } = await server.post('/api/v1/ws-token/', {}, server.access);
+    return new Promise((resolvePromise, reject) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/v1/events/`, {
+        headers: { authorization: `Bearer ${token}` },
+        perMessageDeflate: false,
+      });
       const frames = Array.from({ length: count / 100 }, (_, f) => Array.from({ length: 100 }, (_, i) => event(client, f * 100 + i)));
       let sent = 0;
       let stored = 0;
@@ -465,6 +534,7 @@ async function benchServer() {
         } else pump();
       });
     });
+  };
   // one abuser: streams 1 MiB chunks at an endpoint until the server closes on it, then again, until `until`
   const abuse = (port, path, token, until) =>
     new Promise((resolvePromise) => {
@@ -476,9 +546,12 @@ async function benchServer() {
         socket.on('close', round);
         socket.on('data', () => undefined);
         socket.on('connect', () => {
-          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Transfer-Encoding: chunked\r\n\r\n`);
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Transfer-Encoding: chunked\r\n\r\n`,
+          );
           const write = () => {
-            while (!socket.destroyed && Date.now() < until) if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return socket.once('drain', write);
+            while (!socket.destroyed && Date.now() < until)
+              if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return socket.once('drain', write);
             socket.destroy();
           };
           write();
@@ -538,7 +611,15 @@ async function benchServer() {
 }
 
 // `npm run bench -- derive flush` runs only those sections (and leaves bench/results.json alone)
-const sections = { derive: benchDerive, 'derive-real': benchDeriveReal, 'huge-line': benchHugeLine, commit: benchCommitOverhead, rebase: benchRebaseAndLatency, flush: benchFlush, server: benchServer };
+const sections = {
+  derive: benchDerive,
+  'derive-real': benchDeriveReal,
+  'huge-line': benchHugeLine,
+  commit: benchCommitOverhead,
+  rebase: benchRebaseAndLatency,
+  flush: benchFlush,
+  server: benchServer,
+};
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in sections)) throw new Error(`bench: unknown section ${name}; sections: ${Object.keys(sections).join(', ')}`);
 mkdirSync(work, { recursive: true });

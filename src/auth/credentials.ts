@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Env } from '../state/paths.js';
 
@@ -36,9 +36,13 @@ export function readCredentials(env: Env = process.env): Credentials | null {
     });
   }
   if (mode & 0o077) {
-    throw new KittyError(ErrorCode.CREDENTIALS_INSECURE, `the credentials file ${path} can be read by others (mode ${mode.toString(8).padStart(4, '0')}); refusing to use it`, {
-      hint: `run \`chmod 600 ${path}\`, or \`kitty auth logout\` and log in again`,
-    });
+    throw new KittyError(
+      ErrorCode.CREDENTIALS_INSECURE,
+      `the credentials file ${path} can be read by others (mode ${mode.toString(8).padStart(4, '0')}); refusing to use it`,
+      {
+        hint: `run \`chmod 600 ${path}\`, or \`kitty auth logout\` and log in again`,
+      },
+    );
   }
   try {
     const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<Credentials>;

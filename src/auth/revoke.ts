@@ -1,6 +1,6 @@
-import { postJson } from './session.js';
-import type { Credentials } from './credentials.js';
 import { isKittyError } from '../errors/index.js';
+import type { Credentials } from './credentials.js';
+import { postJson } from './session.js';
 
 export type RevokeOutcome =
   | { revoked: true }
@@ -18,7 +18,12 @@ const REVOKE_TIMEOUT_MS = 5_000;
 export async function revokeSession(credentials: Credentials): Promise<RevokeOutcome> {
   let response: Response;
   try {
-    response = await postJson(`${credentials.server_url}/api/v1/token/revoke/`, { refresh: credentials.refresh }, credentials.access, AbortSignal.timeout(REVOKE_TIMEOUT_MS));
+    response = await postJson(
+      `${credentials.server_url}/api/v1/token/revoke/`,
+      { refresh: credentials.refresh },
+      credentials.access,
+      AbortSignal.timeout(REVOKE_TIMEOUT_MS),
+    );
   } catch (error) {
     return { revoked: false, reason: isKittyError(error) ? error.message : String(error) };
   }

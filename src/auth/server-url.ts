@@ -9,10 +9,14 @@ export function checkServerUrl(raw: string, source: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new KittyError(ErrorCode.USAGE, `not a server URL: "${raw}" (from ${source})`, { hint: 'use e.g. https://kitty.example.com or http://127.0.0.1:8787' });
+    throw new KittyError(ErrorCode.USAGE, `not a server URL: "${raw}" (from ${source})`, {
+      hint: 'use e.g. https://kitty.example.com or http://127.0.0.1:8787',
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new KittyError(ErrorCode.USAGE, `the server URL must be http(s), got "${url.protocol}" (from ${source})`, { hint: 'use e.g. https://kitty.example.com' });
+    throw new KittyError(ErrorCode.USAGE, `the server URL must be http(s), got "${url.protocol}" (from ${source})`, {
+      hint: 'use e.g. https://kitty.example.com',
+    });
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new KittyError(ErrorCode.INSECURE_URL, `plain http to ${url.hostname} would send passwords and tokens unencrypted (from ${source})`, {

@@ -1,7 +1,7 @@
 import { ErrorCode, KittyError } from '../errors/index.js';
-import type { Env } from '../state/paths.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
-import { credentialsPath, readCredentials, writeCredentials, type Credentials } from './credentials.js';
+import type { Env } from '../state/paths.js';
+import { type Credentials, credentialsPath, readCredentials, writeCredentials } from './credentials.js';
 
 interface TokenResponse {
   access: string;
@@ -75,13 +75,21 @@ export async function login(serverUrl: string, username: string, password: strin
     const code = await errorCode(response);
     const when = seconds === null ? 'later' : `in ${seconds} s`;
     if (response.status === 429) {
-      throw new KittyError(ErrorCode.LOGIN_RATE_LIMITED, `login to ${serverUrl} as ${username} refused: the server is limiting login attempts after failed ones (HTTP 429${code ? ` ${code}` : ''}); retry ${when}`, {
-        hint: `wait${seconds === null ? '' : ` ${seconds} s`}, then run \`kitty auth login\` again with the right password`,
-      });
+      throw new KittyError(
+        ErrorCode.LOGIN_RATE_LIMITED,
+        `login to ${serverUrl} as ${username} refused: the server is limiting login attempts after failed ones (HTTP 429${code ? ` ${code}` : ''}); retry ${when}`,
+        {
+          hint: `wait${seconds === null ? '' : ` ${seconds} s`}, then run \`kitty auth login\` again with the right password`,
+        },
+      );
     }
-    throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} as ${username} not checked: the server is busy (HTTP 503${code ? ` ${code}` : ''}); retry ${when}`, {
-      hint: `wait${seconds === null ? ' a moment' : ` ${seconds} s`}, then run \`kitty auth login\` again`,
-    });
+    throw new KittyError(
+      ErrorCode.LOGIN_FAILED,
+      `login to ${serverUrl} as ${username} not checked: the server is busy (HTTP 503${code ? ` ${code}` : ''}); retry ${when}`,
+      {
+        hint: `wait${seconds === null ? ' a moment' : ` ${seconds} s`}, then run \`kitty auth login\` again`,
+      },
+    );
   }
   if (response.status === 401 || response.status === 400) {
     throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} as ${username} failed: wrong username or password`, {
@@ -89,7 +97,9 @@ export async function login(serverUrl: string, username: string, password: strin
     });
   }
   if (!response.ok) {
-    throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} failed: the server answered HTTP ${response.status}`, { hint: 'try again later; `kitty doctor` checks the server' });
+    throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} failed: the server answered HTTP ${response.status}`, {
+      hint: 'try again later; `kitty doctor` checks the server',
+    });
   }
   const credentials = toCredentials(serverUrl, username, (await response.json()) as TokenResponse);
   return { credentials, path: writeCredentials(credentials, env) };
@@ -114,23 +124,37 @@ export async function accessToken(env: Env, options: { force?: boolean; signal?:
   // at a time, and whoever waited takes the tokens the other obtained.
   const lock = `${credentialsPath(env)}.lock`;
   try {
-    return await withFileLock(lock, () => refreshLocked(env, credentials.access, options), { timeoutMs: REFRESH_LOCK_WAIT_MS, staleMs: REFRESH_LOCK_WAIT_MS, tag: 'refresh' });
+    return await withFileLock(lock, () => refreshLocked(env, credentials.access, options), {
+      timeoutMs: REFRESH_LOCK_WAIT_MS,
+      staleMs: REFRESH_LOCK_WAIT_MS,
+      tag: 'refresh',
+    });
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    throw new KittyError(ErrorCode.CREDENTIALS_LOCKED, `another kitty process${error.owner ? ` (pid ${error.owner.pid})` : ''} held ${lock} for ${REFRESH_LOCK_WAIT_MS / 1000} s while refreshing the session`, {
-      cause: error,
-      hint: 'run the command again; if no other kitty runs, delete that lock file',
-    });
+    throw new KittyError(
+      ErrorCode.CREDENTIALS_LOCKED,
+      `another kitty process${error.owner ? ` (pid ${error.owner.pid})` : ''} held ${lock} for ${REFRESH_LOCK_WAIT_MS / 1000} s while refreshing the session`,
+      {
+        cause: error,
+        hint: 'run the command again; if no other kitty runs, delete that lock file',
+      },
+    );
   }
 }
 
 /** Up to postJson's 30 s request timeout, plus the write: a holder past that has died or hung. */
 const REFRESH_LOCK_WAIT_MS = 40_000;
 
-async function refreshLocked(env: Env, seenAccess: string, options: { force?: boolean; signal?: AbortSignal }): Promise<{ token: string; credentials: Credentials }> {
+async function refreshLocked(
+  env: Env,
+  seenAccess: string,
+  options: { force?: boolean; signal?: AbortSignal },
+): Promise<{ token: string; credentials: Credentials }> {
   const credentials = readCredentials(env);
   if (!credentials) {
-    throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in to a sync server (the credentials were removed)', { hint: 'run `kitty auth login --server URL`' });
+    throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in to a sync server (the credentials were removed)', {
+      hint: 'run `kitty auth login --server URL`',
+    });
   }
   // another process refreshed (or logged in) while this one waited
   if (credentials.access !== seenAccess && credentials.access_expires_at - Date.now() > REFRESH_MARGIN_MS) return { token: credentials.access, credentials };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withQueueDb } from '../clock/repair.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { stateDir, type Env } from '../state/paths.js';
+import { type Env, stateDir } from '../state/paths.js';
 
 /**
  * The team each project's events were delivered to (`$KITTY_HOME/teams.json`): the server keeps
@@ -24,7 +24,11 @@ export function readTeams(env: Env): Record<string, string> {
 /** Projects with events delivered (success or duplicate) since `sinceIso`. */
 export function deliveredProjectsSince(queuePath: string, sinceIso: string): string[] {
   return withQueueDb(queuePath, (db) =>
-    (db.prepare("SELECT DISTINCT project_uuid FROM events WHERE state = 'delivered' AND updated_at >= ? AND project_uuid IS NOT NULL").all(sinceIso) as { project_uuid: string }[]).map((row) => row.project_uuid),
+    (
+      db.prepare("SELECT DISTINCT project_uuid FROM events WHERE state = 'delivered' AND updated_at >= ? AND project_uuid IS NOT NULL").all(sinceIso) as {
+        project_uuid: string;
+      }[]
+    ).map((row) => row.project_uuid),
   );
 }
 

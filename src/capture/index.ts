@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_TEAM_SLUG, MISSING_UUID_WARNING } from '../constants.js';
 import { buildEnvelope, type StampContext } from '../derive/envelope.js';
-import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import { Ledger } from '../derive/ledger.js';
 import { resolveCommit } from '../derive/resolve.js';
 import { reconcileRewrite } from '../derive/rewrite.js';
 import type { Transition } from '../derive/transitions.js';
-import { deriveCommits, type DerivedCommit } from '../derive/walk.js';
+import { type DerivedCommit, deriveCommits } from '../derive/walk.js';
 import { KittyError } from '../errors/index.js';
+import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
 import type { LogCommit } from '../git/log.js';
-import { currentBranch, hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
+import { currentBranch, hasCommits, type RepoInfo, repoInfo } from '../git/repo.js';
 import type { IdentitySource } from '../identity/index.js';
 import { machineNodeId } from '../identity/node-id.js';
 import type { EventQueue } from '../queue/queue.js';
@@ -72,7 +72,15 @@ export async function captureRange(options: CaptureOptions): Promise<CaptureSumm
   if (!options.revisions?.length && !(await hasCommits(repo.root, options.env))) return summary;
   const revisions = options.revisions?.length ? options.revisions : ['HEAD'];
   const complete = !options.revisions?.length;
-  const walk = deriveCommits({ root: repo.root, env: options.env, revisions, strict: options.strict, threaded: options.threaded, complete, warn: options.warn });
+  const walk = deriveCommits({
+    root: repo.root,
+    env: options.env,
+    revisions,
+    strict: options.strict,
+    threaded: options.threaded,
+    complete,
+    warn: options.warn,
+  });
   // git starts reading the history while the identity is resolved
   const first = walk.next();
   first.catch(() => undefined);
@@ -142,7 +150,13 @@ async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: Captur
 }
 
 /** The moves of `olds` (commits a rewrite replaced) whose events are already in the queue. */
-async function capturedTransitions(olds: readonly string[], repo: RepoInfo, context: StampContext, queue: EventQueue, options: CaptureOptions): Promise<Transition[]> {
+async function capturedTransitions(
+  olds: readonly string[],
+  repo: RepoInfo,
+  context: StampContext,
+  queue: EventQueue,
+  options: CaptureOptions,
+): Promise<Transition[]> {
   const captured: Transition[] = [];
   const walk = deriveCommits({ root: repo.root, env: options.env, revisions: ['--no-walk', ...olds], warn: options.warn });
   for await (const old of walk) {
@@ -160,7 +174,12 @@ class QueueSink {
   private readonly store;
   private pending: EnvelopeDraft[] = [];
 
-  constructor(private readonly queue: EventQueue, private readonly stamp: Stamp, private readonly summary: CaptureSummary, private readonly options: CaptureOptions) {
+  constructor(
+    private readonly queue: EventQueue,
+    private readonly stamp: Stamp,
+    private readonly summary: CaptureSummary,
+    private readonly options: CaptureOptions,
+  ) {
     this.store = queue.ledgerStore(stamp.context.projectUuid);
     this.ledger = new Ledger(this.store);
   }
@@ -196,7 +215,12 @@ class DryRunSink {
   private readonly seen = new Set<string>();
   private clock: number;
 
-  constructor(private readonly queue: EventQueue | null, stamp: Stamp, private readonly summary: CaptureSummary, private readonly options: CaptureOptions) {
+  constructor(
+    private readonly queue: EventQueue | null,
+    stamp: Stamp,
+    private readonly summary: CaptureSummary,
+    private readonly options: CaptureOptions,
+  ) {
     this.ledger = new Ledger(queue?.ledgerStore(stamp.context.projectUuid) ?? null);
     this.clock = queue ? queue.peekClock(stamp.context.nodeId) : 0;
   }

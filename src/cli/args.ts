@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ErrorCode, KittyError } from '../errors/index.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

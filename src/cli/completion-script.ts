@@ -1,4 +1,4 @@
-import { optionsOf, type CommandDoc } from './help-text.js';
+import { type CommandDoc, optionsOf } from './help-text.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -16,9 +16,11 @@ interface Node {
 function tree(commands: readonly CommandDoc[]): Node[] {
   const nodes = new Map<string, Node>();
   const node = (path: string): Node => {
-    let found = nodes.get(path);
-    if (!found) nodes.set(path, (found = { path, next: [], options: [] }));
-    return found;
+    const found = nodes.get(path);
+    if (found) return found;
+    const created = { path, next: [], options: [] };
+    nodes.set(path, created);
+    return created;
   };
   node('');
   for (const command of commands) {

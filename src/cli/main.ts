@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { distance } from 'fastest-levenshtein';
-import { enableCompileCache } from './compile-cache.js';
 import { describeError, ErrorCode, isKittyError, KittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
-import { defaultIo, sanitize, type Io } from './output.js';
+import { enableCompileCache } from './compile-cache.js';
+import { defaultIo, type Io, sanitize } from './output.js';
 
 export interface Entry {
   summary: string;
@@ -19,7 +19,7 @@ export const COMMANDS: Record<string, Entry> = {
   derive: { summary: 'derive WPStatusChanged events from commits and queue them', load: () => import('./commands/derive.js') },
   'events list': { summary: 'list queued events', load: () => import('./commands/events-list.js') },
   'hooks install': { summary: 'install the git hooks that capture lane changes', load: () => import('./commands/hooks-install.js') },
-  'hooks uninstall': { summary: 'remove kitty\'s git hooks, restoring any they replaced', load: () => import('./commands/hooks-uninstall.js') },
+  'hooks uninstall': { summary: "remove kitty's git hooks, restoring any they replaced", load: () => import('./commands/hooks-uninstall.js') },
   'hooks status': { summary: 'show whether each git hook is installed and working', load: () => import('./commands/hooks-status.js') },
   'auth login': { summary: 'log in to a sync server (turns sync on)', load: () => import('./commands/auth-login.js') },
   'auth logout': { summary: 'forget the stored credentials', load: () => import('./commands/auth-logout.js') },
@@ -28,13 +28,13 @@ export const COMMANDS: Record<string, Entry> = {
   'sync status': { summary: 'queue counts, last error, flusher and login', load: () => import('./commands/sync-status.js') },
   'sync retry-dead': { summary: 'move dead events back to pending', load: () => import('./commands/sync-retry-dead.js') },
   'sync reset-clock': { summary: 'restart a poisoned Lamport clock and restamp unsent events', load: () => import('./commands/sync-reset-clock.js') },
-  'sync verify': { summary: 'compare the working tree\'s lanes with the server\'s board', load: () => import('./commands/sync-verify.js') },
+  'sync verify': { summary: "compare the working tree's lanes with the server's board", load: () => import('./commands/sync-verify.js') },
   'wp move': { summary: 'move a work package to a lane and commit it', load: () => import('./commands/wp-move.js') },
   board: { summary: 'show the board of the working tree', load: () => import('./commands/board.js') },
   'sync run': { summary: 'internal: the background flusher', hidden: true, load: () => import('./commands/sync-run.js') },
   server: { summary: 'run the reference sync server (API, WebSocket, SQLite)', load: () => import('./commands/server.js') },
   'server user add': { summary: 'create or update a user of the reference server', load: () => import('./commands/server-user-add.js') },
-  'server migrate': { summary: 'create or upgrade the server\'s PostgreSQL schema', load: () => import('./commands/server-migrate.js') },
+  'server migrate': { summary: "create or upgrade the server's PostgreSQL schema", load: () => import('./commands/server-migrate.js') },
   doctor: { summary: 'check the whole capture path and print a fix for each problem', load: () => import('./commands/doctor.js') },
   completion: { summary: 'print the shell completion script (bash, zsh, fish)', load: () => import('./commands/completion.js') },
   man: { summary: 'print the manual page kitty(1) in roff', load: () => import('./commands/man.js') },
@@ -137,7 +137,9 @@ export function reportError(error: unknown, io: Io): number {
     return error.exitCode;
   }
   const detail = error instanceof Error ? (io.env.KITTY_DEBUG ? error.stack : error.message) : String(error);
-  io.stderr.write(`kitty: internal error: ${sanitize(detail)}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`);
+  io.stderr.write(
+    `kitty: internal error: ${sanitize(detail)}\nThis is a bug in kitty. Please report it with the command you ran and \`kitty --version\` (KITTY_DEBUG=1 shows the stack).\n`,
+  );
   return 70;
 }
 

@@ -5,12 +5,15 @@ import type { CommandDoc } from './help-text.js';
  * characters (→, …: groff reads its input as Latin-1 unless told otherwise) escaped.
  */
 function roff(text: string): string {
-  return text
-    .replaceAll('\\', '\\e')
-    .replace(/[^\x00-\x7f]/gu, (char) => `\\[u${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
-    .split('\n')
-    .map((line) => (line.startsWith('.') || line.startsWith("'") ? `\\&${line}` : line))
-    .join('\n');
+  return (
+    text
+      .replaceAll('\\', '\\e')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII; what lies outside it is escaped for roff
+      .replace(/[^\x00-\x7f]/gu, (char) => `\\[u${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
+      .split('\n')
+      .map((line) => (line.startsWith('.') || line.startsWith("'") ? `\\&${line}` : line))
+      .join('\n')
+  );
 }
 
 /**

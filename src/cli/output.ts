@@ -35,6 +35,7 @@ export function printJson(io: Io, value: unknown): void {
  * newline too, or one value could forge a whole line of output. JSON output never needs this:
  * JSON.stringify escapes control characters itself.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what the sanitizer escapes
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -1,6 +1,6 @@
 import { describeError, isKittyError } from '../errors/index.js';
 import { fileLogger } from '../state/log.js';
-import { sanitize, type Io } from './output.js';
+import { type Io, sanitize } from './output.js';
 
 /**
  * Commands that read or fill the queue first complete capture requests a hook recorded but whose

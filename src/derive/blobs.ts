@@ -3,7 +3,7 @@ import { ErrorCode, KittyError } from '../errors/index.js';
 import { CatFileBatch } from '../git/cat-file.js';
 import { parseWorkPackage, type WorkPackageState } from '../workpackage/frontmatter.js';
 import { frontmatterBytes } from '../workpackage/frontmatter-bytes.js';
-import { addedLines, lineIdentity, parseStatusLines, splitLines, type StatusLogParse } from '../workpackage/status-log.js';
+import { addedLines, lineIdentity, parseStatusLines, type StatusLogParse, splitLines } from '../workpackage/status-log.js';
 
 /** A WP file is a few KB; past this it is not one (and parsing it would stall the walk). */
 export const MAX_WP_BYTES = 8 * 1024 * 1024;
@@ -127,7 +127,7 @@ export class BlobReader {
       this.logFacts.set(after, { lines: beforeFacts.lines + countLines(object.data, 0), tracked });
     } else {
       const full = object.prefix === undefined ? object.data : null;
-      const beforeText = before ? (await this.logObject(before, label))?.data.toString('utf8') ?? null : null;
+      const beforeText = before ? ((await this.logObject(before, label))?.data.toString('utf8') ?? null) : null;
       const afterText = full ? full.toString('utf8') : null;
       if (afterText === null) return null;
       const added = addedLines(beforeText, afterText);

@@ -1,4 +1,4 @@
-import { AGGREGATE_TYPE_WORK_PACKAGE, EVENT_TYPE_WP_STATUS_CHANGED, ENVELOPE_SCHEMA_VERSION } from '../constants.js';
+import { AGGREGATE_TYPE_WORK_PACKAGE, ENVELOPE_SCHEMA_VERSION, EVENT_TYPE_WP_STATUS_CHANGED } from '../constants.js';
 import type { EnvelopeDraft } from '../events/envelope.js';
 import { eventIdOf } from './event-id.js';
 import type { Transition } from './transitions.js';

@@ -7,7 +7,9 @@ import { isValid, ulid } from 'ulid';
  * ulid() draws one base32 character per PRNG call; each call returns the next 5 bits of the hash.
  */
 export function transitionEventId(projectUuid: string, key: string, atMs: number): string {
-  const digest = createHash('sha256').update(projectUuid + key).digest();
+  const digest = createHash('sha256')
+    .update(projectUuid + key)
+    .digest();
   let index = 0;
   const prng = (): number => (digest[index++ % digest.length]! & 31) / 32;
   // ulid() treats 0 as "now"; a pre-1970 or unparseable time is pinned to the epoch's first ms.

@@ -4,7 +4,7 @@ import type { StatusTransition } from '../workpackage/status-log.js';
 import { eventIdOf } from './event-id.js';
 import type { Ledger } from './ledger.js';
 import { naturalKey } from './natural.js';
-import { laneChangeKey, newEntries, type CommitFacts, type Transition } from './transitions.js';
+import { type CommitFacts, laneChangeKey, newEntries, type Transition } from './transitions.js';
 import type { DerivedCommit, WpCandidate } from './walk.js';
 
 export interface Resolution {

@@ -1,4 +1,4 @@
-import { laneChangeKey, type CommitFacts, type Transition } from './transitions.js';
+import { type CommitFacts, laneChangeKey, type Transition } from './transitions.js';
 
 /**
  * Pure: the transitions a rewritten commit (amend, rebase, squash) adds beyond those its old

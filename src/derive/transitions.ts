@@ -1,6 +1,6 @@
+import type { TransitionSource } from '../events/envelope.js';
 import type { HistoryEntry, WorkPackageState } from '../workpackage/frontmatter.js';
 import { sameLane } from '../workpackage/lanes.js';
-import type { TransitionSource } from '../events/envelope.js';
 
 export interface Transition {
   featureSlug: string;

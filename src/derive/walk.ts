@@ -1,6 +1,6 @@
 import { SPECS_DIR, STATUS_LOG_NAME } from '../constants.js';
 import { ErrorCode, KittyError } from '../errors/index.js';
-import { streamLog, type LogCommit, type PathChange } from '../git/log.js';
+import { type LogCommit, type PathChange, streamLog } from '../git/log.js';
 import { objectStoreKib } from '../git/repo.js';
 import type { WorkPackageState } from '../workpackage/frontmatter.js';
 import { isKnownLane } from '../workpackage/lanes.js';
@@ -153,7 +153,12 @@ function groupChanges(commit: LogCommit, renames: readonly { from: string; to: s
   return { groups, logChanges, logKnown };
 }
 
-async function readLogs(commit: LogCommit, logChanges: ReadonlyMap<string, PathChange[]>, reader: BlobReader, options: WalkOptions): Promise<(LogCandidate & { tracked: ReadonlySet<string> })[]> {
+async function readLogs(
+  commit: LogCommit,
+  logChanges: ReadonlyMap<string, PathChange[]>,
+  reader: BlobReader,
+  options: WalkOptions,
+): Promise<(LogCandidate & { tracked: ReadonlySet<string> })[]> {
   const short = commit.sha.slice(0, 7);
   const logs: (LogCandidate & { tracked: ReadonlySet<string> })[] = [];
   for (const [feature, changes] of logChanges) {
@@ -164,7 +169,13 @@ async function readLogs(commit: LogCommit, logChanges: ReadonlyMap<string, PathC
     const addition = await reader.logAddition(change.after!, before, change.before.slice(1), `${change.path}@${short}`);
     if (!addition) continue;
     for (const problem of addition.parse.problems) reportLine(reader, options, change.path, short, problem);
-    checkLanes(reader, options, addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]), change.path, short);
+    checkLanes(
+      reader,
+      options,
+      addition.parse.transitions.flatMap((line) => [line.fromLane, line.toLane]),
+      change.path,
+      short,
+    );
     logs.push({ feature, path: change.path, lines: addition.parse.transitions, restated: addition.restated, tracked: addition.tracked });
   }
   return logs;
@@ -187,7 +198,17 @@ async function readWp(group: Group, commit: LogCommit, reader: BlobReader, optio
   const appeared = after !== null && group.changes.every(({ change }) => !change.before[0]);
   const parent = commit.parents[0];
   const copiedFrom = appeared && parent && group.seenBefore ? await stateInTree(reader, parent, group, short) : null;
-  const candidate: WpCandidate = { featureSlug: group.feature, wpId: group.wpId, before: before ?? copiedFrom, otherParents, after, path, appeared, logTracked: false, moves: [] };
+  const candidate: WpCandidate = {
+    featureSlug: group.feature,
+    wpId: group.wpId,
+    before: before ?? copiedFrom,
+    otherParents,
+    after,
+    path,
+    appeared,
+    logTracked: false,
+    moves: [],
+  };
   const lanes = [after?.lane ?? null, ...(after?.history ?? []).map((entry) => entry.lane)];
   checkLanes(reader, options, lanes, path, short);
   return candidate;
@@ -220,7 +241,13 @@ async function stateInTree(reader: BlobReader, parent: string, group: Group, sho
  * blob is found through the feature's tree (a few hundred bytes), so a log read before in the
  * walk is not read again.
  */
-async function logTracks(group: Group, commit: LogCommit, logs: readonly { feature: string; tracked: ReadonlySet<string> }[], reader: BlobReader, mayHaveLog: boolean): Promise<boolean> {
+async function logTracks(
+  group: Group,
+  commit: LogCommit,
+  logs: readonly { feature: string; tracked: ReadonlySet<string> }[],
+  reader: BlobReader,
+  mayHaveLog: boolean,
+): Promise<boolean> {
   const changed = logs.find((log) => log.feature === group.feature);
   if (changed) return changed.tracked.has(group.wpId);
   if (!mayHaveLog) return false;

@@ -1,21 +1,21 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readCredentials, type Credentials } from '../auth/credentials.js';
+import { type Credentials, readCredentials } from '../auth/credentials.js';
 import { resolveServerUrl } from '../auth/server-url.js';
 import { ErrorCode, isKittyError } from '../errors/index.js';
-import { repoInfo, type RepoInfo } from '../git/repo.js';
+import { type RepoInfo, repoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { hooksStatus } from '../hooks/install.js';
+import { kittyDirOf, locateHooks } from '../hooks/location.js';
 import { clearProblem, readProblem } from '../hooks/problem.js';
 import { listRequests } from '../hooks/requests.js';
-import { kittyDirOf, locateHooks } from '../hooks/location.js';
-import { readSyncRecord } from '../state/sync-record.js';
-import { checkWorkPackages } from './work-packages.js';
 import { resolveIdentity } from '../identity/index.js';
 import { EventQueue } from '../queue/queue.js';
+import { readSyncRecord } from '../state/sync-record.js';
 import { TransportError } from '../transport/types.js';
 import { WsSession } from '../transport/ws-session.js';
 import { fetchWsToken } from '../transport/ws-token.js';
+import { checkWorkPackages } from './work-packages.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -55,7 +55,8 @@ export async function runDoctor(options: { cwd: string; env: NodeJS.ProcessEnv }
   const repo = await checkRepository(options, add);
   if (!repo) return checks;
   const context: Context = { env: options.env, repo, add };
-  for (const check of [checkHooksDir, checkHooks, checkIdentity, checkQueue, checkCaptures, checkWorkPackageFiles, checkLastCapture, checkDelivery]) await check(context);
+  for (const check of [checkHooksDir, checkHooks, checkIdentity, checkQueue, checkCaptures, checkWorkPackageFiles, checkLastCapture, checkDelivery])
+    await check(context);
   const credentials = checkLogin(context);
   await checkServer(context, credentials);
   return checks;
@@ -68,7 +69,12 @@ function hintOr(error: unknown, fix: string | null): string | null {
 
 function checkNode(add: Add): void {
   const major = Number(process.versions.node.split('.')[0]);
-  add('node', major >= MIN_NODE_MAJOR ? 'ok' : 'fail', `node ${process.versions.node} at ${process.execPath}`, major >= MIN_NODE_MAJOR ? null : `install Node.js ${MIN_NODE_MAJOR} or newer`);
+  add(
+    'node',
+    major >= MIN_NODE_MAJOR ? 'ok' : 'fail',
+    `node ${process.versions.node} at ${process.execPath}`,
+    major >= MIN_NODE_MAJOR ? null : `install Node.js ${MIN_NODE_MAJOR} or newer`,
+  );
 }
 
 async function checkGit(options: { cwd: string; env: NodeJS.ProcessEnv }, add: Add): Promise<boolean> {
@@ -111,7 +117,13 @@ async function checkHooks({ env, repo, add }: Context): Promise<void> {
   try {
     const status = await hooksStatus({ cwd: repo.root, env });
     const broken = status.hooks.filter((hook) => hook.state !== 'installed' && hook.state !== 'chained');
-    if (status.unwiredHuskyCalls.length > 0) add('hooks', 'fail', `${status.unwiredHuskyCalls.join(', ')} call kitty, but kitty's hooks are not installed in this clone`, 'kitty hooks install (and add it to package.json "prepare" next to husky, so every clone runs it)');
+    if (status.unwiredHuskyCalls.length > 0)
+      add(
+        'hooks',
+        'fail',
+        `${status.unwiredHuskyCalls.join(', ')} call kitty, but kitty's hooks are not installed in this clone`,
+        'kitty hooks install (and add it to package.json "prepare" next to husky, so every clone runs it)',
+      );
     else if (broken.length === 0) add('hooks', 'ok', status.hooks.map((hook) => `${hook.name} ${hook.state}`).join(', '));
     else add('hooks', 'fail', broken.map((hook) => `${hook.name} ${hook.state}${hook.detail ? ` (${hook.detail})` : ''}`).join('; '), 'kitty hooks install');
   } catch (error) {
@@ -123,7 +135,13 @@ async function checkIdentity({ env, repo, add }: Context): Promise<void> {
   try {
     const identity = await resolveIdentity({ cwd: repo.root, env, repo, write: false });
     if (identity.source === 'file') add('identity', 'ok', `project ${identity.projectSlug} (${identity.projectUuid}), node ${identity.nodeId}`);
-    else add('identity', 'warn', `no project identity in ${identity.configPath}; events would use an in-memory one`, 'kitty init, then commit .kittify/config.yaml');
+    else
+      add(
+        'identity',
+        'warn',
+        `no project identity in ${identity.configPath}; events would use an in-memory one`,
+        'kitty init, then commit .kittify/config.yaml',
+      );
   } catch (error) {
     add('identity', 'fail', message(error), hintOr(error, 'kitty init'));
   }
@@ -153,7 +171,13 @@ async function checkWorkPackageFiles({ repo, add }: Context): Promise<void> {
   try {
     const found = checkWorkPackages(repo.root);
     if (found.problems.length === 0) add('work packages', 'ok', `${found.count} work packages, every lane known`);
-    else add('work packages', 'warn', found.problems.join('; '), 'fix the files named (lanes: `kitty wp move WPxx LANE`) and commit them; until then captures skip or pass them through');
+    else
+      add(
+        'work packages',
+        'warn',
+        found.problems.join('; '),
+        'fix the files named (lanes: `kitty wp move WPxx LANE`) and commit them; until then captures skip or pass them through',
+      );
   } catch (error) {
     add('work packages', 'fail', message(error), 'check that kitty-specs/ is readable');
   }
@@ -163,14 +187,24 @@ async function checkWorkPackageFiles({ repo, add }: Context): Promise<void> {
 async function checkLastCapture({ repo, add }: Context): Promise<void> {
   const problem = readProblem(kittyDirOf(repo));
   if (problem === null) return add('last capture', 'ok', 'the background hook worker met no problem');
-  add('last capture', 'warn', `the background hook worker met: ${problem}`, `see ${join(kittyDirOf(repo), 'problem')} and $KITTY_HOME/logs/hooks.log; fix the cause, then commit again`);
+  add(
+    'last capture',
+    'warn',
+    `the background hook worker met: ${problem}`,
+    `see ${join(kittyDirOf(repo), 'problem')} and $KITTY_HOME/logs/hooks.log; fix the cause, then commit again`,
+  );
   clearProblem(kittyDirOf(repo));
 }
 
 async function checkDelivery({ env, add }: Context): Promise<void> {
   const sync = readSyncRecord(env);
   if (!sync?.last_error) return;
-  add('delivery', 'warn', `the last delivery attempt (${sync.at}) failed: ${sync.last_error}${sync.pending ? '; events wait and are retried by the next hook run or kitty command' : ''}`, 'kitty sync flush (shows the error as it happens)');
+  add(
+    'delivery',
+    'warn',
+    `the last delivery attempt (${sync.at}) failed: ${sync.last_error}${sync.pending ? '; events wait and are retried by the next hook run or kitty command' : ''}`,
+    'kitty sync flush (shows the error as it happens)',
+  );
 }
 
 function checkLogin({ env, add }: Context): Credentials | null {
@@ -208,7 +242,12 @@ async function checkHealth(server: string, add: Add): Promise<boolean> {
     }
     add('server', 'fail', `${server} answered HTTP ${response.status}`, 'check the server; queued events wait until it answers');
   } catch (error) {
-    add('server', 'fail', `${server} is unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? message(error)})`, 'start the server or fix the URL (`kitty auth login --server URL`)');
+    add(
+      'server',
+      'fail',
+      `${server} is unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? message(error)})`,
+      'start the server or fix the URL (`kitty auth login --server URL`)',
+    );
   }
   return false;
 }
@@ -223,7 +262,18 @@ async function checkWebSocket(env: NodeJS.ProcessEnv, add: Add): Promise<void> {
   } catch (error) {
     if (isKittyError(error) && error.code === ErrorCode.SESSION_EXPIRED) add('websocket', 'fail', error.message, error.hint ?? 'kitty auth login');
     else if (error instanceof TransportError && error.kind === 'refused') {
-      add('websocket', 'warn', `${error.message}: something on the way (a proxy?) does not pass WebSocket, so kitty delivers over batch HTTP`, 'allow WebSocket upgrades to /ws/v1/events/, or keep batch HTTP: it delivers the same events');
-    } else add('websocket', 'warn', `${message(error)}; kitty falls back to batch HTTP after 10 failed connects`, 'check that the server and any proxy pass WebSocket upgrades to /ws/v1/events/');
+      add(
+        'websocket',
+        'warn',
+        `${error.message}: something on the way (a proxy?) does not pass WebSocket, so kitty delivers over batch HTTP`,
+        'allow WebSocket upgrades to /ws/v1/events/, or keep batch HTTP: it delivers the same events',
+      );
+    } else
+      add(
+        'websocket',
+        'warn',
+        `${message(error)}; kitty falls back to batch HTTP after 10 failed connects`,
+        'check that the server and any proxy pass WebSocket upgrades to /ws/v1/events/',
+      );
   }
 }

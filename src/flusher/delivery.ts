@@ -58,7 +58,19 @@ function isClockRejection(result: EventResult): boolean {
 }
 
 function emptySummary(): DrainSummary {
-  return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'drained', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], retryAfterMs: 0 };
+  return {
+    delivered: 0,
+    duplicate: 0,
+    rejected: 0,
+    unanswered: 0,
+    lastError: null,
+    stoppedBecause: 'drained',
+    transport: null,
+    clockRejected: 0,
+    tooLarge: 0,
+    warnings: [],
+    retryAfterMs: 0,
+  };
 }
 
 /**
@@ -172,7 +184,9 @@ export class Delivery {
     this.restamped = true;
     const result = withQueueDb(this.queue.path, (db) => restamp(db, 'absurd', [this.options.nodeId]));
     const clock = result.clocks.find((entry) => entry.nodeId === this.options.nodeId) ?? result.clocks[0];
-    this.warn(`${result.restamped} pending events carried a Lamport value above 2^48 (a clock poisoned by a server); restamped them${clock ? `, this machine's clock is now ${clock.after}` : ''}`);
+    this.warn(
+      `${result.restamped} pending events carried a Lamport value above 2^48 (a clock poisoned by a server); restamped them${clock ? `, this machine's clock is now ${clock.after}` : ''}`,
+    );
   }
 
   /**

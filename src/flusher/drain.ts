@@ -51,7 +51,10 @@ function stopOn(delivery: Delivery, error: unknown): 'timeout' | 'session' | nul
     delivery.log(`timed out: ${(error as Error).message}`);
     return 'timeout';
   }
-  if (isKittyError(error) && (error.code === ErrorCode.SESSION_EXPIRED || error.code === ErrorCode.NOT_LOGGED_IN || error.code.startsWith('KITTY_ERR_CREDENTIALS'))) {
+  if (
+    isKittyError(error) &&
+    (error.code === ErrorCode.SESSION_EXPIRED || error.code === ErrorCode.NOT_LOGGED_IN || error.code.startsWith('KITTY_ERR_CREDENTIALS'))
+  ) {
     summary.lastError = error.message;
     return 'session';
   }

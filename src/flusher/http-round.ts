@@ -1,7 +1,7 @@
-import { sendBatch } from '../transport/http-batch.js';
 import { UNAUTHORIZED, withAccessToken } from '../transport/authorized.js';
+import { sendBatch } from '../transport/http-batch.js';
 import { MAX_BATCH_EVENTS } from '../transport/limits.js';
-import { TransportError, type EventResult } from '../transport/types.js';
+import { type EventResult, TransportError } from '../transport/types.js';
 import type { Delivery, Prepared } from './delivery.js';
 
 /** Sends pending events as gzip batches over HTTP until none is left (or the deadline). */

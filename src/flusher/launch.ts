@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialsPath } from '../auth/credentials.js';
 import { CLI_PATH } from '../package.js';
-import { stateDir, type Env } from '../state/paths.js';
+import { type Env, stateDir } from '../state/paths.js';
 
 // Kept apart from runner.ts so the hook worker, which only starts a flusher, never loads the transport.
 

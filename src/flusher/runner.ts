@@ -4,9 +4,9 @@ import { deliveredProjectsSince, recordTeam } from '../auth/teams.js';
 import { machineNodeId } from '../identity/node-id.js';
 import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
-import { ensureStateDir, type Env } from '../state/paths.js';
+import { type Env, ensureStateDir } from '../state/paths.js';
 import { writeSyncRecord } from '../state/sync-record.js';
-import { drain, type DrainSummary } from './drain.js';
+import { type DrainSummary, drain } from './drain.js';
 import { flusherLockPath, runningFlusher, startFlusherDetached } from './launch.js';
 
 export interface FlushRun extends DrainSummary {
@@ -65,7 +65,7 @@ function record(env: Env, queue: EventQueue, summary: DrainSummary, since: strin
   if (summary.delivered + summary.duplicate > 0) noteTeam(env, queue.path, since);
   const retryable = summary.stoppedBecause === 'unreachable' || summary.stoppedBecause === 'timeout';
   writeSyncRecord(env, {
-    last_error: summary.stoppedBecause === 'drained' ? null : summary.lastError ?? `stopped: ${summary.stoppedBecause}`,
+    last_error: summary.stoppedBecause === 'drained' ? null : (summary.lastError ?? `stopped: ${summary.stoppedBecause}`),
     at: new Date().toISOString(),
     pending: retryable && queue.nextPending(1, 0).events.length > 0,
   });
@@ -105,7 +105,9 @@ export async function runFlusher(options: {
         const queue = EventQueue.open({ env: options.env });
         try {
           const summary = await attempts(queue, deadline, options);
-          options.log(`flush ${summary.stoppedBecause}: ${summary.delivered} delivered, ${summary.duplicate} duplicate, ${summary.rejected} rejected over ${summary.transport ?? 'nothing'}`);
+          options.log(
+            `flush ${summary.stoppedBecause}: ${summary.delivered} delivered, ${summary.duplicate} duplicate, ${summary.rejected} rejected over ${summary.transport ?? 'nothing'}`,
+          );
           return { ...summary, busy: false };
         } finally {
           queue.close();
@@ -117,7 +119,20 @@ export async function runFlusher(options: {
     return run;
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    return { delivered: 0, duplicate: 0, rejected: 0, unanswered: 0, lastError: null, stoppedBecause: 'timeout', transport: null, clockRejected: 0, tooLarge: 0, warnings: [], retryAfterMs: 0, busy: true };
+    return {
+      delivered: 0,
+      duplicate: 0,
+      rejected: 0,
+      unanswered: 0,
+      lastError: null,
+      stoppedBecause: 'timeout',
+      transport: null,
+      clockRejected: 0,
+      tooLarge: 0,
+      warnings: [],
+      retryAfterMs: 0,
+      busy: true,
+    };
   }
 }
 

@@ -1,5 +1,5 @@
-import { ErrorCode } from '../errors/index.js';
 import { withQueueDb } from '../clock/repair.js';
+import { ErrorCode } from '../errors/index.js';
 
 /**
  * Events over the size limit found at send time: queued before kitty checked sizes at enqueue, or

@@ -1,5 +1,5 @@
 import { fitting, MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from '../transport/limits.js';
-import { TransportError, type EventResult } from '../transport/types.js';
+import { type EventResult, TransportError } from '../transport/types.js';
 import { CLOSE_REVOKED, deadAfterMs, FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
 import { fetchWsToken } from '../transport/ws-token.js';
 import type { Delivery, Prepared } from './delivery.js';
@@ -39,7 +39,10 @@ class WsRound {
   start(serverUrl: string, wsToken: string): void {
     this.delivery.timedOut.addEventListener('abort', this.onDeadline, { once: true });
     const connectMs = Math.min(10_000, Math.max(this.delivery.options.deadline - Date.now(), 1));
-    const handlers = { onAck: (results: EventResult[], serverClock: number | null) => this.onAck(results, serverClock), onClose: (reason: string, code?: number) => this.onClose(reason, code) };
+    const handlers = {
+      onAck: (results: EventResult[], serverClock: number | null) => this.onAck(results, serverClock),
+      onClose: (reason: string, code?: number) => this.onClose(reason, code),
+    };
     WsSession.connect(serverUrl, wsToken, handlers, connectMs, deadAfterMs(this.delivery.options.env)).then(
       (session) => this.onOpen(session),
       (error: unknown) => this.fail(error),
@@ -62,14 +65,20 @@ class WsRound {
   private pump(): void {
     if (this.settled || !this.session?.open) return;
     try {
-      if (this.delivery.pastDeadline()) return this.finish('timeout');
+      if (this.delivery.pastDeadline()) {
+        this.finish('timeout');
+        return;
+      }
       this.sendWhileRoom(this.session);
       if (this.inFlight.size > 0) {
         this.idleSince = null;
         return;
       }
       this.idleSince ??= Date.now();
-      if (Date.now() - this.idleSince >= this.delivery.options.idleMs) return this.finish('drained');
+      if (Date.now() - this.idleSince >= this.delivery.options.idleMs) {
+        this.finish('drained');
+        return;
+      }
       this.idleTimer = setTimeout(() => this.pump(), 100);
     } catch (error) {
       this.fail(error);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ObjectStream, TailCache, type GitObject, type ObjectRequest } from './object-stream.js';
+import { type GitObject, type ObjectRequest, ObjectStream, TailCache } from './object-stream.js';
 
 /**
  * Runs `git cat-file --batch` from a worker thread: its event loop only drains git's output, so
@@ -22,7 +22,11 @@ const child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: 'pipe' })
 const requests: ObjectRequest[] = [];
 const tails = new TailCache();
 let batch: (GitObject | null)[] = [];
-const stream = new ObjectStream(maxBytes, (object) => batch.push(handOut(object, requests.shift()!)), (size) => new Uint8Array(new ArrayBuffer(size)));
+const stream = new ObjectStream(
+  maxBytes,
+  (object) => batch.push(handOut(object, requests.shift()!)),
+  (size) => new Uint8Array(new ArrayBuffer(size)),
+);
 
 /** What goes back must own its memory (it is transferred): a kept object or a tail is copied. */
 function handOut(object: GitObject | null, request: ObjectRequest): GitObject | null {

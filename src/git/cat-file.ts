@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { errnoCode } from '../errors/index.js';
 import type { ThreadData, ThreadReply } from './cat-file-thread.js';
-import { ObjectStream, TailCache, type GitObject, type ObjectRequest } from './object-stream.js';
+import { type GitObject, type ObjectRequest, ObjectStream, TailCache } from './object-stream.js';
 import { gitMissingError } from './run.js';
 
 export type { GitObject, ObjectRequest } from './object-stream.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 import { gitMissingError, notARepoError } from './run.js';
 
 export const ZERO_SHA = /^0+$/;
@@ -32,10 +32,22 @@ const FIELD = '\x1f';
  */
 export function logArgs(revisions: readonly string[], pathspecs: readonly string[]): string[] {
   return [
-    'log', '-z', '--raw', '-c', '--no-renames', '--root', '--full-history', '--no-abbrev',
-    '--topo-order', '--reverse', '--no-color', '--no-ext-diff',
+    'log',
+    '-z',
+    '--raw',
+    '-c',
+    '--no-renames',
+    '--root',
+    '--full-history',
+    '--no-abbrev',
+    '--topo-order',
+    '--reverse',
+    '--no-color',
+    '--no-ext-diff',
     `--format=${RECORD}%H${FIELD}%P${FIELD}%aI${FIELD}%an`,
-    ...revisions, '--', ...pathspecs,
+    ...revisions,
+    '--',
+    ...pathspecs,
   ];
 }
 

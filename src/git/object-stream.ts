@@ -81,7 +81,8 @@ export class ObjectStream {
       this.header = Buffer.concat([this.header, chunk.subarray(offset)]);
       return chunk.length;
     }
-    const line = this.header.length === 0 ? chunk.toString('latin1', offset, eol) : Buffer.concat([this.header, chunk.subarray(offset, eol)]).toString('latin1');
+    const line =
+      this.header.length === 0 ? chunk.toString('latin1', offset, eol) : Buffer.concat([this.header, chunk.subarray(offset, eol)]).toString('latin1');
     this.header = Buffer.alloc(0);
     if (line.endsWith(' missing') || line.endsWith(' ambiguous')) {
       this.emit(null);

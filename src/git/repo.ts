@@ -27,9 +27,13 @@ function culprit(path: string): string {
 
 export function newlineError(path: string): KittyError {
   const dir = culprit(path);
-  return new KittyError(ErrorCode.REPO_PATH_UNSUPPORTED, `the repository path ${JSON.stringify(path)} contains a newline, which git's one-path-a-line output and kitty's request files cannot carry`, {
-    hint: `rename the directory, e.g. \`mv ${ansiQuote(dir)} ${ansiQuote(dir.replaceAll('\n', '-'))}\``,
-  });
+  return new KittyError(
+    ErrorCode.REPO_PATH_UNSUPPORTED,
+    `the repository path ${JSON.stringify(path)} contains a newline, which git's one-path-a-line output and kitty's request files cannot carry`,
+    {
+      hint: `rename the directory, e.g. \`mv ${ansiQuote(dir)} ${ansiQuote(dir.replaceAll('\n', '-'))}\``,
+    },
+  );
 }
 
 /**
@@ -40,9 +44,13 @@ export function parseRepoInfo(stdout: string, cwd: string): RepoInfo {
   const lines = stdout.replace(/\n$/, '').split('\n');
   if (lines.length !== 3) {
     if (cwd.includes('\n')) throw newlineError(cwd);
-    throw new KittyError(ErrorCode.REPO_PATH_UNSUPPORTED, `git named this repository's paths in ${lines.length} lines instead of 3: a directory name holds a newline`, {
-      hint: 'rename the directory whose name holds a newline (see `git rev-parse --show-toplevel`), then rerun',
-    });
+    throw new KittyError(
+      ErrorCode.REPO_PATH_UNSUPPORTED,
+      `git named this repository's paths in ${lines.length} lines instead of 3: a directory name holds a newline`,
+      {
+        hint: 'rename the directory whose name holds a newline (see `git rev-parse --show-toplevel`), then rerun',
+      },
+    );
   }
   const [root = '', gitDir = '', common = ''] = lines;
   return { root, gitDir, commonDir: isAbsolute(common) ? common : resolve(cwd, common) };
@@ -61,7 +69,10 @@ export async function originUrl(cwd: string, env?: NodeJS.ProcessEnv): Promise<s
 /** The root commit(s) of HEAD, oldest first; empty for a repository without commits. */
 export async function rootCommits(cwd: string, env?: NodeJS.ProcessEnv): Promise<string[]> {
   const { stdout } = await runGit(['rev-list', '--max-parents=0', 'HEAD', '--'], { cwd, env, okCodes: [128] });
-  return stdout.split('\n').filter((line) => /^[0-9a-f]{40,64}$/.test(line)).sort();
+  return stdout
+    .split('\n')
+    .filter((line) => /^[0-9a-f]{40,64}$/.test(line))
+    .sort();
 }
 
 export async function currentBranch(cwd: string, env?: NodeJS.ProcessEnv): Promise<string | null> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 
 export interface GitOptions {
   cwd: string;
@@ -63,7 +63,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       }
       reject(
         new KittyError(ErrorCode.GIT_FAILED, `git ${args[0] ?? ''} failed (exit ${exit}): ${firstLine(stderr)}`, {
-          hint: 'check the repository with `git status`; rerun with the same arguments to see git\'s full message',
+          hint: "check the repository with `git status`; rerun with the same arguments to see git's full message",
         }),
       );
     });

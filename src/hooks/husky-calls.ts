@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -9,14 +9,18 @@ export function huskyFilesCallingKitty(root: string): string[] {
   const dir = join(root, '.husky');
   let names: string[];
   try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
   } catch {
     return [];
   }
   return names
     .filter((name) => {
       try {
-        return readFileSync(join(dir, name), 'utf8').split('\n').some((line) => !line.trimStart().startsWith('#') && /\bkitty\b/.test(line));
+        return readFileSync(join(dir, name), 'utf8')
+          .split('\n')
+          .some((line) => !line.trimStart().startsWith('#') && /\bkitty\b/.test(line));
       } catch {
         return false;
       }

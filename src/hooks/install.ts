@@ -1,16 +1,15 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
-import { hasCommits, repoInfo, type RepoInfo } from '../git/repo.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
+import { hasCommits, type RepoInfo, repoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { resolveIdentity } from '../identity/index.js';
 import { assertLinePaths } from '../identity/repo-path.js';
-import { huskyFilesCallingKitty } from './husky-calls.js';
-import { kittyDirOf, locateHooks, type HooksLocation } from './location.js';
 import { CLI_PATH } from '../package.js';
-import { CHAINED_SUFFIX, HOOK_NAMES, STUB_VERSION, isStub, stubFacts, stubText, type HookName } from './stub.js';
+import { huskyFilesCallingKitty } from './husky-calls.js';
+import { type HooksLocation, kittyDirOf, locateHooks } from './location.js';
+import { CHAINED_SUFFIX, HOOK_NAMES, type HookName, isStub, STUB_VERSION, stubFacts, stubText } from './stub.js';
 import { readTips, recordTips } from './tips.js';
-
 
 export const HUSKY_MARK = '# kitty (managed by `kitty hooks install`)';
 
@@ -118,7 +117,10 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
   try {
     mkdirSync(stubDir, { recursive: true });
   } catch (cause) {
-    throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot create the hooks dir ${stubDir}`, { cause, hint: `check its permissions: \`ls -ld ${stubDir}\`` });
+    throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot create the hooks dir ${stubDir}`, {
+      cause,
+      hint: `check its permissions: \`ls -ld ${stubDir}\``,
+    });
   }
   for (const hook of HOOK_NAMES) {
     const path = join(stubDir, hook);
@@ -156,7 +158,9 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
     }
   }
   if (location.husky && !location.husky.generated) {
-    result.notes.push(`husky's generated dir ${join(location.husky.dir, '_')} is missing in this worktree, so no hook runs here yet: run \`npx husky\` in ${repo.root}`);
+    result.notes.push(
+      `husky's generated dir ${join(location.husky.dir, '_')} is missing in this worktree, so no hook runs here yet: run \`npx husky\` in ${repo.root}`,
+    );
   }
   if (await baselineTips(repo, env)) result.unqueued = await unqueuedTransitions(repo, env);
   return result;
@@ -185,7 +189,10 @@ export async function uninstallHooks(context: HooksContext): Promise<{ removed: 
       const huskyPath = join(location.husky.dir, hook);
       const huskyText = read(huskyPath);
       if (huskyText?.includes(HUSKY_MARK)) {
-        const rest = huskyText.split('\n').filter((line) => !line.includes(HUSKY_MARK)).join('\n');
+        const rest = huskyText
+          .split('\n')
+          .filter((line) => !line.includes(HUSKY_MARK))
+          .join('\n');
         if (rest.trim() === '') rmSync(huskyPath);
         else writeFileSync(huskyPath, rest);
         removed.push(huskyPath);

@@ -22,7 +22,10 @@ export function problemLine(warnings: readonly string[], failure: string | null)
   const first = failure ?? warnings[0];
   if (first === undefined) return null;
   const others = failure ? warnings.length : warnings.length - 1;
-  const text = first.replace(/^kitty: (warning: )?/, '').replace(/\s+/g, ' ').trim();
+  const text = first
+    .replace(/^kitty: (warning: )?/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   const cut = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
   return `${failure ? 'capture postponed: ' : ''}${cut}${others > 0 ? ` (and ${others} more)` : ''}`;
 }

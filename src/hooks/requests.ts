@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors/index.js';
 

@@ -17,10 +17,7 @@ export function shQuote(value: string): string {
 }
 
 export function stubText(hook: HookName, node: string = process.execPath, cli: string = CLI_PATH): string {
-  return readFileSync(TEMPLATE_URL, 'utf8')
-    .replace('@NODE@', shQuote(node))
-    .replace('@CLI@', shQuote(cli))
-    .replace('@HOOK@', hook);
+  return readFileSync(TEMPLATE_URL, 'utf8').replace('@NODE@', shQuote(node)).replace('@CLI@', shQuote(cli)).replace('@HOOK@', hook);
 }
 
 export function isStub(text: string): boolean {

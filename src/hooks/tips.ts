@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors/index.js';
-import { runGit } from '../git/run.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { runGit } from '../git/run.js';
 
 /**
  * The commits capture has covered, as the few tips from which they are all reachable. New work is
@@ -18,7 +18,9 @@ function tipsPath(kittyDir: string): string {
 /** The recorded tips; null when capture has never run in this repository. */
 export function readTips(kittyDir: string): string[] | null {
   try {
-    return readFileSync(tipsPath(kittyDir), 'utf8').split('\n').filter((line) => /^[0-9a-f]{40,64}$/.test(line));
+    return readFileSync(tipsPath(kittyDir), 'utf8')
+      .split('\n')
+      .filter((line) => /^[0-9a-f]{40,64}$/.test(line));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null;
     throw error;
@@ -31,7 +33,7 @@ export async function recordTips(kittyDir: string, heads: readonly string[], roo
   let tips = candidates;
   if (candidates.length > 1) {
     const existing: string[] = [];
-    const check = await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype)', '--buffer'], { cwd: root, env, input: candidates.join('\n') + '\n' });
+    const check = await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype)', '--buffer'], { cwd: root, env, input: `${candidates.join('\n')}\n` });
     for (const line of check.stdout.split('\n')) {
       const [sha, type] = line.split(' ');
       if (type === 'commit' && sha) existing.push(sha);

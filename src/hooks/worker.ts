@@ -1,15 +1,15 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureRange } from '../capture/index.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { LogCommit } from '../git/log.js';
-import { repoInfo, type RepoInfo } from '../git/repo.js';
+import { type RepoInfo, repoInfo } from '../git/repo.js';
 import { runGit } from '../git/run.js';
 import { assertLinePaths } from '../identity/repo-path.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { requestGitDir } from './git-dir.js';
 import { kittyDirOf } from './location.js';
-import { listRequests, readRequest, removeRequest, setAside, type CaptureRequest } from './requests.js';
+import { type CaptureRequest, listRequests, readRequest, removeRequest, setAside } from './requests.js';
 import { readTips, recordTips } from './tips.js';
 
 export interface WorkerOptions {
@@ -147,7 +147,13 @@ async function rewriteGraph(requests: readonly CaptureRequest[], root: string, e
  * The commits a `merge --squash` folded in are a teammate's history: captured as they were made,
  * so that the commit carrying them reconciles against those events instead of repeating them.
  */
-async function captureSquashed(repo: RepoInfo, requests: readonly CaptureRequest[], squashPath: string, options: WorkerOptions, result: WorkerResult): Promise<void> {
+async function captureSquashed(
+  repo: RepoInfo,
+  requests: readonly CaptureRequest[],
+  squashPath: string,
+  options: WorkerOptions,
+  result: WorkerResult,
+): Promise<void> {
   for (const request of requests) {
     if (request.squashed.length === 0 || !request.head) continue;
     const summary = await captureRange({ cwd: repo.root, repo, env: options.env, revisions: ['--no-walk', ...request.squashed], warn: options.log });
@@ -158,7 +164,14 @@ async function captureSquashed(repo: RepoInfo, requests: readonly CaptureRequest
 }
 
 /** Captures the new work up to each requested head since the recorded tips, then moves the tips. */
-async function captureHeads(repo: RepoInfo, kittyDir: string, requests: readonly CaptureRequest[], rewrites: (commit: LogCommit) => string[] | undefined, options: WorkerOptions, result: WorkerResult): Promise<void> {
+async function captureHeads(
+  repo: RepoInfo,
+  kittyDir: string,
+  requests: readonly CaptureRequest[],
+  rewrites: (commit: LogCommit) => string[] | undefined,
+  options: WorkerOptions,
+  result: WorkerResult,
+): Promise<void> {
   const { env, log } = options;
   const heads = new Map<string, string | null>();
   for (const request of requests) {
@@ -214,7 +227,10 @@ function readSquash(path: string): PendingSquash | null {
 async function amendedFrom(request: CaptureRequest, root: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
   const ref = request.ref?.startsWith('refs/') ? request.ref : 'HEAD';
   const { stdout } = await runGit(['log', '-g', '-n', '2', '--format=%H%x1f%gs', ref, '--'], { cwd: root, env, okCodes: [128] });
-  const [newest, previous] = stdout.split('\n').filter(Boolean).map((line) => line.split('\x1f'));
+  const [newest, previous] = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\x1f'));
   if (newest?.[0] === request.head && newest[1]?.startsWith('commit (amend)') && previous?.[0]) return previous[0];
   return null;
 }

@@ -2,9 +2,9 @@ import { copyFileSync, existsSync, constants as fsConstants, mkdirSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_DIR, CONFIG_FILE, GIT_STATE_DIR } from '../constants.js';
 import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { originUrl, type RepoInfo, repoInfo } from '../git/repo.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import { applyIdentity, type ConfigRead, type ConfigValues, parseConfig, readConfig, templateText } from './config-file.js';
 import { machineNodeId } from './node-id.js';
 import { chooseUuid, isUuid } from './project-uuid.js';

@@ -25,7 +25,9 @@ function field(body: unknown, name: string, max: number): string | null {
 }
 
 const rateLimited = (waitMs: number, what: string): HttpError =>
-  new HttpError(429, 'login_rate_limited', `too many failed logins ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+  new HttpError(429, 'login_rate_limited', `too many failed logins ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, {
+    'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))),
+  });
 
 /**
  * Logins, refreshes and revocations. A login is refused cheaply (429, no hashing) while its user or
@@ -55,7 +57,8 @@ export class Accounts {
   async login(body: unknown, address: string): Promise<TokenResponse> {
     const username = field(body, 'username', MAX_USERNAME);
     const password = field(body, 'password', MAX_PASSWORD);
-    if (!username || !password) throw new HttpError(400, 'bad_request', `body must be {"username": "…", "password": "…"} (at most ${MAX_USERNAME} and ${MAX_PASSWORD} characters)`);
+    if (!username || !password)
+      throw new HttpError(400, 'bad_request', `body must be {"username": "…", "password": "…"} (at most ${MAX_USERNAME} and ${MAX_PASSWORD} characters)`);
     const userKey = `u:${username}`;
     const addressKey = `a:${address}`;
     const addressWait = this.perAddress.begin(addressKey, Date.now());
@@ -87,7 +90,11 @@ export class Accounts {
     const outcome = token ? await this.store.useRefreshToken(token, this.limits.refreshReuseGraceMs) : { kind: 'invalid' as const };
     if (outcome.kind === 'invalid') throw new HttpError(401, 'refresh_invalid', 'invalid or expired refresh token');
     if (outcome.kind === 'reused') {
-      throw new HttpError(401, 'refresh_reused', outcome.revoked ? 'this refresh token was already used: the session is revoked, log in again' : 'this refresh token was just used by another request');
+      throw new HttpError(
+        401,
+        'refresh_reused',
+        outcome.revoked ? 'this refresh token was already used: the session is revoked, log in again' : 'this refresh token was just used by another request',
+      );
     }
     const { session } = outcome;
     return this.tokens(session, {

@@ -1,12 +1,12 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions as HttpOptions, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type ServerOptions as HttpOptions, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Accounts } from './accounts.js';
 import { BodyBudget, closeAfterAnswer, HttpError, requestUrl, sendJson } from './http.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { route, type RouteContext } from './routes.js';
+import { type Limits, resolveLimits } from './limits.js';
 import { LiveFeed } from './live.js';
+import { type RouteContext, route } from './routes.js';
 import { EventSockets } from './sockets.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -106,7 +106,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const lifetimes = { access: options.accessLifetime ?? 900, refresh: options.refreshLifetime ?? 7 * 24 * 3600 };
   const accounts = new Accounts(store, limits, lifetimes);
-  const ctx: RouteContext = { store, accounts, live, limits, budget: new BodyBudget(limits.bodyBudgetBytes), version: options.version, wsTokenLifetime: WS_TOKEN_LIFETIME };
+  const ctx: RouteContext = {
+    store,
+    accounts,
+    live,
+    limits,
+    budget: new BodyBudget(limits.bodyBudgetBytes),
+    version: options.version,
+    wsTokenLifetime: WS_TOKEN_LIFETIME,
+  };
   const fail = errorHandler(log);
   const handler = (req: IncomingMessage, res: ServerResponse): void => void route(ctx, req, res).catch((error: unknown) => fail(req, res, error));
 

@@ -78,7 +78,8 @@ export class BodyBudget {
 }
 
 const tooLarge = (cap: number): HttpError => new HttpError(413, 'body_too_large', `request body is larger than ${cap} bytes`, {}, true);
-const busy = (): HttpError => new HttpError(503, 'server_busy', 'the server is reading too many request bodies at once; retry shortly', { 'retry-after': '1' }, true);
+const busy = (): HttpError =>
+  new HttpError(503, 'server_busy', 'the server is reading too many request bodies at once; retry shortly', { 'retry-after': '1' }, true);
 
 /**
  * Reads a body of at most `cap` bytes (and at most `cap` after gunzip), counting every byte against
@@ -102,7 +103,13 @@ export async function readBody(req: IncomingMessage, cap: number, budget: BodyBu
  * Every listener is removed once the body is complete or refused: a listener left on a lingering
  * connection would keep the chunks read so far alive with it (8 MiB for each refused batch).
  */
-function collect(stream: NodeJS.ReadableStream, cap: number, budget: BodyBudget, held: { bytes: number }, onError?: (error: Error) => HttpError): Promise<Buffer> {
+function collect(
+  stream: NodeJS.ReadableStream,
+  cap: number,
+  budget: BodyBudget,
+  held: { bytes: number },
+  onError?: (error: Error) => HttpError,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -120,8 +127,14 @@ function collect(stream: NodeJS.ReadableStream, cap: number, budget: BodyBudget,
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > cap) return stop(tooLarge(cap));
-      if (!budget.take(chunk.length)) return stop(busy());
+      if (size > cap) {
+        stop(tooLarge(cap));
+        return;
+      }
+      if (!budget.take(chunk.length)) {
+        stop(busy());
+        return;
+      }
       held.bytes += chunk.length;
       chunks.push(chunk);
     };
@@ -129,7 +142,8 @@ function collect(stream: NodeJS.ReadableStream, cap: number, budget: BodyBudget,
       detach();
       resolve(Buffer.concat(chunks, size));
     };
-    const onFailure = (error: Error): void => stop(onError ? onError(error) : new HttpError(400, 'body_unreadable', `request body could not be read: ${error.message}`));
+    const onFailure = (error: Error): void =>
+      stop(onError ? onError(error) : new HttpError(400, 'body_unreadable', `request body could not be read: ${error.message}`));
     // a client that goes away mid-body ends in 'close' without 'end' or 'error'; never wait for it forever
     const onClose = (): void => stop(new HttpError(400, 'body_unreadable', 'the connection closed before the body ended'));
     stream.on('data', onData);

@@ -3,7 +3,6 @@ import type { Limits } from './limits.js';
 import type { Accepted, EventResult, Store, StoredEvent, User } from './store/types.js';
 import { validateEnvelope } from './validate.js';
 
-
 function eventIdOf(event: unknown): string {
   const id = (event as { event_id?: unknown } | null)?.event_id;
   return typeof id === 'string' && id.length <= 64 ? id : '';
@@ -16,32 +15,50 @@ function eventIdOf(event: unknown): string {
  * the clock every client of the team adopts, and one value near 2^53 made all their later events
  * unsendable. The clock returned is the team's after the store: the one the answer tells the client.
  */
-export async function ingestEvents(store: Store, user: User, events: readonly unknown[], limits: Limits, now = Date.now()): Promise<{ results: EventResult[]; clock: number }> {
+export async function ingestEvents(
+  store: Store,
+  user: User,
+  events: readonly unknown[],
+  limits: Limits,
+  now = Date.now(),
+): Promise<{ results: EventResult[]; clock: number }> {
   const results: (EventResult | null)[] = [];
   const accepted: (Accepted & { index: number })[] = [];
   let clock = await store.teamClock(user.teamSlug);
-  events.forEach((event, index) => {
+  for (const [index, event] of events.entries()) {
     const id = eventIdOf(event);
     const problem = validateEnvelope(event, limits, now);
-    if (problem) return results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
+    if (problem) {
+      results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
+      continue;
+    }
     const envelope = event as StoredEvent;
     if (envelope.team_slug !== user.teamSlug && envelope.team_slug !== LOCAL_TEAM_SLUG) {
-      return results.push({ event_id: id, status: 'rejected', code: 'wrong_team', error: `team_slug "${envelope.team_slug}" is not your team "${user.teamSlug}"` });
+      results.push({
+        event_id: id,
+        status: 'rejected',
+        code: 'wrong_team',
+        error: `team_slug "${envelope.team_slug}" is not your team "${user.teamSlug}"`,
+      });
+      continue;
     }
     if (envelope.lamport_clock > clock + limits.lamportLead) {
-      return results.push({
+      results.push({
         event_id: id,
         status: 'rejected',
         code: 'lamport_too_far_ahead',
         error: `lamport_clock ${envelope.lamport_clock} is more than ${limits.lamportLead} past team ${user.teamSlug}'s clock ${clock} (at most ${clock + limits.lamportLead} is accepted); this machine's Lamport clock is corrupt: restart it from the server_clock`,
       });
+      continue;
     }
     clock = Math.max(clock, envelope.lamport_clock);
     const stored = { ...envelope, team_slug: user.teamSlug };
     accepted.push({ index, envelope: stored, raw: JSON.stringify(stored) });
-    return results.push(null);
-  });
+    results.push(null);
+  }
   const stored = accepted.length > 0 ? await store.ingest(user.teamSlug, accepted) : [];
-  accepted.forEach((item, i) => (results[item.index] = stored[i]!));
+  accepted.forEach((item, i) => {
+    results[item.index] = stored[i]!;
+  });
   return { results: results as EventResult[], clock };
 }

@@ -87,7 +87,8 @@ export function resolveLimits(env: NodeJS.ProcessEnv, overrides: Partial<Limits>
   const fromEnv = env[LIMITS_ENV] ? parseOverrides(env[LIMITS_ENV]) : {};
   const limits = { ...DEFAULT_LIMITS, ...fromEnv, ...overrides };
   // a budget one legitimate batch cannot fit in would answer that batch 503 for ever
-  if (limits.bodyBudgetBytes < 2 * limits.batchBytes) throw new LimitsError(`bodyBudgetBytes (${limits.bodyBudgetBytes}) must be at least twice batchBytes (${limits.batchBytes})`);
+  if (limits.bodyBudgetBytes < 2 * limits.batchBytes)
+    throw new LimitsError(`bodyBudgetBytes (${limits.bodyBudgetBytes}) must be at least twice batchBytes (${limits.batchBytes})`);
   return limits;
 }
 
@@ -102,7 +103,8 @@ function parseOverrides(text: string): Partial<Limits> {
   const result: Partial<Limits> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new LimitsError(`${LIMITS_ENV}: unknown limit "${key}"; known: ${Object.keys(DEFAULT_LIMITS).join(', ')}`);
-    if (!Number.isSafeInteger(value) || (value as number) < 0) throw new LimitsError(`${LIMITS_ENV}: ${key} must be a whole number >= 0, got ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(value) || (value as number) < 0)
+      throw new LimitsError(`${LIMITS_ENV}: ${key} must be a whole number >= 0, got ${JSON.stringify(value)}`);
     result[key as keyof Limits] = value as number;
   }
   return result;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Accounts } from './accounts.js';
-import { BASE_HEADERS, bearer, BodyBudget, HttpError, parseJson, readBody, requestUrl, sendJson, sendText } from './http.js';
+import { BASE_HEADERS, type BodyBudget, bearer, HttpError, parseJson, readBody, requestUrl, sendJson, sendText } from './http.js';
 import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
 import type { LiveFeed } from './live.js';
@@ -21,9 +21,10 @@ export interface RouteContext {
  * The dashboard's policy: scripts and styles only from this origin (no inline script, so injected
  * markup cannot run), requests only to this origin, never framed, forms never submitted natively.
  */
-const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** The dashboard: plain files, no build step, read once; its token stays in page memory. */
+/** The dashboard: plain files next to this module (the build copies them into dist/), read once; its token stays in page memory. */
 const DASHBOARD = Object.fromEntries(
   [
     ['/', 'index.html', 'text/html; charset=utf-8'],
@@ -32,7 +33,7 @@ const DASHBOARD = Object.fromEntries(
     ['/charts.js', 'charts.js', 'text/javascript; charset=utf-8'],
     ['/flow.js', 'flow.js', 'text/javascript; charset=utf-8'],
     ['/charts.css', 'charts.css', 'text/css; charset=utf-8'],
-  ].map(([path, file, type]) => [path!, { body: readFileSync(new URL(`../../src/server/dashboard/${file}`, import.meta.url)), type: type! }]),
+  ].map(([path, file, type]) => [path!, { body: readFileSync(new URL(`./dashboard/${file}`, import.meta.url)), type: type! }]),
 );
 
 function serveAsset(res: ServerResponse, asset: { body: Buffer; type: string }): void {
@@ -55,7 +56,8 @@ async function batch(ctx: RouteContext, req: IncomingMessage): Promise<unknown> 
   const session = await requireSession(ctx, req);
   const parsed = (await body(ctx, req, ctx.limits.batchBytes)) as { events?: unknown } | null;
   if (!Array.isArray(parsed?.events)) throw new HttpError(400, 'bad_request', 'body must be {"events": [...]}');
-  if (parsed.events.length > ctx.limits.batchEvents) throw new HttpError(413, 'batch_too_many_events', `at most ${ctx.limits.batchEvents} events per batch, got ${parsed.events.length}`);
+  if (parsed.events.length > ctx.limits.batchEvents)
+    throw new HttpError(413, 'batch_too_many_events', `at most ${ctx.limits.batchEvents} events per batch, got ${parsed.events.length}`);
   return { results: (await ingestEvents(ctx.store, session, parsed.events, ctx.limits)).results };
 }
 
@@ -75,7 +77,8 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
   if (path === '/api/health/' && method === 'GET') return sendJson(res, 200, { status: 'ok', version: ctx.version });
   const asset = DASHBOARD[path];
   if (asset && method === 'GET') return serveAsset(res, asset);
-  if (path === '/api/v1/token/' && post) return sendJson(res, 200, await ctx.accounts.login(await body(ctx, req, ctx.limits.tokenBodyBytes), req.socket.remoteAddress ?? ''));
+  if (path === '/api/v1/token/' && post)
+    return sendJson(res, 200, await ctx.accounts.login(await body(ctx, req, ctx.limits.tokenBodyBytes), req.socket.remoteAddress ?? ''));
   if (path === '/api/v1/token/refresh/' && post) return sendJson(res, 200, await ctx.accounts.refresh(await body(ctx, req, ctx.limits.tokenBodyBytes)));
   if (path === '/api/v1/token/revoke/' && post) return sendJson(res, 200, await ctx.accounts.revoke(await body(ctx, req, ctx.limits.tokenBodyBytes)));
   if (path === '/api/v1/ws-token/' && post) {

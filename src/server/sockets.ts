@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { bearer, requestUrl } from './http.js';
 import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
@@ -135,7 +135,11 @@ export class EventSockets {
       return { type: 'error', code: 'frame_unknown', error: 'expected {"type":"events","events":[...]} or {"type":"pong"}' };
     }
     if (message.events.length > limits.frameEvents) {
-      return { type: 'error', code: 'frame_too_many_events', error: `at most ${limits.frameEvents} events per frame, got ${message.events.length}; nothing in it was stored` };
+      return {
+        type: 'error',
+        code: 'frame_too_many_events',
+        error: `at most ${limits.frameEvents} events per frame, got ${message.events.length}; nothing in it was stored`,
+      };
     }
     try {
       const { results, clock } = await ingestEvents(store, session, message.events, limits);

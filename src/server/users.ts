@@ -29,7 +29,9 @@ export function resolvePassword(spec: UserSpec, env: NodeJS.ProcessEnv): UserSpe
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new UserSpecError(`--user ${spec.username}: cannot read the password file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UserSpecError(
+        `--user ${spec.username}: cannot read the password file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     // editors and `echo` end files with a newline that is no part of the password
     const value = text.replace(/\r?\n$/, '');

@@ -111,10 +111,19 @@ export function checkTimestamp(value: unknown, now: number, futureSkewMs: number
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
-  const real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  const real =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
   if (!real) return reject('timestamp_invalid', `timestamp ${JSON.stringify(value)} is not a real date and time`);
   if (date.getTime() > now + futureSkewMs) {
-    return reject('timestamp_in_future', `timestamp ${value} is more than ${Math.round(futureSkewMs / 3600_000)} h ahead of the server's clock (${new Date(now).toISOString()})`);
+    return reject(
+      'timestamp_in_future',
+      `timestamp ${value} is more than ${Math.round(futureSkewMs / 3600_000)} h ahead of the server's clock (${new Date(now).toISOString()})`,
+    );
   }
   return null;
 }
@@ -132,11 +141,15 @@ function checkFields(event: Record<string, unknown>): Rejection | null {
   if (!str(event.aggregate_type)) return invalid('aggregate_type is required');
   if (!isObject(event.payload)) return invalid('payload must be an object');
   if (!str(event.node_id) || !NODE_ID.test(event.node_id)) return invalid(`node_id must be 12 lower-case hex chars, got ${JSON.stringify(event.node_id)}`);
-  if (!Number.isSafeInteger(event.lamport_clock) || (event.lamport_clock as number) < 1) return invalid(`lamport_clock must be an integer >= 1, got ${JSON.stringify(event.lamport_clock)}`);
-  if (event.causation_id !== null && event.causation_id !== undefined && !(str(event.causation_id) && ULID.test(event.causation_id))) return invalid('causation_id must be a ULID or null');
+  if (!Number.isSafeInteger(event.lamport_clock) || (event.lamport_clock as number) < 1)
+    return invalid(`lamport_clock must be an integer >= 1, got ${JSON.stringify(event.lamport_clock)}`);
+  if (event.causation_id !== null && event.causation_id !== undefined && !(str(event.causation_id) && ULID.test(event.causation_id)))
+    return invalid('causation_id must be a ULID or null');
   if (!str(event.team_slug)) return invalid('team_slug is required');
-  if (!str(event.project_uuid) || !UUID_V4.test(event.project_uuid)) return invalid(`project_uuid must be a UUID v4, got ${JSON.stringify(event.project_uuid)}`);
-  if (event.project_slug !== null && event.project_slug !== undefined && !(str(event.project_slug) && KEBAB.test(event.project_slug))) return invalid('project_slug must be kebab-case or null');
+  if (!str(event.project_uuid) || !UUID_V4.test(event.project_uuid))
+    return invalid(`project_uuid must be a UUID v4, got ${JSON.stringify(event.project_uuid)}`);
+  if (event.project_slug !== null && event.project_slug !== undefined && !(str(event.project_slug) && KEBAB.test(event.project_slug)))
+    return invalid('project_slug must be kebab-case or null');
   if (!isObject(event.git)) return invalid('git must be an object');
   if (event.schema_version !== '1.0.0') return invalid(`unsupported schema_version ${JSON.stringify(event.schema_version)}`);
   if (event.event_type === 'WPStatusChanged') return checkStatusPayload(event.payload, event.aggregate_id);

@@ -18,7 +18,10 @@ export interface LockOptions {
 }
 
 export class LockTimeoutError extends Error {
-  constructor(readonly path: string, readonly owner: Owner | null) {
+  constructor(
+    readonly path: string,
+    readonly owner: Owner | null,
+  ) {
     super(`timed out waiting for lock ${path}${owner ? ` held by pid ${owner.pid}` : ''}`);
   }
 }

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { stateDir, type Env } from './paths.js';
+import { type Env, stateDir } from './paths.js';
 
 const MAX_BYTES = 1 << 20;
 

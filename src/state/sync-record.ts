@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { stateDir, type Env } from './paths.js';
+import { type Env, stateDir } from './paths.js';
 
 /**
  * What the last flush attempt left behind, for `kitty sync status` and for whoever may restart the

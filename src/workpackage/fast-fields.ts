@@ -42,7 +42,7 @@ function simplePiece(text: string): unknown {
   const record: Record<string, string | number | null> = {};
   for (const [index, line] of lines.entries()) {
     const body = index === 0 ? line.slice(column) : line;
-    if (index > 0 && (body.length - body.trimStart().length !== column)) return undefined;
+    if (index > 0 && body.length - body.trimStart().length !== column) return undefined;
     const match = SIMPLE_LINE.exec(body.trimStart());
     const key = match?.[1];
     if (!key || key === '__proto__' || Object.hasOwn(record, key)) return undefined;
@@ -89,7 +89,14 @@ function topLevelBlocks(input: string): Map<string, string> | null {
     const keyLine = KEY_LINE.exec(line);
     if (!keyLine) return null;
     const at = match.index + match[0].length - line.length;
-    if (key === null && !text.slice(0, at).split('\n').every((text) => BLANK_OR_COMMENT.test(text))) return null;
+    if (
+      key === null &&
+      !text
+        .slice(0, at)
+        .split('\n')
+        .every((text) => BLANK_OR_COMMENT.test(text))
+    )
+      return null;
     flush(at);
     key = keyLine[1]!;
     start = at;
@@ -155,7 +162,11 @@ const INCREMENTAL_FROM = 4096;
 const SEQUENCE_KEY = 256;
 const sequences = new LRUCache<string, ParsedSequence[]>({
   maxSize: 32 * 1024 * 1024,
-  sizeCalculation: (list) => Math.max(1, list.reduce((sum, parsed) => sum + parsed.block.length, 0)),
+  sizeCalculation: (list) =>
+    Math.max(
+      1,
+      list.reduce((sum, parsed) => sum + parsed.block.length, 0),
+    ),
 });
 
 /**

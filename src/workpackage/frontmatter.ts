@@ -70,9 +70,10 @@ function historyEntry(item: unknown): HistoryEntry | null {
     const record = item as Record<string, unknown>;
     const lane = asText(record.lane);
     const timestamp = asText(record.timestamp ?? record.at);
-    entry = lane && timestamp
-      ? { timestamp, at: normalizeTime(timestamp), lane, agent: asText(record.agent ?? record.actor), action: asText(record.action ?? record.note) }
-      : null;
+    entry =
+      lane && timestamp
+        ? { timestamp, at: normalizeTime(timestamp), lane, agent: asText(record.agent ?? record.actor), action: asText(record.action ?? record.note) }
+        : null;
     entries.set(item, entry);
   }
   return entry;

@@ -6,9 +6,7 @@ import { closest } from 'fastest-levenshtein';
  */
 export const GENESIS = 'genesis';
 export const FOUR_LANES = ['planned', 'doing', 'for_review', 'done'] as const;
-export const NINE_LANES = [
-  'planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled',
-] as const;
+export const NINE_LANES = ['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'] as const;
 
 const KNOWN = new Set<string>([GENESIS, ...FOUR_LANES, ...NINE_LANES]);
 
@@ -40,13 +38,22 @@ export function creationFrom(lane: string | null): string | null {
 
 /** A lane as a person types it (`Done`, `for-review`, `In Progress`), or null when it is none. */
 export function laneFromInput(input: string): string | null {
-  const lane = input.trim().toLowerCase().replace(/[-\s]+/g, '_');
+  const lane = input
+    .trim()
+    .toLowerCase()
+    .replace(/[-\s]+/g, '_');
   return knownLanes().includes(lane) ? lane : null;
 }
 
 /** The known lane closest to what was typed, by edit distance. */
 export function closestLane(input: string): string {
-  return closest(input.trim().toLowerCase().replace(/[-\s]+/g, '_'), knownLanes());
+  return closest(
+    input
+      .trim()
+      .toLowerCase()
+      .replace(/[-\s]+/g, '_'),
+    knownLanes(),
+  );
 }
 
 const NINE_ONLY = new Set<string>(NINE_LANES.filter((lane) => !(FOUR_LANES as readonly string[]).includes(lane)));

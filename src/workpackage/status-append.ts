@@ -22,7 +22,16 @@ export interface TemplateLine {
 }
 
 /** Keys that name the feature or the way it is worked on, not this one move: kept as written. */
-const CONTEXT_KEYS = new Set(['feature_slug', 'mission_slug', 'mission_id', 'mission_number', 'project_slug', 'project_uuid', 'schema_version', 'execution_mode']);
+const CONTEXT_KEYS = new Set([
+  'feature_slug',
+  'mission_slug',
+  'mission_id',
+  'mission_number',
+  'project_slug',
+  'project_uuid',
+  'schema_version',
+  'execution_mode',
+]);
 const NOTE_KEYS = ['reason', 'note', 'notes', 'comment', 'message'];
 const TIME_KEYS = new Set(['at', 'timestamp']);
 const TIME = /^\d{4}-\d{2}-\d{2}([T ])\d{2}:\d{2}:\d{2}(?:[.,](\d+))?([Zz]|[+-]\d{2}:?\d{2})?$/;
@@ -94,7 +103,9 @@ function separatorsOf(raw: string): { item: string; key: string } {
 function serialize(value: unknown, seps: { item: string; key: string }): string {
   if (Array.isArray(value)) return `[${value.map((item) => serialize(item, seps)).join(seps.item)}]`;
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}${seps.key}${serialize(item, seps)}`).join(seps.item)}}`;
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${JSON.stringify(key)}${seps.key}${serialize(item, seps)}`)
+      .join(seps.item)}}`;
   }
   return JSON.stringify(value ?? null);
 }
@@ -103,6 +114,7 @@ function serialize(value: unknown, seps: { item: string; key: string }): string 
 export function formatLike(template: TemplateLine, record: Record<string, unknown>): string {
   const { raw } = template;
   const line = serialize(record, separatorsOf(raw));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII; a line with anything else is kept as written
   if (/[^\x00-\x7f]/.test(raw)) return line;
   return line.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPECS_DIR, STATUS_LOG_NAME } from '../constants.js';
-import { ErrorCode, KittyError, errnoCode } from '../errors/index.js';
+import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 import { parseWorkPackage } from './frontmatter.js';
 import { classifyPath } from './paths.js';
 import { parseStatusLines, splitLines } from './status-log.js';

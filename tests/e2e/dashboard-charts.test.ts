@@ -10,7 +10,8 @@ const CHROMIUM = '/usr/bin/chromium';
 // CI installs Debian's chromium (.ci/run); elsewhere the test says why it did not run
 const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
 // the same policy as src/server/routes.ts serves the dashboard with, so what passes here passes there
-const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const DASHBOARD = join(ROOT, 'src', 'server', 'dashboard');
 const FEATURE = 'checkout-flow';
 const NOW = Date.parse('2026-11-16T12:00:00Z');
@@ -18,13 +19,75 @@ const NOW = Date.parse('2026-11-16T12:00:00Z');
 type Step = [day: string, lane: string];
 /** Eight WPs over three weeks, as a team would move them: reviews, a block, a re-open, a cancel. */
 const STORY: Record<string, [title: string, steps: Step[]]> = {
-  WP01: ['Cart model', [['10-26 09', 'planned'], ['10-27 09', 'claimed'], ['10-27 10', 'doing'], ['10-30 15', 'for_review'], ['10-31 09', 'in_review'], ['11-02 09', 'approved'], ['11-02 13', 'done']]],
-  WP02: ['Price rules', [['10-26 09', 'planned'], ['10-28 09', 'in_progress'], ['11-03 09', 'for_review'], ['11-04 09', 'in_review'], ['11-05 12', 'done']]],
-  WP03: ['Payment provider', [['10-26 09', 'planned'], ['10-29 09', 'doing'], ['11-02 09', 'blocked'], ['11-06 09', 'doing'], ['11-10 09', 'for_review'], ['11-11 09', 'done']]],
-  WP04: ['Receipts email', [['10-28 09', 'planned'], ['11-04 09', 'claimed'], ['11-05 09', 'doing'], ['11-07 09', 'for_review'], ['11-08 09', 'done'], ['11-10 09', 'doing'], ['11-12 09', 'for_review'], ['11-13 09', 'done']]],
-  WP05: ['Address form', [['10-28 09', 'planned'], ['11-06 09', 'in_progress'], ['11-12 09', 'for_review'], ['11-13 09', 'in_review']]],
-  WP06: ['Gift cards', [['10-30 09', 'planned'], ['11-09 09', 'canceled']]],
-  WP07: ['Tax display', [['11-02 09', 'planned'], ['11-11 09', 'doing']]],
+  WP01: [
+    'Cart model',
+    [
+      ['10-26 09', 'planned'],
+      ['10-27 09', 'claimed'],
+      ['10-27 10', 'doing'],
+      ['10-30 15', 'for_review'],
+      ['10-31 09', 'in_review'],
+      ['11-02 09', 'approved'],
+      ['11-02 13', 'done'],
+    ],
+  ],
+  WP02: [
+    'Price rules',
+    [
+      ['10-26 09', 'planned'],
+      ['10-28 09', 'in_progress'],
+      ['11-03 09', 'for_review'],
+      ['11-04 09', 'in_review'],
+      ['11-05 12', 'done'],
+    ],
+  ],
+  WP03: [
+    'Payment provider',
+    [
+      ['10-26 09', 'planned'],
+      ['10-29 09', 'doing'],
+      ['11-02 09', 'blocked'],
+      ['11-06 09', 'doing'],
+      ['11-10 09', 'for_review'],
+      ['11-11 09', 'done'],
+    ],
+  ],
+  WP04: [
+    'Receipts email',
+    [
+      ['10-28 09', 'planned'],
+      ['11-04 09', 'claimed'],
+      ['11-05 09', 'doing'],
+      ['11-07 09', 'for_review'],
+      ['11-08 09', 'done'],
+      ['11-10 09', 'doing'],
+      ['11-12 09', 'for_review'],
+      ['11-13 09', 'done'],
+    ],
+  ],
+  WP05: [
+    'Address form',
+    [
+      ['10-28 09', 'planned'],
+      ['11-06 09', 'in_progress'],
+      ['11-12 09', 'for_review'],
+      ['11-13 09', 'in_review'],
+    ],
+  ],
+  WP06: [
+    'Gift cards',
+    [
+      ['10-30 09', 'planned'],
+      ['11-09 09', 'canceled'],
+    ],
+  ],
+  WP07: [
+    'Tax display',
+    [
+      ['11-02 09', 'planned'],
+      ['11-11 09', 'doing'],
+    ],
+  ],
   WP08: ['Saved carts', [['11-09 09', 'planned']]],
 };
 
@@ -37,10 +100,17 @@ function storyEvents(): unknown[] {
       timestamp: `2026-${day.replace(' ', 'T')}:00:00Z`,
       lamport_clock: 0,
       node_id: wp < 'WP05' ? '0a1b2c3d4e5f' : 'f5e4d3c2b1a0',
-      payload: { wp_id: wp, feature_slug: FEATURE, from_lane: i === 0 ? null : steps[i - 1]![1], to_lane: lane, actor: 'Ada Tester', ...(i === 0 ? { title } : {}) },
+      payload: {
+        wp_id: wp,
+        feature_slug: FEATURE,
+        from_lane: i === 0 ? null : steps[i - 1]![1],
+        to_lane: lane,
+        actor: 'Ada Tester',
+        ...(i === 0 ? { title } : {}),
+      },
     })),
   );
-  events.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).forEach((event, i) => (event.lamport_clock = i + 1));
+  for (const [i, event] of events.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).entries()) event.lamport_clock = i + 1;
   const elsewhere = { ...events[0]!, event_id: '01JCOTHER00000000000000000', payload: { ...events[0]!.payload, feature_slug: 'search', wp_id: 'WP01' } };
   return [...events.reverse(), elsewhere];
 }
@@ -87,14 +157,29 @@ async function fixtureServer(extraCss: string): Promise<string> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   // the browser may still hold a keep-alive connection: closing waits for none
-  onTestFinished(() => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
 async function openPage(extraCss = ''): Promise<{ page: Page; errors: string[] }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   onTestFinished(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 840, height: 900 }, locale: 'en-US' });
@@ -134,18 +219,30 @@ describe.skipIf(!available)('feature charts in a real browser', () => {
     expect(await page.locator('#probe').evaluate((probe) => getComputedStyle(probe).color)).not.toBe('rgb(255, 0, 0)');
 
     const flow = page.getByRole('img', { name: /^Cumulative flow of checkout-flow/ });
-    await expect.poll(() => flow.getAttribute('aria-label')).toBe(
-      'Cumulative flow of checkout-flow: 8 work packages, 2026-10-26 to 2026-11-16; now 1 planned, 1 in progress, 1 in review, 4 done, 1 canceled.',
-    );
+    await expect
+      .poll(() => flow.getAttribute('aria-label'))
+      .toBe('Cumulative flow of checkout-flow: 8 work packages, 2026-10-26 to 2026-11-16; now 1 planned, 1 in progress, 1 in review, 4 done, 1 canceled.');
     const lanes = page.getByRole('img', { name: /^Time in each lane/ });
-    expect(await lanes.getAttribute('aria-label')).toBe('Time in each lane for the 8 work packages of checkout-flow: 4 done, median lead time 13.1 d, median cycle time 8.1 d; 3 open.');
+    expect(await lanes.getAttribute('aria-label')).toBe(
+      'Time in each lane for the 8 work packages of checkout-flow: 4 done, median lead time 13.1 d, median cycle time 8.1 d; 3 open.',
+    );
     expect(await flow.isVisible()).toBe(true);
     expect(await lanes.isVisible()).toBe(true);
 
     // names on the chart itself, not only in the legend
     const onFlow = await page.locator('.fc-cfd text.fc-on-fill').allTextContents();
     expect(onFlow).toEqual(expect.arrayContaining(['planned', 'in progress', 'done', 'canceled']));
-    expect(await page.locator('.fc-cfd .fc-legend li').allTextContents()).toEqual(['planned', 'claimed', 'in progress', 'for review', 'in review', 'approved', 'done', 'blocked', 'canceled']);
+    expect(await page.locator('.fc-cfd .fc-legend li').allTextContents()).toEqual([
+      'planned',
+      'claimed',
+      'in progress',
+      'for review',
+      'in review',
+      'approved',
+      'done',
+      'blocked',
+      'canceled',
+    ]);
     const wp04 = page.locator('.fc-lanes g[data-chart-wp="WP04"]');
     expect(await wp04.locator('text').allTextContents()).toEqual(['WP04 Receipts email', '7.0 d', '4.0 d', '2.0 d', '2.0 d', 'lead 16.0 d · cycle 8.0 d']);
     expect(await page.locator('.fc-lanes g[data-chart-wp="WP08"] text').last().textContent()).toBe('open 7.1 d · not started');
@@ -167,21 +264,68 @@ describe.skipIf(!available)('feature charts in a real browser', () => {
     await page.locator('.fc-cfd summary').click();
     await page.locator('.fc-lanes summary').click();
     const flowTable = await tableRows(page, /^Work packages per lane of checkout-flow/);
-    expect(flowTable[0]).toEqual(['Time (UTC)', 'planned', 'claimed', 'in progress', 'for review', 'in review', 'approved', 'done', 'blocked', 'canceled', 'Total']);
+    expect(flowTable[0]).toEqual([
+      'Time (UTC)',
+      'planned',
+      'claimed',
+      'in progress',
+      'for review',
+      'in review',
+      'approved',
+      'done',
+      'blocked',
+      'canceled',
+      'Total',
+    ]);
     expect(flowTable).toContainEqual(['2026-11-08 09:00', '2', '0', '2', '0', '0', '0', '3', '0', '0', '7']);
     expect(flowTable.at(-1)).toEqual(['2026-11-13 09:00', '1', '0', '1', '0', '1', '0', '4', '0', '1', '8']);
     const timeTable = await tableRows(page, /^Time in each lane, lead time and cycle time/);
-    expect(timeTable[0]).toEqual(['Work package', 'Title', 'Lane now', 'planned', 'claimed', 'in progress', 'for review', 'in review', 'approved', 'done', 'blocked', 'Lead time', 'Cycle time']);
+    expect(timeTable[0]).toEqual([
+      'Work package',
+      'Title',
+      'Lane now',
+      'planned',
+      'claimed',
+      'in progress',
+      'for review',
+      'in review',
+      'approved',
+      'done',
+      'blocked',
+      'Lead time',
+      'Cycle time',
+    ]);
     expect(timeTable).toContainEqual(['WP04', 'Receipts email', 'done', '7.0 d', '1.0 d', '4.0 d', '2.0 d', '–', '–', '2.0 d', '–', '16.0 d', '8.0 d']);
-    expect(timeTable).toContainEqual(['WP05', 'Address form', 'in review', '9.0 d', '–', '6.0 d', '1.0 d', '3.1 d', '–', '–', '–', '19.1 d (open)', '10.1 d (open)']);
+    expect(timeTable).toContainEqual([
+      'WP05',
+      'Address form',
+      'in review',
+      '9.0 d',
+      '–',
+      '6.0 d',
+      '1.0 d',
+      '3.1 d',
+      '–',
+      '–',
+      '–',
+      '19.1 d (open)',
+      '10.1 d (open)',
+    ]);
     expect(timeTable).toContainEqual(['WP06', 'Gift cards', 'canceled', '10.0 d', '–', '–', '–', '–', '–', '–', '–', '–', '–']);
     await expect.poll(() => page.getByRole('table', { name: /^Time in each lane/ }).isVisible()).toBe(true);
     // charts.css is applied (the halo that keeps names readable on any fill)
-    expect(await page.locator('.fc-on-fill').first().evaluate((label) => getComputedStyle(label).paintOrder)).toMatch(/^stroke/);
+    expect(
+      await page
+        .locator('.fc-on-fill')
+        .first()
+        .evaluate((label) => getComputedStyle(label).paintOrder),
+    ).toMatch(/^stroke/);
 
     const shots = join(ROOT, 'test-results');
     mkdirSync(shots, { recursive: true });
-    await page.locator('.fc-data[open]').evaluateAll((details) => details.forEach((detail) => detail.removeAttribute('open')));
+    await page.locator('.fc-data[open]').evaluateAll((details) => {
+      for (const detail of details) detail.removeAttribute('open');
+    });
     await page.screenshot({ path: join(shots, 'dashboard-charts.png'), fullPage: true });
     // the picture in docs/ changes only when asked for, not on every run
     if (process.env.KITTY_UPDATE_DOCS === '1') await page.screenshot({ path: join(ROOT, 'docs', 'dashboard-charts.png'), fullPage: true });

@@ -14,7 +14,16 @@ const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
 async function openProject(url: string): Promise<Page> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   onTestFinished(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
@@ -31,7 +40,9 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     const server = await startServer();
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) } });
+    repo.commit('plan', {
+      files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
+    });
     expect(repo.kitty(['sync', 'flush']).code).toBe(0);
 
     const page = await openProject(server.url);
@@ -60,7 +71,9 @@ describe.skipIf(!available)('dashboard courtesies', () => {
     const server = await startServer();
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) } });
+    repo.commit('plan', {
+      files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
+    });
     expect(repo.kitty(['wp', 'move', 'WP01', 'doing']).code).toBe(0);
     expect(repo.kitty(['sync', 'flush']).code).toBe(0);
 
@@ -106,7 +119,11 @@ describe.skipIf(!available)('dashboard courtesies', () => {
     expect(response.status()).toBe(200);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     const { refresh } = response.request().postDataJSON() as { refresh: string };
-    const again = await fetch(`${server.url}/api/v1/token/refresh/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) });
+    const again = await fetch(`${server.url}/api/v1/token/refresh/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh }),
+    });
     expect(again.status).toBe(401);
   });
 });

@@ -1,6 +1,6 @@
 // Hostile clients for the reference server: raw sockets, HTTP without a client library's manners,
 // and WebSockets that send what no kitty client would.
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { monotonicFactory } from 'ulid';
@@ -49,11 +49,17 @@ export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON a server under test answered; the tests index into it freely
   json: any;
 }
 
 /** One HTTP request on its own connection (no pooling), optionally from another loopback address. */
-export function call(url: string, method: string, path: string, options: { body?: unknown; raw?: Buffer | string; headers?: Record<string, string>; token?: string; from?: string; gzip?: boolean } = {}): Promise<Answer> {
+export function call(
+  url: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; raw?: Buffer | string; headers?: Record<string, string>; token?: string; from?: string; gzip?: boolean } = {},
+): Promise<Answer> {
   const target = new URL(path, url);
   let body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   if (options.gzip && body !== undefined) body = gzipSync(body);
@@ -64,21 +70,24 @@ export function call(url: string, method: string, path: string, options: { body?
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, method, path: target.pathname + target.search, headers, agent: false, localAddress: options.from }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          // not every answer is JSON (dashboard files)
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: target.hostname, port: target.port, method, path: target.pathname + target.search, headers, agent: false, localAddress: options.from },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = null;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            // not every answer is JSON (dashboard files)
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -109,6 +118,7 @@ export interface OpenSocket {
   ws: WebSocket;
   hello: { server_clock: number };
   /** The next message the server sends. */
+  // biome-ignore lint/suspicious/noExplicitAny: the next JSON message of a server under test
   next(): Promise<any>;
   /** Resolves with the close code once the server closes the connection. */
   closed: Promise<number>;
@@ -117,7 +127,11 @@ export interface OpenSocket {
 /** A logged-in WebSocket: ws-token, upgrade, hello. */
 export async function openSocket(url: string, access: string): Promise<OpenSocket> {
   const token = (await call(url, 'POST', '/api/v1/ws-token/', { token: access })).json as { ws_token: string };
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/v1/events/`, { headers: { authorization: `Bearer ${token.ws_token}` }, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/v1/events/`, {
+    headers: { authorization: `Bearer ${token.ws_token}` },
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
+  });
   const queue: unknown[] = [];
   const waiting: ((value: unknown) => void)[] = [];
   ws.on('message', (data) => {
@@ -128,6 +142,7 @@ export async function openSocket(url: string, access: string): Promise<OpenSocke
   });
   ws.on('error', () => undefined);
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  // biome-ignore lint/suspicious/noExplicitAny: the next JSON message of a server under test
   const next = (): Promise<any> => (queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve)));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -139,6 +154,7 @@ export async function openSocket(url: string, access: string): Promise<OpenSocke
 }
 
 /** Sends events over a socket and returns the ack. */
+// biome-ignore lint/suspicious/noExplicitAny: the JSON answer of a server under test
 export async function sendFrame(socket: OpenSocket, events: unknown[]): Promise<any> {
   socket.ws.send(JSON.stringify({ type: 'events', events }));
   return socket.next();

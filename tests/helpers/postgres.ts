@@ -21,7 +21,11 @@ export function postgresBin(): string {
   const fromPath = (process.env.PATH ?? '').split(delimiter).find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
   if (fromPath) return fromPath;
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => existsSync(join(root, name, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) throw new Error('PostgreSQL not found: install it (Debian: apt-get install postgresql; .ci/run does) or put initdb on PATH');
   return join(root, versions[0]!, 'bin');
 }
@@ -52,7 +56,9 @@ function reaper(user: string | null, pgCtl: string, dir: string): void {
 /** Runs `sql` through psql, synchronously (as the SQLite helpers read their file): its rows as text lines. */
 export function psql(url: string, sql: string): string[] {
   const bin = postgresBin();
-  const out = execFileSync(existsSync(join(bin, 'psql')) ? join(bin, 'psql') : 'psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { encoding: 'utf8' });
+  const out = execFileSync(existsSync(join(bin, 'psql')) ? join(bin, 'psql') : 'psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {
+    encoding: 'utf8',
+  });
   return out.split('\n').filter((line) => line !== '');
 }
 

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
-import { CLI, runKitty, runKittyAsync, tempDir, testEnv, type RunResult } from './gitdir.js';
+import { CLI, type RunResult, runKitty, runKittyAsync, tempDir, testEnv } from './gitdir.js';
 import { psql } from './postgres.js';
 
 export interface TestServer {
@@ -67,7 +67,11 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       if (options.database) return storedInPostgres(options.database);
       const db = new Database(join(data, 'server.db'), { readonly: true });
       try {
-        return db.prepare('SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq').all() as { event_id: string; team_slug: string; project_uuid: string }[];
+        return db.prepare('SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq').all() as {
+          event_id: string;
+          team_slug: string;
+          project_uuid: string;
+        }[];
       } finally {
         db.close();
       }
@@ -78,7 +82,9 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
 type Stored = { event_id: string; team_slug: string; project_uuid: string };
 
 function storedInPostgres(url: string): Stored[] {
-  return psql(url, 'SELECT row_to_json(e) FROM (SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq) e').map((line) => JSON.parse(line) as Stored);
+  return psql(url, 'SELECT row_to_json(e) FROM (SELECT event_id, team_slug, project_uuid FROM events ORDER BY seq) e').map(
+    (line) => JSON.parse(line) as Stored,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,12 @@ describe('auth', () => {
     expect(add.code, add.stderr).toBe(0);
     const server = await startServer({ data });
     const home = tempDir();
-    const result = runKitty(['auth', 'login', '--server', server.url, '--username', 'alice', '--password-stdin', '--json'], tempDir(), testEnv(home), 'rabbit-hole');
+    const result = runKitty(
+      ['auth', 'login', '--server', server.url, '--username', 'alice', '--password-stdin', '--json'],
+      tempDir(),
+      testEnv(home),
+      'rabbit-hole',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ username: 'alice', team_slug: 'wonderland' });
   });
@@ -80,7 +85,10 @@ describe('auth', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ server_url: server.url, username: 'demo', team_slug: 'acme' });
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
-    await waitFor(() => counts(repo.env), (c) => c.delivered >= 1);
+    await waitFor(
+      () => counts(repo.env),
+      (c) => c.delivered >= 1,
+    );
     const { access, refresh } = JSON.parse(readFileSync(join(repo.home, 'credentials.json'), 'utf8')) as { access: string; refresh: string };
     const outputs = [
       result.stdout,
@@ -99,7 +107,27 @@ describe('auth', () => {
 
   it('serves https with --tls-cert/--tls-key', async () => {
     const dir = tempDir();
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(made.status, made.stderr).toBe(0);
     const server = await startServer({ args: ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')] });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

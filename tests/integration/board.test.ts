@@ -1,12 +1,12 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { gitdir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';
 
 describe('kitty board', () => {
-  it('shows the working tree\'s lanes (flat and legacy layouts), skipping a malformed file with a warning', () => {
+  it("shows the working tree's lanes (flat and legacy layouts), skipping a malformed file with a warning", () => {
     const repo = hookedRepo();
     repo.write(`${F}/WP01-api.md`, wp({ lane: 'doing', title: 'API' }));
     repo.write(`${F}/WP02-ui.md`, wp({ lane: 'done', title: 'UI' }));
@@ -48,17 +48,20 @@ describe('kitty board with status logs', () => {
     repo.write(`${T}/WP02-pay.md`, wp({ lane: 'planned', title: 'Pay' }));
     repo.write(`${T}/WP03-docs.md`, wp({ lane: 'for_review', title: 'Docs' }));
     repo.write(`${T}/WP04.md`, '---\nlane: [broken\n---\n');
-    repo.write(LOG, [
-      line('WP01', 'genesis', 'planned'),
-      line('WP02', 'genesis', 'planned'),
-      line('WP01', 'planned', 'in_progress'),
-      '{"kind": "annotation", "wp_id": "WP01", "delta": {}}',
-      '{"wp_id": "WP02", "to_lane": ',
-      line('WP02', 'planned', 'done'),
-      line('WP04', 'planned', 'blocked'),
-      line('WP09', 'genesis', 'approved'),
-      line('WP01', 'in_progress', 'for_review'),
-    ].join('\n'));
+    repo.write(
+      LOG,
+      [
+        line('WP01', 'genesis', 'planned'),
+        line('WP02', 'genesis', 'planned'),
+        line('WP01', 'planned', 'in_progress'),
+        '{"kind": "annotation", "wp_id": "WP01", "delta": {}}',
+        '{"wp_id": "WP02", "to_lane": ',
+        line('WP02', 'planned', 'done'),
+        line('WP04', 'planned', 'blocked'),
+        line('WP09', 'genesis', 'approved'),
+        line('WP01', 'in_progress', 'for_review'),
+      ].join('\n'),
+    );
     const json = repo.kitty(['board', '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
@@ -93,7 +96,7 @@ describe('kitty board with status logs', () => {
 });
 
 describe('kitty sync verify', () => {
-  it('finds no difference after the flush, and the exact ones after the server\'s board lost a move and a WP', async () => {
+  it("finds no difference after the flush, and the exact ones after the server's board lost a move and a WP", async () => {
     const server = await startServer();
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
@@ -112,8 +115,24 @@ describe('kitty sync verify', () => {
     const drift = repo.kitty(['sync', 'verify', '--json']);
     expect(drift.code).toBe(1);
     expect(JSON.parse(drift.stdout).differences).toEqual([
-      { feature: '001-demo', wp_id: 'WP01', kind: 'different-lane', local_lane: 'doing', server_lane: 'planned', cause: 'server-lost', fix: expect.stringContaining('kitty doctor') },
-      { feature: '001-demo', wp_id: 'WP02', kind: 'missing-on-server', local_lane: 'planned', server_lane: null, cause: 'server-lost', fix: expect.stringContaining('kitty doctor') },
+      {
+        feature: '001-demo',
+        wp_id: 'WP01',
+        kind: 'different-lane',
+        local_lane: 'doing',
+        server_lane: 'planned',
+        cause: 'server-lost',
+        fix: expect.stringContaining('kitty doctor'),
+      },
+      {
+        feature: '001-demo',
+        wp_id: 'WP02',
+        kind: 'missing-on-server',
+        local_lane: 'planned',
+        server_lane: null,
+        cause: 'server-lost',
+        fix: expect.stringContaining('kitty doctor'),
+      },
     ]);
     const human = repo.kitty(['sync', 'verify']);
     expect(human.stdout).toContain('001-demo/WP01: lane doing here, planned on the server');

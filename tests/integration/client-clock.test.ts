@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { machineNodeId } from '../../src/identity/node-id.js';
 import { EventQueue, type QueuedEvent } from '../../src/queue/queue.js';
-import { gitdir, wp, type Repo } from '../helpers/gitdir.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';
+import { gitdir, type Repo, wp } from '../helpers/gitdir.js';
 import { F, queued } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
@@ -46,7 +46,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
   it.each([
     ['2^53-1', POISON],
     ['a billion and more ahead', 5_000_000_000],
-  ])('never adopts a server clock of %s: the next event is stamped from this machine\'s clock, with a warning', async (_name, serverClock) => {
+  ])("never adopts a server clock of %s: the next event is stamped from this machine's clock, with a warning", async (_name, serverClock) => {
     const fake = await fakeSync({ serverClock });
     const repo = planned();
     derive(repo);
@@ -54,7 +54,9 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 2, pending: 0 });
-    expect(flush.stderr).toMatch(new RegExp(`^kitty: warning: ignored the server's Lamport clock: server clock ${serverClock} is .*; this machine's clock stays at 2$`, 'm'));
+    expect(flush.stderr).toMatch(
+      new RegExp(`^kitty: warning: ignored the server's Lamport clock: server clock ${serverClock} is .*; this machine's clock stays at 2$`, 'm'),
+    );
     repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     derive(repo);
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([1, 2, 3]);
@@ -78,7 +80,11 @@ describe('the Lamport clock against poisoned server clocks', () => {
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 3, rejected: 0, pending: 0, dead: 0 });
     expect(flush.stderr).toMatch(/^kitty: warning: 2 pending events carried a Lamport value above 2\^48 \(a clock poisoned by a server\); restamped them/m);
     expect(server.events()).toHaveLength(3);
-    expect(queued(repo).map((event) => event.lamport_clock).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    expect(
+      queued(repo)
+        .map((event) => event.lamport_clock)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3]);
   });
 
   it('an event rejected for its Lamport clock is dead with the reason and the way out; `kitty sync reset-clock` restamps it for the next flush', async () => {
@@ -100,7 +106,9 @@ describe('the Lamport clock against poisoned server clocks', () => {
     expect(flush.code, flush.stderr).toBe(0);
     expect(flush.stdout).toContain('1 events were rejected for their Lamport clock: run `kitty sync reset-clock`, then `kitty sync flush`');
     const [rejected] = events(repo, 'dead');
-    expect(rejected!.lastError).toBe("rejected by server: lamport_clock 1000001 is far beyond the team's clock 5; hint: run `kitty sync reset-clock`, then `kitty sync flush`");
+    expect(rejected!.lastError).toBe(
+      "rejected by server: lamport_clock 1000001 is far beyond the team's clock 5; hint: run `kitty sync reset-clock`, then `kitty sync flush`",
+    );
     const again = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(again.stdout)).toMatchObject({ delivered: 0, rejected: 0, dead: 1 });
 
@@ -113,7 +121,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
     expect(fake.received.get(rejected!.envelope.event_id)!.lamport_clock).toBe(1);
   });
 
-  it('the reference server refuses a clock far beyond its team\'s; after `kitty sync reset-clock` it takes the event', async () => {
+  it("the reference server refuses a clock far beyond its team's; after `kitty sync reset-clock` it takes the event", async () => {
     const server = await startServer();
     const repo = gitdir({ 'README.md': 'x\n' });
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
@@ -124,7 +132,9 @@ describe('the Lamport clock against poisoned server clocks', () => {
     derive(repo);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, rejected: 1, dead: 1 });
-    expect(events(repo, 'dead')[0]!.lastError).toMatch(/^rejected by server: lamport_clock 50000001 .*; hint: run `kitty sync reset-clock`, then `kitty sync flush`$/);
+    expect(events(repo, 'dead')[0]!.lastError).toMatch(
+      /^rejected by server: lamport_clock 50000001 .*; hint: run `kitty sync reset-clock`, then `kitty sync flush`$/,
+    );
     expect(repo.kitty(['sync', 'reset-clock']).stdout).toBe(
       "kitty: this machine's Lamport clock went from 50000001 to 1; 1 unsent events restamped, 1 of them rejected before and pending again; the next flush sends them (`kitty sync flush`)\n",
     );

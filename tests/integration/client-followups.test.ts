@@ -1,14 +1,14 @@
-import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { ROOT, runKitty, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { writeCredentials } from '../helpers/fake-sync.js';
+import { ROOT, runKitty, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
 import { startHostileServer } from '../helpers/hostile.js';
 import { login, startServer } from '../helpers/server.js';
 import { counts, enqueue } from '../helpers/sync.js';
@@ -89,7 +89,9 @@ describe('the client follows what the hardened server answers', () => {
     expect(wrong.stderr).toContain('KITTY_ERR_LOGIN_FAILED');
     const limited = login(server.url, tempDir(), testEnv(home), 'demo-pass');
     expect(limited.code).toBe(1);
-    expect(limited.stderr).toMatch(/^kitty: error KITTY_ERR_LOGIN_RATE_LIMITED: login to http:\/\/127\.0\.0\.1:\d+ as demo refused: the server is limiting login attempts .*login_rate_limited.*; retry in \d+ s; hint: wait \d+ s, then run `kitty auth login` again/);
+    expect(limited.stderr).toMatch(
+      /^kitty: error KITTY_ERR_LOGIN_RATE_LIMITED: login to http:\/\/127\.0\.0\.1:\d+ as demo refused: the server is limiting login attempts .*login_rate_limited.*; retry in \d+ s; hint: wait \d+ s, then run `kitty auth login` again/,
+    );
     expect(limited.stderr).not.toContain('wrong username or password');
     expect(limited.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -165,7 +167,11 @@ describe('the client follows what the hardened server answers', () => {
     const results = await Promise.all([run(), run(), run(), run()]);
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     const stored = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')) as { access: string };
-    const wsToken = await fetch(`${server.url}/api/v1/ws-token/`, { method: 'POST', headers: { authorization: `Bearer ${stored.access}`, 'content-type': 'application/json' }, body: '{}' });
+    const wsToken = await fetch(`${server.url}/api/v1/ws-token/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stored.access}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(wsToken.status).toBe(200);
     enqueue(home, 2);
     const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
@@ -176,7 +182,9 @@ describe('the client follows what the hardened server answers', () => {
   it('`kitty server` start errors name their cause and fix; --help documents --user env:/file: and KITTY_SERVER_LIMITS', () => {
     const limits = runKitty(['server', '--port', '0', '--data', tempDir()], tempDir(), testEnv(tempDir(), { KITTY_SERVER_LIMITS: '{"maxConections":5}' }));
     expect(limits.code).toBe(1);
-    expect(limits.stderr).toMatch(/^kitty: error KITTY_ERR_SERVER_BAD_LIMITS: cannot start the server: KITTY_SERVER_LIMITS: unknown limit "maxConections".*; hint: fix or unset KITTY_SERVER_LIMITS/);
+    expect(limits.stderr).toMatch(
+      /^kitty: error KITTY_ERR_SERVER_BAD_LIMITS: cannot start the server: KITTY_SERVER_LIMITS: unknown limit "maxConections".*; hint: fix or unset KITTY_SERVER_LIMITS/,
+    );
     expect(limits.stderr).not.toContain('another port');
 
     const password = runKitty(['server', '--port', '0', '--data', tempDir(), '--user', 'ann:env:KITTY_TEST_NO_SUCH_VAR:acme'], tempDir(), testEnv(tempDir()));

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deterministicUuid } from '../../src/identity/uuid.js';
@@ -59,7 +59,7 @@ describe('a malformed .kittify/config.yaml never makes a new project', () => {
     expect(readdirSync(join(repo.dir, '.kittify'))).toEqual(['config.yaml']);
   });
 
-  it('a malformed config that names no uuid at all gets the deterministic fallback of the repository\'s root commit', () => {
+  it("a malformed config that names no uuid at all gets the deterministic fallback of the repository's root commit", () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     repo.write(CONFIG, 'project: [broken\n');
     const result = repo.kitty(['identity', '--json']);

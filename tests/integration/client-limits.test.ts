@@ -1,13 +1,12 @@
-import { describe, expect, it } from 'vitest';
 import { monotonicFactory } from 'ulid';
+import { describe, expect, it } from 'vitest';
 import { EventQueue, type QueuedEvent } from '../../src/queue/queue.js';
-import { gitdir, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { draft } from '../helpers/events.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';
+import { gitdir, runKittyAsync, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
-import { runKittyAsync } from '../helpers/gitdir.js';
 
 const KIB = 1024;
 
@@ -25,10 +24,12 @@ function queueLargeEvents(env: NodeJS.ProcessEnv, count: number, bytes: number):
   const ulid = monotonicFactory();
   const queue = EventQueue.open({ env });
   try {
-    queue.enqueue(Array.from({ length: count }, () => {
-      const base = draft(ulid());
-      return { ...base, payload: { ...base.payload, actor: 'a'.repeat(bytes) } };
-    }));
+    queue.enqueue(
+      Array.from({ length: count }, () => {
+        const base = draft(ulid());
+        return { ...base, payload: { ...base.payload, actor: 'a'.repeat(bytes) } };
+      }),
+    );
   } finally {
     queue.close();
   }
@@ -51,7 +52,9 @@ describe('event size limits on the client', () => {
     const [big, ...others] = dead(repo.env);
     expect(others).toEqual([]);
     expect(big!.envelope.aggregate_id).toBe('WP02');
-    expect(big!.lastError).toMatch(/^KITTY_ERR_EVENT_TOO_LARGE: envelope is \d+ bytes as JSON \(mostly payload\.actor\), over the 65536-byte limit of one event; kept here, never sent$/);
+    expect(big!.lastError).toMatch(
+      /^KITTY_ERR_EVENT_TOO_LARGE: envelope is \d+ bytes as JSON \(mostly payload\.actor\), over the 65536-byte limit of one event; kept here, never sent$/,
+    );
     const list = repo.kitty(['events', 'list', '--state', 'dead']);
     expect(list.stdout).toContain('KITTY_ERR_EVENT_TOO_LARGE');
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ACCESS, fakeSync, REFRESH, writeCredentials } from '../helpers/fake-sync.js';
 import { runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
-import { ACCESS, REFRESH, fakeSync, writeCredentials } from '../helpers/fake-sync.js';
 import { login, startServer } from '../helpers/server.js';
 
 function loggedIn(url: string) {
@@ -26,7 +26,11 @@ describe('kitty auth logout', () => {
     expect(logout.stdout).toBe(`kitty: logged out of ${server.url} (session ended on the server, removed ${join(home, 'credentials.json')})\n`);
     expect(logout.stderr).toBe('');
     expect(existsSync(join(home, 'credentials.json'))).toBe(false);
-    const reuse = await fetch(`${server.url}/api/v1/token/refresh/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) });
+    const reuse = await fetch(`${server.url}/api/v1/token/refresh/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh }),
+    });
     expect(reuse.status).toBe(401);
   });
 
@@ -36,7 +40,9 @@ describe('kitty auth logout', () => {
     const result = await logout('--json');
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ logged_out: true, revoked: true, reason: null, credentials_file: path });
-    expect(fake.requests).toEqual([{ method: 'POST', path: '/api/v1/token/revoke/', authorization: `Bearer ${ACCESS}`, body: JSON.stringify({ refresh: REFRESH }) }]);
+    expect(fake.requests).toEqual([
+      { method: 'POST', path: '/api/v1/token/revoke/', authorization: `Bearer ${ACCESS}`, body: JSON.stringify({ refresh: REFRESH }) },
+    ]);
     expect(existsSync(path)).toBe(false);
   });
 
@@ -48,7 +54,9 @@ describe('kitty auth logout', () => {
     expect(existsSync(path)).toBe(false);
     expect(result.stdout).toBe(`kitty: logged out of ${fake.url} (removed ${path})\n`);
     expect(result.stderr).toMatch(
-      new RegExp(`^kitty: warning: the server at ${fake.url} does not offer session revocation \\(HTTP 404: an older server\\); the session could not be ended there, its refresh token stays valid until \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\n$`),
+      new RegExp(
+        `^kitty: warning: the server at ${fake.url} does not offer session revocation \\(HTTP 404: an older server\\); the session could not be ended there, its refresh token stays valid until \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\n$`,
+      ),
     );
   });
 
@@ -59,7 +67,11 @@ describe('kitty auth logout', () => {
     const result = await logout('--json');
     expect(result.code).toBe(0);
     expect(existsSync(path)).toBe(false);
-    expect(JSON.parse(result.stdout)).toMatchObject({ logged_out: true, revoked: false, reason: expect.stringMatching(/cannot reach the sync server at .* \(ECONNREFUSED\)/) });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      logged_out: true,
+      revoked: false,
+      reason: expect.stringMatching(/cannot reach the sync server at .* \(ECONNREFUSED\)/),
+    });
     const again = await logout();
     expect(again.stdout).toBe('kitty: not logged in\n');
   });

@@ -43,7 +43,7 @@ describe('a repository path with a newline', () => {
       expect(result.status, result.stderr).toBe(0);
       return result.stderr;
     };
-    const message = "kitty: a path of this repository contains a newline, so nothing is captured here; `kitty hooks status` names it\n";
+    const message = 'kitty: a path of this repository contains a newline, so nothing is captured here; `kitty hooks status` names it\n';
     expect(commitStderr(repo.dir, 'main')).toBe(message);
 
     const worktree = join(tempDir(), 'wt');

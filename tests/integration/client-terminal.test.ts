@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { gitdir, wp, type RunResult } from '../helpers/gitdir.js';
+import { gitdir, type RunResult, wp } from '../helpers/gitdir.js';
 
 const ESC = '\x1b';
 /** What a terminal would obey: C0 controls but the line end, DEL, C1 controls, bidi overrides. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters in the output
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const FEATURE = `001-evil${ESC}]0;pwned${ESC}\\`;

@@ -36,7 +36,7 @@ function finalLanes(dir: string): Map<string, string[]> {
   return lanes;
 }
 
-describe('a real repository\'s history', () => {
+describe("a real repository's history", () => {
   it('derives every transition once: chains that hold, the lanes the tree ends with, the same ids from two clones', () => {
     const origin = clone(BUNDLE);
     const lanes = finalLanes(origin);
@@ -51,15 +51,21 @@ describe('a real repository\'s history', () => {
     expect(new Set(natural).size).toBe(events.length);
 
     const byWp = new Map<string, Event[]>();
-    for (const event of events) byWp.set(`${event.payload.feature_slug}/${event.payload.wp_id}`, [...(byWp.get(`${event.payload.feature_slug}/${event.payload.wp_id}`) ?? []), event]);
+    for (const event of events)
+      byWp.set(`${event.payload.feature_slug}/${event.payload.wp_id}`, [...(byWp.get(`${event.payload.feature_slug}/${event.payload.wp_id}`) ?? []), event]);
     for (const [wp, moves] of byWp) {
       expect(moves[0]!.payload.from_lane, wp).toBeNull();
-      moves.slice(1).forEach((move, i) => expect(move.payload.from_lane, `${wp} move ${i + 1}`).toBe(moves[i]!.payload.to_lane));
+      for (const [i, move] of moves.slice(1).entries()) expect(move.payload.from_lane, `${wp} move ${i + 1}`).toBe(moves[i]!.payload.to_lane);
     }
     expect([...byWp.keys()].sort()).toEqual([...lanes.keys()].sort());
     for (const [wp, folders] of lanes) expect(folders, wp).toContain(byWp.get(wp)!.at(-1)!.payload.to_lane);
     // a WP copied into done/ while its for_review/ copy stayed: reviewed, then done, never doing → done
-    expect(byWp.get('001-feature/WP05')!.map((e) => `${e.payload.from_lane}>${e.payload.to_lane}`)).toEqual(['null>planned', 'planned>doing', 'doing>for_review', 'for_review>done']);
+    expect(byWp.get('001-feature/WP05')!.map((e) => `${e.payload.from_lane}>${e.payload.to_lane}`)).toEqual([
+      'null>planned',
+      'planned>doing',
+      'doing>for_review',
+      'for_review>done',
+    ]);
     console.log(`readzone: ${events.length} transitions of ${byWp.size} work packages`);
 
     const [a, b] = [clone(origin), clone(origin)];

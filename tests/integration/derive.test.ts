@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitdir, wp, type Repo } from '../helpers/gitdir.js';
+import { gitdir, type Repo, wp } from '../helpers/gitdir.js';
 
 const F = 'kitty-specs/001-demo/tasks';
 
@@ -7,7 +7,16 @@ interface Event {
   event_id: string;
   lamport_clock: number;
   timestamp: string;
-  payload: { wp_id: string; feature_slug: string; from_lane: string | null; to_lane: string; actor: string; transition_key: string; source: string; title?: string };
+  payload: {
+    wp_id: string;
+    feature_slug: string;
+    from_lane: string | null;
+    to_lane: string;
+    actor: string;
+    transition_key: string;
+    source: string;
+    title?: string;
+  };
   git: { commit: string };
 }
 
@@ -32,7 +41,9 @@ describe('kitty derive', () => {
   it('carries the WP title for display, cut at 200 characters without splitting one; the id does not depend on it', () => {
     const repo = newRepo();
     const long = `${'🐱'.repeat(150)}${'x'.repeat(150)}`;
-    repo.commit('add', { files: { [`${F}/WP01-a.md`]: wp({ lane: 'planned', title: 'API' }), [`${F}/WP02-b.md`]: wp({ lane: 'planned', title: `"${long}"` }) } });
+    repo.commit('add', {
+      files: { [`${F}/WP01-a.md`]: wp({ lane: 'planned', title: 'API' }), [`${F}/WP02-b.md`]: wp({ lane: 'planned', title: `"${long}"` }) },
+    });
     const before = dryRun(repo);
     expect(before.map((e) => e.payload.title)).toEqual(['API', `${'🐱'.repeat(150)}${'x'.repeat(49)}…`]);
     expect(before[1]!.payload.title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
@@ -105,12 +116,30 @@ describe('kitty derive', () => {
   it('derives status.events.jsonl transition lines, skips other kinds and reports bad lines with file:line', () => {
     const repo = newRepo();
     const log = 'kitty-specs/002-status/status.events.jsonl';
-    const line1 = { event_id: '01JAAAAAAAAAAAAAAAAAAAAAAA', wp_id: 'WP01', from_lane: 'planned', to_lane: 'claimed', at: '2026-03-01T10:00:00+00:00', actor: 'claude', feature_slug: '002-status' };
+    const line1 = {
+      event_id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+      wp_id: 'WP01',
+      from_lane: 'planned',
+      to_lane: 'claimed',
+      at: '2026-03-01T10:00:00+00:00',
+      actor: 'claude',
+      feature_slug: '002-status',
+    };
     repo.commit('log 1', { files: { [log]: `${JSON.stringify({ event_type: 'MissionCreated', payload: {} })}\n${JSON.stringify(line1)}\n` } });
-    const line2 = { event_id: '01JBBBBBBBBBBBBBBBBBBBBBBB', wp_id: 'WP01', from_lane: 'claimed', to_lane: 'in_progress', at: '2026-03-01T11:00:00Z', actor: { display: 'Claude', id: 'c1', kind: 'agent' }, mission_slug: '002-status' };
+    const line2 = {
+      event_id: '01JBBBBBBBBBBBBBBBBBBBBBBB',
+      wp_id: 'WP01',
+      from_lane: 'claimed',
+      to_lane: 'in_progress',
+      at: '2026-03-01T11:00:00Z',
+      actor: { display: 'Claude', id: 'c1', kind: 'agent' },
+      mission_slug: '002-status',
+    };
     const annotation = { kind: 'annotation', delta: { note: 'hi' } };
     repo.commit('log 2', {
-      files: { [log]: `${JSON.stringify({ event_type: 'MissionCreated', payload: {} })}\n${JSON.stringify(line1)}\n${JSON.stringify(annotation)}\n{not json\n${JSON.stringify(line2)}\n` },
+      files: {
+        [log]: `${JSON.stringify({ event_type: 'MissionCreated', payload: {} })}\n${JSON.stringify(line1)}\n${JSON.stringify(annotation)}\n{not json\n${JSON.stringify(line2)}\n`,
+      },
     });
     const result = repo.kitty(['derive', '--dry-run', '--json']);
     expect(result.code).toBe(0);
@@ -148,7 +177,7 @@ describe('kitty derive', () => {
     expect(onMain.map((e) => e.event_id)).toEqual(onFeature.map((e) => e.event_id));
   });
 
-  it('does not re-derive a branch\'s transitions from a merge commit\'s first-parent diff', () => {
+  it("does not re-derive a branch's transitions from a merge commit's first-parent diff", () => {
     const repo = newRepo();
     repo.commit('add', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'teammate');
@@ -166,7 +195,7 @@ describe('kitty derive', () => {
     expect(new Set(events.map((e) => e.event_id)).size).toBe(4);
   });
 
-  it('derives a merge\'s own conflict resolution', () => {
+  it("derives a merge's own conflict resolution", () => {
     const repo = newRepo();
     repo.commit('add', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'other');

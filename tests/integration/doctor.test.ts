@@ -21,7 +21,20 @@ describe('kitty doctor', () => {
     expect(report.ok).toBe(true);
     expect(report.checks.filter((check) => check.status === 'fail')).toEqual([]);
     expect(report.checks.find((check) => check.name === 'login')).toMatchObject({ status: 'warn', fix: 'kitty auth login --server URL' });
-    expect(report.checks.map((check) => check.name)).toEqual(['node', 'git', 'repository', 'hooks dir', 'hooks', 'identity', 'queue', 'captures', 'work packages', 'last capture', 'login', 'server']);
+    expect(report.checks.map((check) => check.name)).toEqual([
+      'node',
+      'git',
+      'repository',
+      'hooks dir',
+      'hooks',
+      'identity',
+      'queue',
+      'captures',
+      'work packages',
+      'last capture',
+      'login',
+      'server',
+    ]);
     expect(repo.git('status', '--porcelain')).toBe(before);
   });
 
@@ -36,7 +49,10 @@ describe('kitty doctor', () => {
     await server.stop();
     const down = repo.kitty(['doctor', '--json']);
     expect(down.code).toBe(1);
-    expect((JSON.parse(down.stdout) as { checks: Check[] }).checks.find((check) => check.name === 'server')).toMatchObject({ status: 'fail', detail: expect.stringContaining('unreachable') });
+    expect((JSON.parse(down.stdout) as { checks: Check[] }).checks.find((check) => check.name === 'server')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('unreachable'),
+    });
   });
 
   it('warns, with the fix, when a proxy refuses the WebSocket, and says batch HTTP delivers instead', async () => {

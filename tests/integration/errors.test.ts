@@ -10,7 +10,9 @@ describe('errors are one line with a stable code and a hint', () => {
     const result = runKitty(['derive'], dir, testEnv(tempDir()));
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`kitty: error KITTY_ERR_NOT_A_REPO: not a git repository: ${dir}; hint: run kitty inside a git work tree, or create one with \`git init\`\n`);
+    expect(result.stderr).toBe(
+      `kitty: error KITTY_ERR_NOT_A_REPO: not a git repository: ${dir}; hint: run kitty inside a git work tree, or create one with \`git init\`\n`,
+    );
   });
 
   it('without git on PATH: KITTY_ERR_GIT_MISSING', () => {
@@ -54,7 +56,11 @@ describe('errors are one line with a stable code and a hint', () => {
     const badState = repo.kitty(['events', 'list', '--state', 'sent']);
     expect(badState.code).toBe(2);
     expect(badState.stderr).toContain('unknown --state "sent"');
-    for (const [typo, meant] of [[['hook', 'install'], 'hooks install'], [['evnets', 'list'], 'events list'], [['doctr'], 'doctor']] as const) {
+    for (const [typo, meant] of [
+      [['hook', 'install'], 'hooks install'],
+      [['evnets', 'list'], 'events list'],
+      [['doctr'], 'doctor'],
+    ] as const) {
       const result = repo.kitty([...typo]);
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`kitty: error KITTY_ERR_USAGE: unknown command "${typo.join(' ')}"; hint: did you mean \`kitty ${meant}\`?\n`);
@@ -91,7 +97,27 @@ describe('errors are one line with a stable code and a hint', () => {
 
   it('every command has --help on stdout with exit 0', () => {
     const repo = gitdir();
-    for (const command of [['init'], ['identity'], ['derive'], ['events', 'list'], ['hooks', 'install'], ['hooks', 'uninstall'], ['hooks', 'status'], ['doctor'], ['board'], ['wp', 'move'], ['sync', 'verify'], ['sync', 'flush'], ['sync', 'status'], ['sync', 'retry-dead'], ['auth', 'login'], ['auth', 'logout'], ['auth', 'status'], ['server'], ['server', 'user', 'add']]) {
+    for (const command of [
+      ['init'],
+      ['identity'],
+      ['derive'],
+      ['events', 'list'],
+      ['hooks', 'install'],
+      ['hooks', 'uninstall'],
+      ['hooks', 'status'],
+      ['doctor'],
+      ['board'],
+      ['wp', 'move'],
+      ['sync', 'verify'],
+      ['sync', 'flush'],
+      ['sync', 'status'],
+      ['sync', 'retry-dead'],
+      ['auth', 'login'],
+      ['auth', 'logout'],
+      ['auth', 'status'],
+      ['server'],
+      ['server', 'user', 'add'],
+    ]) {
       const result = repo.kitty([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: kitty ${command.join(' ')}`));

@@ -105,7 +105,18 @@ describe('kitty board', () => {
 
     const nine = gitdir({ [WP1]: wp({ lane: 'in_review' }), [`${F}/WP02.md`]: wp({ lane: 'parked' }) });
     const header = nine.kitty(['board'], { env: { COLUMNS: '200' } }).stdout.split('\n')[1]!;
-    expect(header.split(/\s+/).filter((word) => !word.startsWith('('))).toEqual(['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled', 'parked']);
+    expect(header.split(/\s+/).filter((word) => !word.startsWith('('))).toEqual([
+      'planned',
+      'claimed',
+      'in_progress',
+      'for_review',
+      'in_review',
+      'approved',
+      'done',
+      'blocked',
+      'canceled',
+      'parked',
+    ]);
   });
 });
 
@@ -135,4 +146,3 @@ describe('kitty sync verify names the cause and its fix', () => {
     expect(human.stdout).toContain('kitty sync verify: 2 differences; fixes: kitty sync flush; kitty derive, then kitty sync flush\n');
   });
 });
-

@@ -14,7 +14,9 @@ describe('the first kitty hooks install in a repository with history', () => {
     repo.commit('done', { files: { [WP1]: wp({ lane: 'done' }) } });
     const install = repo.kitty(['hooks', 'install']);
     expect(install.code, install.stderr).toBe(0);
-    expect(install.stdout).toContain("kitty: 3 earlier transitions are in this repository's history and not queued; `kitty derive --dry-run` lists them, `kitty derive` queues them\n");
+    expect(install.stdout).toContain(
+      "kitty: 3 earlier transitions are in this repository's history and not queued; `kitty derive --dry-run` lists them, `kitty derive` queues them\n",
+    );
     expect(queued(repo)).toEqual([]);
 
     const again = repo.kitty(['hooks', 'install', '--json']);
@@ -70,6 +72,8 @@ describe('the hook stub finds kitty when the path it was installed with is gone'
     repo.git('add', '-A');
     const commit = spawnSync('git', ['commit', '-q', '-m', 'plan'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
     expect(commit.status).toBe(0);
-    expect(commit.stderr).toBe("kitty: the post-commit hook cannot find node or kitty (/gone/npx-cache/kitty/dist/cli/main.js); run `kitty hooks install` again, or `kitty hooks uninstall`\n");
+    expect(commit.stderr).toBe(
+      'kitty: the post-commit hook cannot find node or kitty (/gone/npx-cache/kitty/dist/cli/main.js); run `kitty hooks install` again, or `kitty hooks uninstall`\n',
+    );
   });
 });

@@ -20,9 +20,16 @@ function kittyLines(stderr: string): string[] {
 
 /** Waits until the background worker has finished, then checks its problem marker. */
 async function markerIs(repo: { dir: string; home: string }, present: boolean): Promise<void> {
-  expect(await waitFor(() => processesIn(repo.dir).length, (count) => count === 0)).toBe(0);
+  expect(
+    await waitFor(
+      () => processesIn(repo.dir).length,
+      (count) => count === 0,
+    ),
+  ).toBe(0);
   const path = join(repo.dir, '.git', 'kitty', 'problem');
-  expect(existsSync(path), existsSync(path) ? readFileSync(path, 'utf8') + readFileSync(join(repo.home, 'logs', 'hooks.log'), 'utf8') : 'no marker').toBe(present);
+  expect(existsSync(path), existsSync(path) ? readFileSync(path, 'utf8') + readFileSync(join(repo.home, 'logs', 'hooks.log'), 'utf8') : 'no marker').toBe(
+    present,
+  );
 }
 
 describe('problems met by the background worker are shown by the next git command', () => {
@@ -125,7 +132,9 @@ describe('kitty doctor: work packages', () => {
 
   it('is ok for a clean tree', () => {
     const repo = gitdir({ [WP1]: wp({ lane: 'planned' }) });
-    const check = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string }[]).find((c) => c.name === 'work packages');
+    const check = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string }[]).find(
+      (c) => c.name === 'work packages',
+    );
     expect(check).toMatchObject({ status: 'ok', detail: '1 work packages, every lane known' });
   });
 });
@@ -139,7 +148,9 @@ describe('a committed husky line calling kitty in a clone without kitty hooks', 
     expect(status.stderr).toContain('kitty hooks install');
     expect(status.stderr).not.toContain('pre-commit');
     expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).unwired_husky_calls).toEqual(['.husky/post-commit']);
-    const hooks = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string; fix: string }[]).find((c) => c.name === 'hooks');
+    const hooks = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string; fix: string }[]).find(
+      (c) => c.name === 'hooks',
+    );
     expect(hooks).toMatchObject({ status: 'fail', detail: expect.stringContaining('.husky/post-commit'), fix: expect.stringContaining('prepare') });
 
     expect(repo.kitty(['hooks', 'install']).code).toBe(0);

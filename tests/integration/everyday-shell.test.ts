@@ -20,13 +20,17 @@ function listedCommands(): string[] {
 function bashComplete(script: string, words: string[]): string[] {
   const file = join(tempDir(), 'kitty.bash');
   writeFileSync(file, script);
-  const run = spawnSync('bash', ['-c', `source '${file}'; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _kitty; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', 'kitty', ...words], { encoding: 'utf8' });
+  const run = spawnSync(
+    'bash',
+    ['-c', `source '${file}'; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _kitty; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', 'kitty', ...words],
+    { encoding: 'utf8' },
+  );
   expect(run.status, run.stderr).toBe(0);
   return run.stdout.split('\n').filter(Boolean);
 }
 
 describe('kitty completion', () => {
-  it('bash: commands, sub-commands and each command\'s flags, from the registry and the help texts', () => {
+  it("bash: commands, sub-commands and each command's flags, from the registry and the help texts", () => {
     const script = kitty(['completion', 'bash']);
     expect(script.code, script.stderr).toBe(0);
     const topWords = [...new Set(listedCommands().map((name) => name.split(' ')[0]!))];
@@ -53,7 +57,9 @@ describe('kitty completion', () => {
   it('refuses an unknown shell with the ones it knows', () => {
     const result = kitty(['completion', 'tcsh']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('kitty: error KITTY_ERR_USAGE: kitty completion: unknown shell "tcsh"; hint: use one of: bash, zsh, fish, e.g. `kitty completion bash`\n');
+    expect(result.stderr).toBe(
+      'kitty: error KITTY_ERR_USAGE: kitty completion: unknown shell "tcsh"; hint: use one of: bash, zsh, fish, e.g. `kitty completion bash`\n',
+    );
     expect(kitty(['completion', '--help']).stdout).toContain('Usage: kitty completion bash|zsh|fish');
   });
 });
@@ -69,6 +75,7 @@ describe('kitty man', () => {
     const body = man.stdout.split('\n').filter((line) => line.startsWith('.'));
     expect(body.every((line) => /^\.(TH|SH|SS|PP|nf|fi|TP|B|I|BR)\b/.test(line))).toBe(true);
     // groff reads Latin-1 unless told otherwise: → and … are written as \[u2192] and \[u2026]
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII: the man page must hold nothing else
     expect(man.stdout).toMatch(/^[\x00-\x7f]*$/);
     expect(man.stdout).toContain('"{wp}: {from} \\[u2192] {to}"');
     expect(kitty(['man', '--help']).stdout).toContain('kitty man | man -l -');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, retrySchedule, DEFAULT_RETRY } from '../../src/flusher/runner.js';
+import { DEFAULT_RETRY, retryDelayMs, retrySchedule } from '../../src/flusher/runner.js';
 import { wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { login, startRestartableServer, startServer, type TestServer } from '../helpers/server.js';
@@ -38,7 +38,10 @@ function flusherState(repo: { home: string; env: NodeJS.ProcessEnv }) {
 
 /** Waits until a flusher tried, failed and gave up, leaving events pending. */
 async function gaveUp(repo: { home: string; env: NodeJS.ProcessEnv }) {
-  const stopped = await waitFor(() => flusherState(repo), (s) => Boolean(s.record?.last_error) && s.record?.pending === true && !s.running);
+  const stopped = await waitFor(
+    () => flusherState(repo),
+    (s) => Boolean(s.record?.last_error) && s.record?.pending === true && !s.running,
+  );
   expect(stopped).toMatchObject({ running: false, record: { pending: true, last_error: expect.stringMatching(/ECONNREFUSED|refused|unreachable/i) } });
   expect(stopped.pending).toBeGreaterThan(0);
   return stopped;
@@ -66,12 +69,24 @@ describe('the background flusher keeps going while the server is down', () => {
     expect(failing.flusher_pid).not.toBeNull();
     expect(repo.kitty(['sync', 'status']).stdout).toMatch(/^last error: .+ ago\)$/m);
     const doctor = JSON.parse(repo.kitty(['doctor', '--json']).stdout) as { checks: { name: string; status: string; detail: string; fix: string }[] };
-    expect(doctor.checks.find((check) => check.name === 'delivery')).toMatchObject({ status: 'warn', detail: expect.stringContaining('events wait'), fix: expect.stringContaining('kitty sync flush') });
+    expect(doctor.checks.find((check) => check.name === 'delivery')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('events wait'),
+      fix: expect.stringContaining('kitty sync flush'),
+    });
 
     await startServer({ data: server.data, port: server.port });
-    const after = await waitFor(() => counts(repo.env), (c) => c.pending === 0);
+    const after = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending === 0,
+    );
     expect(after).toMatchObject({ pending: 0, delivered: 1 });
-    expect(await waitFor(() => flusherState(repo).record?.last_error, (error) => error === null)).toBeNull();
+    expect(
+      await waitFor(
+        () => flusherState(repo).record?.last_error,
+        (error) => error === null,
+      ),
+    ).toBeNull();
     expect(status(repo).last_error).toBeNull();
   });
 
@@ -86,7 +101,10 @@ describe('the background flusher keeps going while the server is down', () => {
     // nothing else restarts it: the pending events are still here until a command runs
     expect(counts(repo.env).pending).toBe(stopped.pending);
     expect(repo.kitty(['board']).code).toBe(0);
-    const after = await waitFor(() => counts(repo.env), (c) => c.pending === 0);
+    const after = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending === 0,
+    );
     expect(after.pending).toBe(0);
   });
 
@@ -99,7 +117,10 @@ describe('the background flusher keeps going while the server is down', () => {
 
     await startServer({ data: server.data, port: server.port });
     repo.commit('notes', { files: { 'notes.md': 'no lane change here\n' } });
-    const after = await waitFor(() => counts(repo.env), (c) => c.pending === 0);
+    const after = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending === 0,
+    );
     expect(after.pending).toBe(0);
   });
 });
@@ -109,12 +130,18 @@ describe('kitty auth login', () => {
     const server = await startServer();
     const repo = hookedRepo({ background: true });
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
-    const queued = await waitFor(() => counts(repo.env), (c) => c.pending === 1);
+    const queued = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending === 1,
+    );
     expect(queued.pending).toBe(1);
     const result = login(server.url, repo.dir, repo.env);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('delivering 1 queued event in the background');
-    const after = await waitFor(() => counts(repo.env), (c) => c.pending === 0);
+    const after = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending === 0,
+    );
     expect(after.pending).toBe(0);
   });
 

@@ -45,21 +45,34 @@ describe('generated real-world histories', () => {
     });
   }
 
-  it('reading git\'s output in a worker thread (as derive does on a large store) gives the same events', async () => {
+  it("reading git's output in a worker thread (as derive does on a large store) gives the same events", async () => {
     const { dir, truth } = generated(7);
     // the worker thread starts from the built file next to the reader, so this runs the build in-process
     const { captureRange } = (await import(join(ROOT, 'dist', 'capture', 'index.js'))) as typeof import('../../src/capture/index.js');
     const events: Event[] = [];
-    await captureRange({ cwd: dir, env: testEnv(tempDir('kitty-home-')), dryRun: true, threaded: true, warn: () => undefined, onEvent: (event) => events.push(event as unknown as Event) });
+    await captureRange({
+      cwd: dir,
+      env: testEnv(tempDir('kitty-home-')),
+      dryRun: true,
+      threaded: true,
+      warn: () => undefined,
+      onEvent: (event) => events.push(event as unknown as Event),
+    });
     expect(events.map(said).sort()).toEqual(truth.map(happened).sort());
   });
 
   it('two clones, and one capturing commit range by commit range as hooks do, queue the same ids', () => {
     const { dir, shas } = generated(4);
-    const whole = dryRun(dir, tempDir('kitty-home-')).map((e) => e.event_id).sort();
+    const whole = dryRun(dir, tempDir('kitty-home-'))
+      .map((e) => e.event_id)
+      .sort();
     const other = join(tempDir('kitty-clone-'), 'clone');
     execFileSync('git', ['clone', '-q', dir, other]);
-    expect(dryRun(other, tempDir('kitty-home-')).map((e) => e.event_id).sort()).toEqual(whole);
+    expect(
+      dryRun(other, tempDir('kitty-home-'))
+        .map((e) => e.event_id)
+        .sort(),
+    ).toEqual(whole);
 
     const env = testEnv(tempDir('kitty-home-'));
     const stops = [...shas.filter((_, i) => i > 0 && i % 30 === 0), 'HEAD'];

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withFileLock } from '../../src/state/lock.js';
@@ -26,7 +26,9 @@ describe('git hooks capture each transition exactly once', () => {
     repo.git('add', '-A');
     const commit = spawnSync('git', ['commit', '-q', '-m', 'park'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
     expect(commit.status).toBe(0);
-    expect(commit.stderr.split('\n').filter((line) => line.includes('unknown lane'))).toEqual([`kitty: warning: unknown lane "parked" in ${WP1} (passed through)`]);
+    expect(commit.stderr.split('\n').filter((line) => line.includes('unknown lane'))).toEqual([
+      `kitty: warning: unknown lane "parked" in ${WP1} (passed through)`,
+    ]);
     expect(moves(queued(repo))).toEqual(['WP01 ->parked']);
   });
 
@@ -53,8 +55,14 @@ describe('git hooks capture each transition exactly once', () => {
     repo.commit('root', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
     repo.commit('review', { files: { [WP1]: wp({ lane: 'for_review' }) } });
-    const events = await waitFor(() => queued(repo), (list) => list.length >= 3);
-    await waitFor(() => readdirSync(join(repo.dir, '.git/kitty/requests')), (list) => list.length === 0);
+    const events = await waitFor(
+      () => queued(repo),
+      (list) => list.length >= 3,
+    );
+    await waitFor(
+      () => readdirSync(join(repo.dir, '.git/kitty/requests')),
+      (list) => list.length === 0,
+    );
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
     expect(events.length).toBeGreaterThanOrEqual(3);
   });
@@ -84,7 +92,9 @@ describe('git hooks capture each transition exactly once', () => {
     repo.git('rebase', '-q', 'main');
     const after = queued(repo);
     expect(after.map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
-    expect(moves(after).sort()).toEqual(['WP01 ->planned', 'WP01 doing>for_review', 'WP01 for_review>done', 'WP01 planned>doing', 'WP02 ->planned', 'WP02 planned>doing'].sort());
+    expect(moves(after).sort()).toEqual(
+      ['WP01 ->planned', 'WP01 doing>for_review', 'WP01 for_review>done', 'WP01 planned>doing', 'WP02 ->planned', 'WP02 planned>doing'].sort(),
+    );
   });
 
   it('rebase -i with squash and fixup adds no event for the combined moves', () => {
@@ -118,7 +128,7 @@ describe('git hooks capture each transition exactly once', () => {
     expect(queued(repo)).toHaveLength(before.length + 1);
   });
 
-  it('pull (fast-forward) and merge --no-ff bring a teammate\'s transitions, each once', () => {
+  it("pull (fast-forward) and merge --no-ff bring a teammate's transitions, each once", () => {
     const origin = gitdir({ 'README.md': 'x\n' });
     origin.kitty(['init']);
     origin.commit('identity');
@@ -145,7 +155,7 @@ describe('git hooks capture each transition exactly once', () => {
     for (const event of queued(me)) expect(theirs.map((e) => e.event_id)).toContain(event.event_id);
   });
 
-  it('merge --squash then commit: the teammate\'s moves once, the squash commit adds nothing', () => {
+  it("merge --squash then commit: the teammate's moves once, the squash commit adds nothing", () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'teammate');
@@ -202,7 +212,10 @@ describe('git hooks capture each transition exactly once', () => {
       });
     });
     await Promise.all(commits);
-    const events = await waitFor(() => queued(repo), (list) => list.length >= 6);
+    const events = await waitFor(
+      () => queued(repo),
+      (list) => list.length >= 6,
+    );
     expect(moves(events).sort()).toEqual(['WP00 ->planned', 'WP01 ->planned', 'WP02 ->planned', 'WP10 ->planned', 'WP11 ->planned', 'WP12 ->planned']);
   });
 
@@ -226,7 +239,11 @@ describe('git hooks capture each transition exactly once', () => {
     // hold the worker lock so the background worker is caught waiting, then kill it
     const holding = withFileLock(join(commonKitty, 'worker.lock'), () => held);
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
-    const pids = await waitFor(() => workerPids(repo.dir), (list) => list.length > 0, 5_000);
+    const pids = await waitFor(
+      () => workerPids(repo.dir),
+      (list) => list.length > 0,
+      5_000,
+    );
     expect(pids.length).toBeGreaterThan(0);
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     release();
@@ -234,9 +251,15 @@ describe('git hooks capture each transition exactly once', () => {
     expect(queued(repo)).toEqual([]);
     expect(readdirSync(join(commonKitty, 'requests')).length).toBeGreaterThan(0);
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
-    const events = await waitFor(() => queued(repo), (list) => list.length >= 2);
+    const events = await waitFor(
+      () => queued(repo),
+      (list) => list.length >= 2,
+    );
     expect(moves(events)).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
-    await waitFor(() => readdirSync(join(commonKitty, 'requests')), (list) => list.length === 0);
+    await waitFor(
+      () => readdirSync(join(commonKitty, 'requests')),
+      (list) => list.length === 0,
+    );
   });
 
   it('background capture: a piped git commit is not held up, and the event lands in the queue', async () => {
@@ -248,23 +271,36 @@ describe('git hooks capture each transition exactly once', () => {
     const holding = withFileLock(join(repo.dir, '.git', 'kitty', 'worker.lock'), () => held);
     try {
       // GUIs and `git commit | cat` wait for every holder of git's stdout: the worker must hold none
-      const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat; exit "${PIPESTATUS:-0}"'], { cwd: repo.dir, env: repo.env, encoding: 'utf8', timeout: 30_000 });
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, expanded by sh
+      const result = spawnSync('sh', ['-c', 'git add -A && git commit -q -m plan | cat; exit "${PIPESTATUS:-0}"'], {
+        cwd: repo.dir,
+        env: repo.env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(result.status).toBe(0);
       expect(result.stdout).toBe('');
       expect(repo.git('log', '-1', '--format=%s')).toBe('plan');
-      const [pid] = await waitFor(() => workerPids(repo.dir), (list) => list.length > 0, 5_000);
+      const [pid] = await waitFor(
+        () => workerPids(repo.dir),
+        (list) => list.length > 0,
+        5_000,
+      );
       expect([0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`))).toEqual(['/dev/null', '/dev/null', '/dev/null']);
     } finally {
       release();
       await holding;
     }
-    const events = await waitFor(() => queued(repo), (list) => list.length >= 1);
+    const events = await waitFor(
+      () => queued(repo),
+      (list) => list.length >= 1,
+    );
     expect(moves(events)).toEqual(['WP01 ->planned']);
   });
 });
 
 describe('kitty hooks install / uninstall / status', () => {
-  it('keeps a user\'s post-commit hook running, and uninstall restores it byte for byte', () => {
+  it("keeps a user's post-commit hook running, and uninstall restores it byte for byte", () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     const marker = join(tempDir(), 'ran');
     const hookPath = join(repo.dir, '.git/hooks/post-commit');
@@ -283,10 +319,15 @@ describe('kitty hooks install / uninstall / status', () => {
     expect(readFileSync(hookPath, 'utf8')).toBe(original);
     expect(existsSync(`${hookPath}.pre-kitty`)).toBe(false);
     expect(readdirSync(join(repo.dir, '.git/hooks')).filter((name) => !name.endsWith('.sample'))).toEqual(['post-commit']);
-    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks.map((h: { state: string }) => h.state)).toEqual(['foreign', 'missing', 'missing', 'missing']);
+    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks.map((h: { state: string }) => h.state)).toEqual([
+      'foreign',
+      'missing',
+      'missing',
+      'missing',
+    ]);
   });
 
-  it('chains git-lfs\'s hooks, and takes over again after `git lfs update --force` replaced its stub', () => {
+  it("chains git-lfs's hooks, and takes over again after `git lfs update --force` replaced its stub", () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     // what git-lfs 3.3 writes, byte for byte; git-lfs itself is not installed here, so it complains
     const lfsHook = (hook: string): string =>
@@ -326,7 +367,9 @@ describe('kitty hooks install / uninstall / status', () => {
     mkdirSync(join(husky, '_'), { recursive: true });
     // what husky 9 generates: each hook in .husky/_ runs the user's script .husky/<hook> with sh -e
     for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'post-applypatch']) {
-      writeFileSync(join(husky, '_', hook), `#!/bin/sh\nn=$(basename "$0")\ns="$(dirname "$(dirname "$0")")/$n"\n[ -f "$s" ] || exit 0\nsh -e "$s" "$@"\n`, { mode: 0o755 });
+      writeFileSync(join(husky, '_', hook), `#!/bin/sh\nn=$(basename "$0")\ns="$(dirname "$(dirname "$0")")/$n"\n[ -f "$s" ] || exit 0\nsh -e "$s" "$@"\n`, {
+        mode: 0o755,
+      });
     }
     writeFileSync(join(husky, 'post-commit'), 'echo "lint ok" > /dev/null\n');
     repo.git('config', 'core.hooksPath', '.husky/_');
@@ -372,7 +415,9 @@ describe('kitty hooks install / uninstall / status', () => {
     writeFileSync(globalConfig, `[core]\n\thooksPath = ${join(tempDir(), 'shared-hooks')}\n`);
     const refused = other.kitty(['hooks', 'install'], { env: { GIT_CONFIG_GLOBAL: globalConfig } });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^kitty: error KITTY_ERR_HOOKS_GLOBAL_PATH: core\.hooksPath is set in your global git config .*; hint: .*git config core\.hooksPath \.git\/hooks/);
+    expect(refused.stderr).toMatch(
+      /^kitty: error KITTY_ERR_HOOKS_GLOBAL_PATH: core\.hooksPath is set in your global git config .*; hint: .*git config core\.hooksPath \.git\/hooks/,
+    );
   });
 
   it('reports a stub whose node moved as stale, and reinstall fixes it', () => {

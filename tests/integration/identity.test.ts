@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { projectSlug, kebab, repoNameFromUrl } from '../../src/identity/slug.js';
-import { CLI, ROOT, gitdir, tempDir, testEnv, type RunResult } from '../helpers/gitdir.js';
+import { kebab, projectSlug, repoNameFromUrl } from '../../src/identity/slug.js';
+import { CLI, gitdir, ROOT, type RunResult, tempDir, testEnv } from '../helpers/gitdir.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -152,7 +152,7 @@ describe('project identity', () => {
     expect(existsSync(join(repo.dir, '.kittify'))).toBe(false);
   });
 
-  it('stamps events with this machine\'s node_id even when the committed config names another', () => {
+  it("stamps events with this machine's node_id even when the committed config names another", () => {
     const repo = gitdir();
     repo.write('.kittify/config.yaml', 'project:\n  uuid: 0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e\n  slug: demo\n  node_id: aaaaaaaaaaaa\n');
     repo.commit('config', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });

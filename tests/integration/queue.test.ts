@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { NODE, draft } from '../helpers/events.js';
+import { draft, NODE } from '../helpers/events.js';
 import { gitdir, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
 import { enqueueConcurrently } from '../helpers/sync.js';
 

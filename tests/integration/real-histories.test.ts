@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitdir, wp, type Repo } from '../helpers/gitdir.js';
+import { gitdir, type Repo, wp } from '../helpers/gitdir.js';
 
 // Patterns seen in real repositories that plan work in kitty-specs/: each test builds the pattern
 // by hand and asserts the exact events, so a rule that breaks shows which pattern it broke.
@@ -24,7 +24,13 @@ interface Line {
   [key: string]: unknown;
 }
 
-const ULIDS = ['01KA0000000000000000000001', '01KA0000000000000000000002', '01KA0000000000000000000003', '01KA0000000000000000000004', '01KA0000000000000000000005'];
+const ULIDS = [
+  '01KA0000000000000000000001',
+  '01KA0000000000000000000002',
+  '01KA0000000000000000000003',
+  '01KA0000000000000000000004',
+  '01KA0000000000000000000005',
+];
 
 function jsonl(lines: readonly object[]): string {
   return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
@@ -56,8 +62,24 @@ function moves(events: readonly Event[]): string[] {
 /** A log-era feature with three moves of WP01, one line per commit. */
 function logEra(repo: Repo): Line[] {
   const lines: Line[] = [
-    { event_id: ULIDS[0], wp_id: 'WP01', from_lane: 'genesis', to_lane: 'planned', at: '2026-02-01T10:00:00.123+00:00', actor: 'claude', feature_slug: FEATURE },
-    { event_id: ULIDS[1], wp_id: 'WP01', from_lane: 'planned', to_lane: 'in_progress', at: '2026-02-02T10:00:00.456+00:00', actor: { display: 'claude', id: 'a1', kind: 'agent' }, mission_slug: FEATURE },
+    {
+      event_id: ULIDS[0],
+      wp_id: 'WP01',
+      from_lane: 'genesis',
+      to_lane: 'planned',
+      at: '2026-02-01T10:00:00.123+00:00',
+      actor: 'claude',
+      feature_slug: FEATURE,
+    },
+    {
+      event_id: ULIDS[1],
+      wp_id: 'WP01',
+      from_lane: 'planned',
+      to_lane: 'in_progress',
+      at: '2026-02-02T10:00:00.456+00:00',
+      actor: { display: 'claude', id: 'a1', kind: 'agent' },
+      mission_slug: FEATURE,
+    },
     { event_id: ULIDS[2], wp_id: 'WP01', from_lane: 'in_progress', to_lane: 'for_review', at: '2026-02-03T10:00:00Z', actor: 'claude', mission_slug: FEATURE },
   ];
   repo.commit('create WP01', { files: { [`${TASKS}/WP01-index.md`]: wp({ lane: 'planned' }), [LOG]: jsonl(lines.slice(0, 1)) } });
@@ -67,7 +89,7 @@ function logEra(repo: Repo): Line[] {
 }
 
 describe('exactly once on real histories', () => {
-  it('a status line\'s own ULID is the event id; genesis is the creation', () => {
+  it("a status line's own ULID is the event id; genesis is the creation", () => {
     const repo = newRepo();
     logEra(repo);
     const events = dryRun(repo);
@@ -181,24 +203,32 @@ describe('exactly once on real histories', () => {
 
   it('flattening lane folders and renaming a feature folder are no moves; later moves carry the new name', () => {
     const repo = newRepo();
-    const h = [{ timestamp: '2026-01-01T00:00:00Z', lane: 'planned' }, { timestamp: '2026-01-02T00:00:00Z', lane: 'doing' }];
+    const h = [
+      { timestamp: '2026-01-01T00:00:00Z', lane: 'planned' },
+      { timestamp: '2026-01-02T00:00:00Z', lane: 'doing' },
+    ];
     repo.commit('add', { files: { [`${TASKS}/planned/WP06-x.md`]: wp({ lane: 'planned', history: h.slice(0, 1) }) } });
     repo.git('mv', `${TASKS}/planned`, `${TASKS}/doing`);
     repo.commit('start', { files: { [`${TASKS}/doing/WP06-x.md`]: wp({ lane: 'doing', history: h }) } });
     repo.git('mv', `${TASKS}/doing/WP06-x.md`, `${TASKS}/WP06-x.md`);
     repo.commit('flatten tasks/');
-    const lines = [
-      { event_id: ULIDS[0], wp_id: 'WP06', from_lane: 'planned', to_lane: 'doing', at: '2026-01-02T00:00:00Z' },
-    ];
+    const lines = [{ event_id: ULIDS[0], wp_id: 'WP06', from_lane: 'planned', to_lane: 'doing', at: '2026-01-02T00:00:00Z' }];
     repo.commit('backfill', { files: { [LOG]: jsonl(lines) } });
     repo.git('mv', `kitty-specs/${FEATURE}`, 'kitty-specs/search-01KQ48XA');
     repo.commit('rename feature');
     const renameAlone = repo.kitty(['derive', 'HEAD~1..HEAD', '--dry-run', '--json'], { env: { KITTY_HOME: `${repo.home}-alone` } });
     expect(JSON.parse(renameAlone.stdout)).toEqual([]);
     const next = { event_id: ULIDS[1], wp_id: 'WP06', from_lane: 'doing', to_lane: 'for_review', at: '2026-01-04T00:00:00Z' };
-    repo.commit('review', { files: { ['kitty-specs/search-01KQ48XA/status.events.jsonl']: jsonl([...lines, next]) } });
+    repo.commit('review', { files: { 'kitty-specs/search-01KQ48XA/status.events.jsonl': jsonl([...lines, next]) } });
     // a migration re-keys the renamed feature's log: still nothing new
-    repo.commit('rekey', { files: { ['kitty-specs/search-01KQ48XA/status.events.jsonl']: jsonl([{ ...lines[0]!, event_id: 'h1' }, { ...next, event_id: 'h2' }]) } });
+    repo.commit('rekey', {
+      files: {
+        'kitty-specs/search-01KQ48XA/status.events.jsonl': jsonl([
+          { ...lines[0]!, event_id: 'h1' },
+          { ...next, event_id: 'h2' },
+        ]),
+      },
+    });
     expect(moves(dryRun(repo))).toEqual([
       `${FEATURE}/WP06 ->planned 2026-01-01T00:00:00Z`,
       `${FEATURE}/WP06 planned>doing 2026-01-02T00:00:00Z`,
@@ -209,7 +239,14 @@ describe('exactly once on real histories', () => {
   it('reads a 50 MB status line as the one move it is, next to a 50 MB annotation', () => {
     const repo = newRepo();
     const huge = { kind: 'annotation', wp_id: 'WP01', delta: { blob: 'x'.repeat(50 * 1024 * 1024) } };
-    const move = { event_id: ULIDS[0], wp_id: 'WP01', from_lane: 'genesis', to_lane: 'planned', at: '2026-02-01T10:00:00Z', evidence: 'y'.repeat(50 * 1024 * 1024) };
+    const move = {
+      event_id: ULIDS[0],
+      wp_id: 'WP01',
+      from_lane: 'genesis',
+      to_lane: 'planned',
+      at: '2026-02-01T10:00:00Z',
+      evidence: 'y'.repeat(50 * 1024 * 1024),
+    };
     repo.commit('log', { files: { [LOG]: jsonl([huge, move]) } });
     const result = repo.kitty(['derive', '--dry-run', '--json']);
     expect(result.code, result.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/gitdir.js';
-import { call, login, openSocket, startHostileServer, type Answer, type StartOptions } from '../helpers/hostile.js';
+import { type Answer, call, login, openSocket, type StartOptions, startHostileServer } from '../helpers/hostile.js';
 import { eachStore } from '../helpers/postgres.js';
 
 /** CPU time the process has used, in clock ticks (utime + stime): work done, not time passed. */
@@ -13,7 +13,8 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-const guess = (url: string, username: string, password: string, from?: string): Promise<Answer> => call(url, 'POST', '/api/v1/token/', { body: { username, password }, from });
+const guess = (url: string, username: string, password: string, from?: string): Promise<Answer> =>
+  call(url, 'POST', '/api/v1/token/', { body: { username, password }, from });
 
 /** Resolves with the order in which requests finished, once each has been written out in full. */
 function loginsThenHealth(url: string, users: string[]): Promise<string[]> {
@@ -21,9 +22,23 @@ function loginsThenHealth(url: string, users: string[]): Promise<string[]> {
   const target = new URL(url);
   const send = (name: string, method: string, path: string, body?: string) =>
     new Promise<{ written: Promise<void>; done: Promise<void> }>((resolve) => {
-      const req = request({ host: target.hostname, port: target.port, method, path, agent: false, headers: body ? { 'content-type': 'application/json' } : {} });
+      const req = request({
+        host: target.hostname,
+        port: target.port,
+        method,
+        path,
+        agent: false,
+        headers: body ? { 'content-type': 'application/json' } : {},
+      });
       const written = new Promise<void>((settle) => req.once('finish', () => settle()));
-      const done = new Promise<void>((settle) => req.once('response', (res) => res.resume().once('end', () => (order.push(name), settle()))));
+      const done = new Promise<void>((settle) =>
+        req.once('response', (res) =>
+          res.resume().once('end', () => {
+            order.push(name);
+            settle();
+          }),
+        ),
+      );
       req.end(body);
       resolve({ written, done });
     });
@@ -150,7 +165,9 @@ describe('server secrets and files', () => {
     expect((await login(server.url, 'envuser', 'from-the-environment')).team_slug).toBe('acme');
     expect((await login(server.url, 'fileuser', 'from-a-file')).team_slug).toBe('acme');
     expect((await login(server.url, 'plain', 'plain-pass')).team_slug).toBe('acme');
-    await expect(startHostileServer({ users: ['envuser:env:KITTY_UNSET_PASSWORD:acme'] })).rejects.toThrow(/--user envuser: the environment variable KITTY_UNSET_PASSWORD is not set or empty/);
+    await expect(startHostileServer({ users: ['envuser:env:KITTY_UNSET_PASSWORD:acme'] })).rejects.toThrow(
+      /--user envuser: the environment variable KITTY_UNSET_PASSWORD is not set or empty/,
+    );
   });
 
   it('the data directory is 0700 and the database files 0600, also when the directory existed with wider modes', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { envelope, login, openSocket, rawSocket, sendFrame, startHostileServer } from '../helpers/hostile.js';
 
 const UPGRADE = (token: string): string =>

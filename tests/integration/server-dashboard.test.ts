@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { call, envelope, login, startHostileServer } from '../helpers/hostile.js';
 
@@ -58,6 +58,12 @@ describe('dashboard responses', () => {
     framing.on('console', (message) => refusals.push(message.text()));
     await framing.setContent(`<iframe src="${server.url}/"></iframe>`);
     await expect.poll(() => refusals.join('\n'), { timeout: 10_000 }).toMatch(/frame-ancestors 'none'/);
-    expect(await framing.frames()[1]?.locator('form').count().catch(() => 0)).toBe(0);
+    expect(
+      await framing
+        .frames()[1]
+        ?.locator('form')
+        .count()
+        .catch(() => 0),
+    ).toBe(0);
   });
 });

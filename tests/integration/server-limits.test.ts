@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { call, envelope, login, openSocket, rawSocket, sendFrame, startHostileServer, within, type StartOptions } from '../helpers/hostile.js';
+import { call, envelope, login, openSocket, rawSocket, type StartOptions, sendFrame, startHostileServer, within } from '../helpers/hostile.js';
 import { eachStore } from '../helpers/postgres.js';
 
 const PROJECT = '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e';
@@ -10,6 +10,7 @@ async function batch(url: string, access: string, events: unknown[], gzip = fals
   return call(url, 'POST', '/api/v1/events/batch/', { body: { events }, token: access, gzip });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: events as the server under test stored them
 async function stored(url: string, access: string): Promise<any[]> {
   return (await call(url, 'GET', `/api/v1/projects/${PROJECT}/events/?limit=1000`, { token: access })).json;
 }
@@ -38,10 +39,16 @@ describe('limits, answered per event or with 413/503, never by a crash', () => {
     const server = await startHostileServer();
     const { access } = await login(server.url);
     const socket = await openSocket(server.url, access);
-    const refused = await sendFrame(socket, Array.from({ length: 101 }, () => envelope()));
+    const refused = await sendFrame(
+      socket,
+      Array.from({ length: 101 }, () => envelope()),
+    );
     expect(refused).toMatchObject({ type: 'error', code: 'frame_too_many_events', error: expect.stringContaining('at most 100 events per frame, got 101') });
     expect(await stored(server.url, access)).toEqual([]);
-    const ack = await sendFrame(socket, Array.from({ length: 100 }, () => envelope()));
+    const ack = await sendFrame(
+      socket,
+      Array.from({ length: 100 }, () => envelope()),
+    );
     expect(ack.results).toHaveLength(100);
     expect((await stored(server.url, access)).length).toBe(100);
   });
@@ -69,7 +76,9 @@ describe('limits, answered per event or with 413/503, never by a crash', () => {
     const holders = [];
     for (let i = 0; i < 2; i++) {
       const holder = await rawSocket(server.port);
-      holder.socket.write(`POST /api/v1/events/batch/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${access}\r\nContent-Type: application/json\r\nContent-Length: 500000\r\n\r\n`);
+      holder.socket.write(
+        `POST /api/v1/events/batch/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${access}\r\nContent-Type: application/json\r\nContent-Length: 500000\r\n\r\n`,
+      );
       holder.socket.write(Buffer.alloc(480_000, 0x20));
       holders.push(holder);
     }
@@ -106,7 +115,10 @@ describe('limits, answered per event or with 413/503, never by a crash', () => {
     held[0]!.socket.destroy();
     let status = 0;
     for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
-      status = await call(server.url, 'GET', '/api/health/').then((answer) => answer.status, () => 0);
+      status = await call(server.url, 'GET', '/api/health/').then(
+        (answer) => answer.status,
+        () => 0,
+      );
       if (status !== 200) await sleep(50);
     }
     expect(status).toBe(200);
@@ -166,14 +178,19 @@ describe.each(eachStore())('per-event checks and pages ($name)', (store) => {
       [envelope({ timestamp: '2024-01-01T24:00:00Z' }), 'timestamp_invalid'],
       [envelope({ timestamp: '2024-02-29T10:00:00.123456789Z' }), null],
       [envelope({ payload: { ...payload, actor: 'ad\u0000a' } }), 'string_nul'],
-      [envelope({ git: { ['bra\u0000nch']: 'main' } }), 'string_nul'],
+      [envelope({ git: { 'bra\u0000nch': 'main' } }), 'string_nul'],
       [envelope({ payload: { ...payload, title: 'half \ud800 a pair' } }), 'string_lone_surrogate'],
       [envelope({ payload: { ...payload, title: 'a whole pair \ud83d\ude00' } }), null],
     ];
-    const answer = await batch(server.url, access, cases.map(([event]) => event));
+    const answer = await batch(
+      server.url,
+      access,
+      cases.map(([event]) => event),
+    );
     expect(answer.status).toBe(200);
     expect(answer.json.results.map((result: { code?: string }) => result.code ?? null)).toEqual(cases.map(([, code]) => code));
-    for (const result of answer.json.results.filter((r: { status: string }) => r.status === 'rejected')) expect(result.error).toMatch(/timestamp|NUL|surrogate/);
+    for (const result of answer.json.results.filter((r: { status: string }) => r.status === 'rejected'))
+      expect(result.error).toMatch(/timestamp|NUL|surrogate/);
     expect(answer.json.results[0].error).toMatch(/more than 24 h ahead of the server's clock/);
     expect(answer.json.results[8].error).toContain('git."bra\\u0000nch" (key) contains a NUL character');
     expect((await stored(server.url, access)).length).toBe(3);
@@ -188,15 +205,25 @@ describe.each(eachStore())('per-event checks and pages ($name)', (store) => {
     const body = `{"events":[${JSON.stringify(first)},${deep},${JSON.stringify(last)}]}`;
     const answer = await call(server.url, 'POST', '/api/v1/events/batch/', { raw: body, token: access, gzip: true });
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json.results.map((result: { status: string; code?: string }) => [result.status, result.code])).toEqual([['success', undefined], ['rejected', 'envelope_too_deep'], ['success', undefined]]);
-    expect(answer.json.results[1]).toMatchObject({ event_id: deepId, error: 'extra.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a is nested deeper than 32 levels' });
+    expect(answer.json.results.map((result: { status: string; code?: string }) => [result.status, result.code])).toEqual([
+      ['success', undefined],
+      ['rejected', 'envelope_too_deep'],
+      ['success', undefined],
+    ]);
+    expect(answer.json.results[1]).toMatchObject({
+      event_id: deepId,
+      error: 'extra.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a is nested deeper than 32 levels',
+    });
 
     const socket = await openSocket(server.url, access);
     const good = envelope();
     const deepArray = JSON.stringify(envelope({ event_id: deepId })).replace(/}$/, `,"extra":${nested(200_000, '[', ']', '1')}}`);
     socket.ws.send(`{"type":"events","events":[${deepArray},${JSON.stringify(good)}]}`);
     const ack = await socket.next();
-    expect(ack.results.map((result: { status: string; code?: string }) => [result.status, result.code])).toEqual([['rejected', 'envelope_too_deep'], ['success', undefined]]);
+    expect(ack.results.map((result: { status: string; code?: string }) => [result.status, result.code])).toEqual([
+      ['rejected', 'envelope_too_deep'],
+      ['success', undefined],
+    ]);
     expect((await stored(server.url, access)).map((event) => event.event_id)).toEqual([first.event_id, last.event_id, good.event_id]);
     expect(await server.alive()).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKittyAsync, tempDir, testEnv, type RunResult } from '../helpers/gitdir.js';
+import { type RunResult, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
 import { login } from '../helpers/hostile.js';
-import { psql, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import { type PostgresCluster, psql, startPostgres } from '../helpers/postgres.js';
 import { startServer } from '../helpers/server.js';
 
 let cluster: PostgresCluster;
@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => cluster.stop());
 
-const kitty = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> => runKittyAsync(args, tempDir(), testEnv(tempDir(), extra), input);
+const kitty = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> =>
+  runKittyAsync(args, tempDir(), testEnv(tempDir(), extra), input);
 
 /** A refusal as the interface promises it: non-zero, one `error CODE:` line naming what was seen, a hint, no stack trace. */
 function refused(result: RunResult, code: string, ...mentions: (string | RegExp)[]): void {
@@ -24,11 +25,18 @@ function refused(result: RunResult, code: string, ...mentions: (string | RegExp)
 describe('kitty server on PostgreSQL: migrate, refusals, users', () => {
   it('refuses a database never migrated, naming the version and the migrate command; migrate run twice at once makes the schema once; then it serves', async () => {
     const url = await cluster.createDatabase({ migrated: false });
-    refused(await kitty(['server', '--port', '0', '--database', url]), 'KITTY_ERR_SERVER_START', 'schema version 0 (never migrated)', `kitty server migrate --database ${url}`);
+    refused(
+      await kitty(['server', '--port', '0', '--database', url]),
+      'KITTY_ERR_SERVER_START',
+      'schema version 0 (never migrated)',
+      `kitty server migrate --database ${url}`,
+    );
 
     const both = await Promise.all([kitty(['server', 'migrate', '--database', url]), kitty(['server', 'migrate'], { KITTY_DATABASE_URL: url })]);
     for (const result of both) expect(result.code, result.stderr).toBe(0);
-    expect(both.map((result) => result.stdout).sort()).toEqual([`kitty server: ${url} is at schema version 1, nothing to do\n`, `kitty server: ${url} migrated from schema version 0 to 1\n`].sort());
+    expect(both.map((result) => result.stdout).sort()).toEqual(
+      [`kitty server: ${url} is at schema version 1, nothing to do\n`, `kitty server: ${url} migrated from schema version 0 to 1\n`].sort(),
+    );
     expect(psql(url, 'SELECT version FROM kitty_schema')).toEqual(['1']);
 
     const added = await kitty(['server', 'user', 'add', 'alice', '--team', 'acme', '--database', url], {}, 'alice-pass\n');
@@ -53,7 +61,11 @@ describe('kitty server on PostgreSQL: migrate, refusals, users', () => {
     const unreachable = await kitty(['server', 'migrate', '--database', 'postgres://kitty:s3cret-pw@127.0.0.1:9/kitty']);
     refused(unreachable, 'KITTY_ERR_SERVER_START', '127.0.0.1:9', /ECONNREFUSED/);
     expect(unreachable.stderr).not.toContain('s3cret-pw');
-    refused(await kitty(['server', 'user', 'add', 'bob', '--team', 'acme', '--database', 'postgres://kitty@127.0.0.1:9/kitty'], {}, 'pw\n'), 'KITTY_ERR_SERVER_START', '127.0.0.1:9');
+    refused(
+      await kitty(['server', 'user', 'add', 'bob', '--team', 'acme', '--database', 'postgres://kitty@127.0.0.1:9/kitty'], {}, 'pw\n'),
+      'KITTY_ERR_SERVER_START',
+      '127.0.0.1:9',
+    );
     refused(await kitty(['server', 'migrate']), 'KITTY_ERR_USAGE', 'KITTY_DATABASE_URL is unset');
   });
 });

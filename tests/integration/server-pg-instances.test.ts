@@ -3,11 +3,11 @@ import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
 import { ROOT, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
 import { call, envelope, login, openSocket, within } from '../helpers/hostile.js';
-import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
 import { loginAsync, startServer, type TestServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
 
@@ -55,7 +55,12 @@ function nextChange(url: string, access: string): Promise<{ changed: Promise<voi
     const req = request(target, { headers: { authorization: `Bearer ${access}` } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`live answered ${res.statusCode}`));
       let text = '';
-      const changed = new Promise<void>((settle) => res.on('data', (chunk: Buffer) => (text += chunk.toString()).includes('event: changed') && settle()));
+      const changed = new Promise<void>((settle) =>
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('event: changed')) settle();
+        }),
+      );
       // the stream says ": live" once it is subscribed: only then can a change be missed no more
       res.once('data', () => resolve({ changed }));
     });
@@ -81,7 +86,7 @@ describe('several instances on one database', () => {
     expect((await call(b.url, 'GET', '/api/v1/projects/', { token: refreshed.access })).status).toBe(401);
   });
 
-  it('an event stored through one instance reaches a dashboard stream open on the other, and the other team\'s stream hears nothing', async () => {
+  it("an event stored through one instance reaches a dashboard stream open on the other, and the other team's stream hears nothing", async () => {
     const { a, b } = await twoInstances();
     const acme = await login(a.url);
     const rival = await login(b.url, 'rival', 'rival-pass');
@@ -99,7 +104,9 @@ describe('several instances on one database', () => {
     const [onA, onB] = await Promise.all([login(a.url), login(b.url)]);
     const rounds = Array.from({ length: 10 }, () => Array.from({ length: 200 }, () => envelope()));
     for (const events of rounds) {
-      const answers = await Promise.all([a, b].map((server, i) => call(server.url, 'POST', '/api/v1/events/batch/', { body: { events }, token: [onA, onB][i]!.access })));
+      const answers = await Promise.all(
+        [a, b].map((server, i) => call(server.url, 'POST', '/api/v1/events/batch/', { body: { events }, token: [onA, onB][i]!.access })),
+      );
       const successes = answers.flatMap((answer) => answer.json.results as { status: string }[]).filter((result) => result.status === 'success');
       expect(successes).toHaveLength(events.length);
     }
@@ -115,7 +122,11 @@ describe('several instances on one database', () => {
 async function balancer(backends: number[]): Promise<{ url: string }> {
   let turn = 0;
   const open = new Set<Socket>();
-  const track = (socket: Socket): Socket => (open.add(socket), socket.once('close', () => open.delete(socket)), socket.on('error', () => socket.destroy()));
+  const track = (socket: Socket): Socket => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    return socket.on('error', () => socket.destroy());
+  };
   const forward = (client: Socket, tries: number): void => {
     if (tries >= backends.length) return void client.destroy();
     const upstream = connect(backends[turn++ % backends.length]!, '127.0.0.1');
@@ -141,7 +152,10 @@ async function balancer(backends: number[]): Promise<{ url: string }> {
 /** `count` events queued in a fresh client state dir, as a hook worker queues them (tests/helpers/enqueue-worker.mjs). */
 function queueEvents(home: string, count: number, node: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'tests/helpers/enqueue-worker.mjs'), String(count), 'shared', node], { env: testEnv(home), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'tests/helpers/enqueue-worker.mjs'), String(count), 'shared', node], {
+      env: testEnv(home),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`enqueue-worker exited ${code}: ${stderr}`))));
@@ -154,14 +168,22 @@ type Row = { event_id: string; ts_key: string; lamport_clock: number; node_id: s
 /** The board the events imply: per WP, the latest event in (timestamp, lamport_clock, node_id, event_id) order. */
 function expectedBoard(rows: Row[]): Card[] {
   const later = (x: Row, y: Row): boolean =>
-    x.ts_key !== y.ts_key ? x.ts_key > y.ts_key : x.lamport_clock !== y.lamport_clock ? x.lamport_clock > y.lamport_clock : x.node_id !== y.node_id ? x.node_id > y.node_id : x.event_id > y.event_id;
+    x.ts_key !== y.ts_key
+      ? x.ts_key > y.ts_key
+      : x.lamport_clock !== y.lamport_clock
+        ? x.lamport_clock > y.lamport_clock
+        : x.node_id !== y.node_id
+          ? x.node_id > y.node_id
+          : x.event_id > y.event_id;
   const latest = new Map<string, Row>();
   for (const row of rows) {
     const key = `${row.feature_slug}/${row.wp_id}`;
     const current = latest.get(key);
     if (!current || later(row, current)) latest.set(key, row);
   }
-  return [...latest.values()].map((row) => ({ feature_slug: row.feature_slug, wp_id: row.wp_id, lane: row.lane, last_event_id: row.event_id })).sort((x, y) => `${x.feature_slug}/${x.wp_id}`.localeCompare(`${y.feature_slug}/${y.wp_id}`));
+  return [...latest.values()]
+    .map((row) => ({ feature_slug: row.feature_slug, wp_id: row.wp_id, lane: row.lane, last_event_id: row.event_id }))
+    .sort((x, y) => `${x.feature_slug}/${x.wp_id}`.localeCompare(`${y.feature_slug}/${y.wp_id}`));
 }
 
 describe('an instance killed while clients flush', () => {
@@ -175,7 +197,8 @@ describe('an instance killed while clients flush', () => {
 
     const flushes = clients.map((client) => runKittyAsync(['sync', 'flush', '--timeout', '120'], client.cwd, testEnv(client.home)));
     let storedAtKill = 0;
-    while ((storedAtKill = (await query<{ n: number }>(database, 'SELECT COUNT(*)::int AS n FROM events'))[0]!.n) < 3_000) await new Promise((settle) => setTimeout(settle, 20));
+    const storedNow = async (): Promise<number> => (await query<{ n: number }>(database, 'SELECT COUNT(*)::int AS n FROM events'))[0]!.n;
+    for (storedAtKill = await storedNow(); storedAtKill < 3_000; storedAtKill = await storedNow()) await new Promise((settle) => setTimeout(settle, 20));
     a.process.kill('SIGKILL');
     const restarted = await startServer({ database, users: [] });
     backends[0] = restarted.port;
@@ -194,7 +217,9 @@ describe('an instance killed while clients flush', () => {
     );
     const board = await query<Card>(database, 'SELECT feature_slug, wp_id, lane, last_event_id FROM board ORDER BY feature_slug, wp_id');
     expect(board).toEqual(expectedBoard(rows));
-    const served = (await call(b.url, 'GET', `/api/v1/projects/${PROJECT}/board/`, { token: (await login(restarted.url)).access })).json.features['feature-shared'];
+    const served = (await call(b.url, 'GET', `/api/v1/projects/${PROJECT}/board/`, { token: (await login(restarted.url)).access })).json.features[
+      'feature-shared'
+    ];
     expect(Object.keys(served)).toHaveLength(90);
   });
 });

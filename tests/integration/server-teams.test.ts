@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/server/passwords.js';
 import { tempDir } from '../helpers/gitdir.js';
-import { call, envelope, login, newId, openSocket, sendFrame, startHostileServer, type HostileServer } from '../helpers/hostile.js';
+import { call, envelope, type HostileServer, login, newId, openSocket, sendFrame, startHostileServer } from '../helpers/hostile.js';
 import { eachStore, psql } from '../helpers/postgres.js';
 
 const PROJECT = '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e';
@@ -15,6 +15,7 @@ async function batch(url: string, access: string, events: unknown[]) {
   return answer.json.results as { event_id: string; status: string; code?: string; error?: string }[];
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: an envelope the tests then bend into bad shapes
 function move(wp: string, feature: string, lane: string, extra: Record<string, unknown> = {}): Record<string, any> {
   const base = envelope();
   return { ...base, aggregate_id: wp, payload: { ...(base.payload as object), wp_id: wp, feature_slug: feature, to_lane: lane }, ...extra };
@@ -22,7 +23,8 @@ function move(wp: string, feature: string, lane: string, extra: Record<string, u
 
 /** The board table's rows, as either store holds them. */
 function boardRows(server: HostileServer): unknown[] {
-  if (server.database) return psql(server.database, "SELECT row_to_json(b) FROM (SELECT feature_slug, wp_id, lane FROM board) b").map((line) => JSON.parse(line));
+  if (server.database)
+    return psql(server.database, 'SELECT row_to_json(b) FROM (SELECT feature_slug, wp_id, lane FROM board) b').map((line) => JSON.parse(line));
   const db = new Database(join(server.data, 'server.db'), { readonly: true });
   try {
     return db.prepare('SELECT feature_slug, wp_id, lane FROM board').all();
@@ -50,7 +52,7 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     }
   });
 
-  it('an after= cursor resolves within the caller team only: another team\'s id is no position', async () => {
+  it("an after= cursor resolves within the caller team only: another team's id is no position", async () => {
     const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');
@@ -59,7 +61,10 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     const theirs = Array.from({ length: 3 }, () => envelope());
     await batch(server.url, acme.access, theirs);
     await batch(server.url, umbrella.access, [ours[1]]);
-    const page = async (after: string) => (await call(server.url, 'GET', `/api/v1/projects/${PROJECT}/events/?after=${after}`, { token: umbrella.access })).json.map((event: { event_id: string }) => event.event_id);
+    const page = async (after: string) =>
+      (await call(server.url, 'GET', `/api/v1/projects/${PROJECT}/events/?after=${after}`, { token: umbrella.access })).json.map(
+        (event: { event_id: string }) => event.event_id,
+      );
     const unknown = await page(newId());
     expect(unknown).toEqual(ours.map((event) => event.event_id));
     expect(await page(theirs[2]!.event_id as string)).toEqual(unknown);
@@ -70,9 +75,16 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');
-    const results = await batch(server.url, acme.access, [envelope({ lamport_clock: 40 }), envelope({ lamport_clock: Number.MAX_SAFE_INTEGER }), envelope({ lamport_clock: 1_000_041 })]);
+    const results = await batch(server.url, acme.access, [
+      envelope({ lamport_clock: 40 }),
+      envelope({ lamport_clock: Number.MAX_SAFE_INTEGER }),
+      envelope({ lamport_clock: 1_000_041 }),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['success', 'rejected', 'rejected']);
-    expect(results[1]).toMatchObject({ code: 'lamport_too_far_ahead', error: expect.stringContaining("lamport_clock 9007199254740991 is more than 1000000 past team acme's clock 40 (at most 1000040 is accepted)") });
+    expect(results[1]).toMatchObject({
+      code: 'lamport_too_far_ahead',
+      error: expect.stringContaining("lamport_clock 9007199254740991 is more than 1000000 past team acme's clock 40 (at most 1000040 is accepted)"),
+    });
     expect((await batch(server.url, acme.access, [envelope({ lamport_clock: 1_000_040 })]))[0]!.status).toBe('success');
     const ours = await openSocket(server.url, acme.access);
     const theirs = await openSocket(server.url, umbrella.access);
@@ -86,13 +98,18 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     const server = await start();
     const { access } = await login(server.url);
     const features = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '001-real'];
-    await batch(server.url, access, features.map((feature) => move('WP01', feature, 'doing')));
+    await batch(
+      server.url,
+      access,
+      features.map((feature) => move('WP01', feature, 'doing')),
+    );
     await batch(server.url, access, [move('WP02', '001-real', 'done'), move('WP01', '__proto__', 'done')]);
     const answer = await call(server.url, 'GET', `/api/v1/projects/${PROJECT}/board/`, { token: access });
     const board = answer.json.features as Record<string, Record<string, { lane: string }>>;
     expect(Object.keys(board).sort()).toEqual([...features].sort());
     expect(Object.hasOwn(board, '__proto__')).toBe(true);
-    expect(board['__proto__']!.WP01!.lane).toBe('done');
+    // biome-ignore lint/suspicious/noProto: a feature named __proto__ must be an ordinary key
+    expect(board.__proto__!.WP01!.lane).toBe('done');
     expect(board['001-real']).toEqual({ WP01: expect.objectContaining({ lane: 'doing' }), WP02: expect.objectContaining({ lane: 'done' }) });
     expect(board.constructor).toEqual({ WP01: expect.objectContaining({ lane: 'doing' }) });
   });
@@ -100,7 +117,8 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
   it('the board is kept as events arrive, in (timestamp, lamport, node, id) order: a late older event never moves a card back', async () => {
     const server = await start();
     const { access } = await login(server.url);
-    const at = (iso: string, lane: string, lamport: number, node = 'abcdefabcdef') => move('WP01', 'f', lane, { timestamp: iso, lamport_clock: lamport, node_id: node });
+    const at = (iso: string, lane: string, lamport: number, node = 'abcdefabcdef') =>
+      move('WP01', 'f', lane, { timestamp: iso, lamport_clock: lamport, node_id: node });
     const newest = at('2026-01-02T00:00:00.000000002Z', 'done', 3);
     await batch(server.url, access, [newest, at('2026-01-02T00:00:00.000000001Z', 'doing', 5), at('2026-01-01T00:00:00Z', 'planned', 9)]);
     const tie = at('2026-01-02T00:00:00.000000002Z', 'for_review', 3, 'ffffffffffff');
@@ -126,14 +144,20 @@ describe('an existing server.db', () => {
     const db = new Database(join(data, 'server.db'));
     db.pragma('journal_mode = WAL');
     db.exec(VERSION_0);
-    db.prepare("INSERT INTO users (username, team_slug, password_hash, created_at) VALUES ('old', 'acme', ?, '2026-01-01T00:00:00Z')").run(hashPassword('old-pass'));
+    db.prepare("INSERT INTO users (username, team_slug, password_hash, created_at) VALUES ('old', 'acme', ?, '2026-01-01T00:00:00Z')").run(
+      hashPassword('old-pass'),
+    );
     const [access, refresh] = ['old-access-token', 'old-refresh-token'];
     const sha = (token: string) => createHash('sha256').update(token).digest('hex');
     db.prepare('INSERT INTO tokens VALUES (?, 1, ?, ?)').run(sha(access), 'access', Date.now() + 3600_000);
     db.prepare('INSERT INTO tokens VALUES (?, 1, ?, ?)').run(sha(refresh), 'refresh', Date.now() + 3600_000);
-    const insert = db.prepare(`INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
+    const insert =
+      db.prepare(`INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
       VALUES (?, 'acme', ?, 'demo', 'WPStatusChanged', ?, ?, 'abcdefabcdef', ?, '2026-01-01T00:00:00Z')`);
-    const kept = [move('WP01', 'f', 'planned', { timestamp: '2026-01-01T00:00:00Z', lamport_clock: 1 }), move('WP01', 'f', 'doing', { timestamp: '2026-01-02T00:00:00Z', lamport_clock: 2 })];
+    const kept = [
+      move('WP01', 'f', 'planned', { timestamp: '2026-01-01T00:00:00Z', lamport_clock: 1 }),
+      move('WP01', 'f', 'doing', { timestamp: '2026-01-02T00:00:00Z', lamport_clock: 2 }),
+    ];
     for (const event of kept) insert.run(event.event_id, PROJECT, event.timestamp, event.lamport_clock, JSON.stringify({ ...event, team_slug: 'acme' }));
     db.close();
 
@@ -148,7 +172,9 @@ describe('an existing server.db', () => {
     expect(events.map((event: { event_id: string }) => event.event_id)).toEqual(kept.map((event) => event.event_id));
     const board = (await call(server.url, 'GET', `/api/v1/projects/${PROJECT}/board/`, { token: access })).json;
     expect(board.features.f.WP01).toMatchObject({ lane: 'doing', last_event_id: kept[1]!.event_id });
-    expect((await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json).toEqual([{ project_uuid: PROJECT, project_slug: 'demo', event_count: 2, last_event_at: '2026-01-02T00:00:00Z' }]);
+    expect((await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json).toEqual([
+      { project_uuid: PROJECT, project_slug: 'demo', event_count: 2, last_event_at: '2026-01-02T00:00:00Z' },
+    ]);
     expect((await openSocket(server.url, access)).hello.server_clock).toBe(2);
     await login(server.url, 'old', 'old-pass');
     const umbrella = await login(server.url, 'rival', 'rival-pass');

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
+import { draft } from '../helpers/events.js';
 import { CLI, runKitty, runKittyAsync, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
-import { draft } from '../helpers/events.js';
 import { login, startRestartableServer, startServer } from '../helpers/server.js';
 import { counts, loggedInWithQueue } from '../helpers/sync.js';
 
@@ -30,18 +30,28 @@ describe('delivery under faults', () => {
     expect(new Set(stored.map((e) => e.event_id)).size).toBe(2000);
   });
 
-  it('a connection that goes silent mid-flush is declared dead (after 30 s, here 3 s); the unacked events are resent, none twice', { timeout: 120_000 }, async () => {
+  it('a connection that goes silent mid-flush is declared dead (after 30 s, here 3 s); the unacked events are resent, none twice', {
+    timeout: 120_000,
+  }, async () => {
     const { server, home, env } = await loggedInWithQueue(0, { KITTY_WS_DEAD_AFTER_MS: '3000' });
     const ulid = monotonicFactory();
     const queue = EventQueue.open({ env });
     queue.enqueue(Array.from({ length: 20_000 }, () => draft(ulid())));
     queue.close();
     const flush = runKittyAsync(['sync', 'flush', '--timeout', '100', '--json'], tempDir(), env);
-    await waitFor(() => server.events().length, (stored) => stored > 0, 20_000);
+    await waitFor(
+      () => server.events().length,
+      (stored) => stored > 0,
+      20_000,
+    );
     server.process.kill('SIGSTOP');
     const log = join(home, 'logs', 'flusher.log');
     try {
-      await waitFor(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), (text) => text.includes('no traffic for 3 s'), 60_000);
+      await waitFor(
+        () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
+        (text) => text.includes('no traffic for 3 s'),
+        60_000,
+      );
     } finally {
       server.process.kill('SIGCONT');
     }
@@ -65,7 +75,10 @@ describe('delivery under faults', () => {
       repo.git('add', '-A');
       repo.git('commit', '-q', '-m', `move ${i}`);
     }
-    const captured = await waitFor(() => counts(repo.env), (c) => c.pending >= 50);
+    const captured = await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending >= 50,
+    );
     expect(captured.pending).toBe(50);
     // 5 s: on a loaded machine the first refused connect must still be seen before the deadline
     const offline = repo.kitty(['sync', 'flush', '--timeout', '5', '--json']);

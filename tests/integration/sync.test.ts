@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -15,15 +15,25 @@ describe('delivery to the reference server', () => {
     const server = await startServer();
     const repo = hookedRepo({ background: true });
     repo.commit('plan before login', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
-    await waitFor(() => queued(repo), (list) => list.length >= 2);
+    await waitFor(
+      () => queued(repo),
+      (list) => list.length >= 2,
+    );
     expect(queued(repo).every((event) => event.team_slug === 'local')).toBe(true);
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     repo.commit('review WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'for_review' }) } });
-    await waitFor(() => counts(repo.env), (c) => c.delivered >= 4);
+    await waitFor(
+      () => counts(repo.env),
+      (c) => c.delivered >= 4,
+    );
     expect(counts(repo.env)).toEqual({ pending: 0, delivered: 4, dead: 0 });
     const stored = server.events();
-    expect(stored.map((e) => e.event_id).sort()).toEqual(queued(repo).map((e) => e.event_id).sort());
+    expect(stored.map((e) => e.event_id).sort()).toEqual(
+      queued(repo)
+        .map((e) => e.event_id)
+        .sort(),
+    );
     expect(new Set(stored.map((e) => e.team_slug))).toEqual(new Set(['acme']));
 
     const flush = repo.kitty(['sync', 'flush', '--json']);
@@ -31,19 +41,22 @@ describe('delivery to the reference server', () => {
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, pending: 0 });
     const uuid = stored[0]!.project_uuid;
     const credentials = JSON.parse(readFileSync(join(repo.home, 'credentials.json'), 'utf8')) as { access: string };
-    const board = (await (await fetch(`${server.url}/api/v1/projects/${uuid}/board/`, { headers: { authorization: `Bearer ${credentials.access}` } })).json()) as {
+    const board = (await (
+      await fetch(`${server.url}/api/v1/projects/${uuid}/board/`, { headers: { authorization: `Bearer ${credentials.access}` } })
+    ).json()) as {
       features: Record<string, Record<string, { lane: string }>>;
     };
     expect(board.features['001-demo']).toMatchObject({ WP01: { lane: 'for_review' }, WP02: { lane: 'planned' } });
     expect(moves(queued(repo))).toHaveLength(4);
   });
 
-  it('draws a progress bar on a terminal\'s stderr only, and clears it before the summary', async () => {
+  it("draws a progress bar on a terminal's stderr only, and clears it before the summary", async () => {
     const { home, env } = await loggedInWithQueue(300);
     // util-linux `script` gives the command a real pseudo-terminal
     const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${CLI}' sync flush`, '/dev/null'], { cwd: tempDir(), env, encoding: 'utf8' });
     expect(tty.status, tty.stdout + tty.stderr).toBe(0);
     expect(tty.stdout).toContain(`\rkitty sync flush: [${'#'.repeat(30)}] 300/300`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the bar is erased with a carriage return and an escape sequence
     expect(tty.stdout).toMatch(/\r\x1b\[K\s*kitty sync flush: 300 delivered/);
     enqueue(home, 50, 'y');
     const piped = runKitty(['sync', 'flush'], tempDir(), env);
@@ -96,10 +109,26 @@ describe('delivery to the reference server', () => {
     expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
-    await waitFor(() => counts(repo.env), (c) => c.delivered >= 3, 20_000);
-    const logs = () => readdirSync(join(repo.home, 'logs')).map((name) => readFileSync(join(repo.home, 'logs', name), 'utf8')).join('');
+    await waitFor(
+      () => counts(repo.env),
+      (c) => c.delivered >= 3,
+      20_000,
+    );
+    const logs = () =>
+      readdirSync(join(repo.home, 'logs'))
+        .map((name) => readFileSync(join(repo.home, 'logs', name), 'utf8'))
+        .join('');
     expect(counts(repo.env), logs()).toEqual({ pending: 0, delivered: 3, dead: 0 });
-    expect(server.events().map((e) => e.event_id).sort()).toEqual(queued(repo).map((e) => e.event_id).sort());
+    expect(
+      server
+        .events()
+        .map((e) => e.event_id)
+        .sort(),
+    ).toEqual(
+      queued(repo)
+        .map((e) => e.event_id)
+        .sort(),
+    );
     expect(proxy.upgrades).toBeGreaterThan(0);
     expect(proxy.forwarded).toContain('POST /api/v1/events/batch/');
     expect(readFileSync(join(repo.home, 'logs', 'flusher.log'), 'utf8')).toContain('the upgrade was answered HTTP 403: using batch HTTP');
@@ -114,7 +143,10 @@ describe('when the flusher starts', () => {
     const config = join(repo.dir, '.kittify/config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
-    await waitFor(() => counts(repo.env), (c) => c.pending >= 1);
+    await waitFor(
+      () => counts(repo.env),
+      (c) => c.pending >= 1,
+    );
     await sleep(1500);
     expect(counts(repo.env)).toMatchObject({ pending: 1, delivered: 0 });
     expect(server.events()).toEqual([]);

@@ -1,14 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Envelope } from '../../src/events/envelope.js';
 import { EventQueue } from '../../src/queue/queue.js';
+import { sendBatch } from '../../src/transport/http-batch.js';
 import { runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
 import { enqueue } from '../helpers/sync.js';
-import type { Envelope } from '../../src/events/envelope.js';
-import { sendBatch } from '../../src/transport/http-batch.js';
 
 /**
  * A strict batch server on 127.0.0.1: it refuses a whole batch (400) that holds the poison event,
@@ -27,7 +27,9 @@ async function strictServer(poison: string, omitted: string): Promise<{ url: str
       return;
     }
     if (omitted === 'first' && batches.length === 1) omittedIds.push(events[0]!.event_id);
-    const results = events.filter((event) => event.event_id !== omitted && !omittedIds.includes(event.event_id)).map((event) => ({ event_id: event.event_id, status: 'success' }));
+    const results = events
+      .filter((event) => event.event_id !== omitted && !omittedIds.includes(event.event_id))
+      .map((event) => ({ event_id: event.event_id, status: 'success' }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,7 +44,12 @@ describe('batch HTTP transport', () => {
     const server = await strictServer('E6', 'E2');
     const results = await sendBatch(server.url, 'token', events);
     expect(results.find((result) => result.event_id === 'E6')).toMatchObject({ status: 'rejected', error: expect.stringContaining('400') });
-    expect(results.filter((result) => result.status === 'success').map((result) => result.event_id).sort()).toEqual(['E0', 'E1', 'E3', 'E4', 'E5', 'E7', 'E8', 'E9']);
+    expect(
+      results
+        .filter((result) => result.status === 'success')
+        .map((result) => result.event_id)
+        .sort(),
+    ).toEqual(['E0', 'E1', 'E3', 'E4', 'E5', 'E7', 'E8', 'E9']);
     expect(results.some((result) => result.event_id === 'E2')).toBe(false);
     expect(server.batches[0]).toBe(10);
     expect(server.batches.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(10)));

@@ -54,7 +54,7 @@ describe('kitty wp move', () => {
     const events = queued(repo);
     expect(events).toHaveLength(before + 1);
     expect(moves(events).at(-1)).toBe('WP01 planned>doing');
-    expect((events.at(-1)!.payload as { source: string; actor: string })).toMatchObject({ source: 'history', actor: 'Ada Tester' });
+    expect(events.at(-1)!.payload as { source: string; actor: string }).toMatchObject({ source: 'history', actor: 'Ada Tester' });
   });
 
   it('takes a lane as a person types it: case and - or space do not matter', () => {
@@ -78,7 +78,9 @@ describe('kitty wp move', () => {
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
     const lane = repo.kitty(['wp', 'move', 'WP01', 'reviw']);
     expect(lane.code).toBe(1);
-    expect(lane.stderr).toMatch(/^kitty: error KITTY_ERR_UNKNOWN_LANE: unknown lane "reviw"; hint: did you mean `in_review`\? Lanes: planned, doing, for_review, done, claimed/);
+    expect(lane.stderr).toMatch(
+      /^kitty: error KITTY_ERR_UNKNOWN_LANE: unknown lane "reviw"; hint: did you mean `in_review`\? Lanes: planned, doing, for_review, done, claimed/,
+    );
     const wp = repo.kitty(['wp', 'move', 'WP07', 'doing']);
     expect(wp.code).toBe(2);
     expect(wp.stderr).toContain('work packages here: 001-demo/WP01');
@@ -98,7 +100,14 @@ describe('kitty wp move in a feature with a status log', () => {
     const before = queued(repo).length;
     const result = repo.kitty(['wp', 'move', 'WP01', 'for_review', '--note', 'ready — tests pass', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ feature: '001-demo', wp_id: 'WP01', from_lane: 'in_progress', to_lane: 'for_review', path: LOG, source: 'status-log' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      feature: '001-demo',
+      wp_id: 'WP01',
+      from_lane: 'in_progress',
+      to_lane: 'for_review',
+      path: LOG,
+      source: 'status-log',
+    });
     const text = readFileSync(join(repo.dir, LOG), 'utf8');
     expect(text.startsWith(MISSION_LOG)).toBe(true);
     const added = text.slice(MISSION_LOG.length);
@@ -107,8 +116,18 @@ describe('kitty wp move in a feature with a status log', () => {
     const line = JSON.parse(added) as Record<string, unknown>;
     expect(Object.keys(line)).toEqual(Object.keys(JSON.parse(MISSION_LOG.split('\n')[2]!)));
     expect(line).toMatchObject({
-      actor: 'Ada Tester', evidence: null, execution_mode: 'worktree', force: false, from_lane: 'in_progress', mission_id: '01KTH57W8EWXDH8TCHNP485YMS',
-      mission_slug: '001-demo', policy_metadata: null, reason: 'ready — tests pass', review_ref: null, to_lane: 'for_review', wp_id: 'WP01',
+      actor: 'Ada Tester',
+      evidence: null,
+      execution_mode: 'worktree',
+      force: false,
+      from_lane: 'in_progress',
+      mission_id: '01KTH57W8EWXDH8TCHNP485YMS',
+      mission_slug: '001-demo',
+      policy_metadata: null,
+      reason: 'ready — tests pass',
+      review_ref: null,
+      to_lane: 'for_review',
+      wp_id: 'WP01',
     });
     expect(line.event_id).toMatch(ULID);
     expect(line.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
@@ -135,7 +154,10 @@ describe('kitty wp move in a feature with a status log', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ from_lane: 'doing', to_lane: 'for_review', source: 'status-log' });
     const text = readFileSync(join(repo.dir, LOG), 'utf8');
     expect(text.startsWith(`${log}\n{"event_id":"`)).toBe(true);
-    const [, one, two] = text.trimEnd().split('\n').map((raw) => JSON.parse(raw) as Record<string, unknown>);
+    const [, one, two] = text
+      .trimEnd()
+      .split('\n')
+      .map((raw) => JSON.parse(raw) as Record<string, unknown>);
     for (const line of [one!, two!]) {
       expect(Object.keys(line)).toEqual(['event_id', 'wp_id', 'from_lane', 'to_lane', 'at', 'actor', 'feature_slug', 'note']);
       expect(line.actor).toEqual({ display: 'Ada Tester', id: 'ada@example.com', kind: 'human' });
@@ -152,7 +174,10 @@ describe('kitty wp move in a feature with a status log', () => {
   });
 
   it('adds the missing final newline first, warns about a malformed line without failing, and moves a WP only the log knows', () => {
-    const log = ['not json at all', '{"event_id":"01JGZ6B0000000000000000000","wp_id":"WP05","from_lane":"planned","to_lane":"doing","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"001-demo"}'].join('\n');
+    const log = [
+      'not json at all',
+      '{"event_id":"01JGZ6B0000000000000000000","wp_id":"WP05","from_lane":"planned","to_lane":"doing","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"001-demo"}',
+    ].join('\n');
     const repo = hookedRepo();
     repo.commit('plan', { files: { [LOG]: log } });
     const result = repo.kitty(['wp', 'move', 'WP05', 'done']);

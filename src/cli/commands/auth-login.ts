@@ -1,16 +1,16 @@
+import { join } from 'node:path';
 import { readCredentials } from '../../auth/credentials.js';
-import { previousTeam } from '../../auth/teams.js';
-import { startFlusherDetached } from '../../flusher/launch.js';
-import { EventQueue } from '../../queue/queue.js';
 import { resolveServerUrl } from '../../auth/server-url.js';
 import { login } from '../../auth/session.js';
+import { previousTeam } from '../../auth/teams.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
-import { readConfig } from '../../identity/config-file.js';
+import { startFlusherDetached } from '../../flusher/launch.js';
 import { repoInfo } from '../../git/repo.js';
-import { join } from 'node:path';
+import { readConfig } from '../../identity/config-file.js';
+import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { type Io, printJson, sanitize } from '../output.js';
 import { readSecret } from '../secret.js';
 
 /** The project of the working directory, as committed: its server URL and uuid (nothing is written). */
@@ -48,7 +48,8 @@ function afterLogin(io: Io, project: string | null, team: string, replacedTeam: 
     return;
   }
   const count = waiting(io);
-  if (count > 0 && startFlusherDetached(io.env)) io.stderr.write(`kitty: delivering ${count} queued event${count === 1 ? '' : 's'} in the background (\`kitty sync status\` shows how it goes)
+  if (count > 0 && startFlusherDetached(io.env))
+    io.stderr.write(`kitty: delivering ${count} queued event${count === 1 ? '' : 's'} in the background (\`kitty sync status\` shows how it goes)
 `);
 }
 
@@ -84,7 +85,13 @@ Options:
       // a broken or insecure file is replaced by this login
     }
     const project = await projectConfig(io);
-    const server = await resolveServerUrl({ flag: values.server, env: io.env, cwd: process.cwd(), projectUrl: project.serverUrl, loginUrl: previous?.server_url });
+    const server = await resolveServerUrl({
+      flag: values.server,
+      env: io.env,
+      cwd: process.cwd(),
+      projectUrl: project.serverUrl,
+      loginUrl: previous?.server_url,
+    });
     if (!server) {
       throw new KittyError(ErrorCode.NO_SERVER, 'no sync server URL is configured', {
         hint: 'pass it: `kitty auth login --server https://kitty.example.com` (or set KITTY_SERVER_URL)',
@@ -98,7 +105,8 @@ Options:
       });
     }
     const password = await readSecret(`password for ${username} at ${server.url}: `, io);
-    if (!password) throw new KittyError(ErrorCode.USAGE, 'kitty auth login: the password is empty', { hint: 'give the password on stdin with --password-stdin' });
+    if (!password)
+      throw new KittyError(ErrorCode.USAGE, 'kitty auth login: the password is empty', { hint: 'give the password on stdin with --password-stdin' });
     const { credentials, path } = await login(server.url, username, password, io.env);
     if (values.json) {
       printJson(io, { server_url: credentials.server_url, username: credentials.username, team_slug: credentials.team_slug, credentials_file: path });

@@ -1,8 +1,8 @@
-import { credentialsPath, deleteCredentials, readCredentials, type Credentials } from '../../auth/credentials.js';
-import { revokeSession, type RevokeOutcome } from '../../auth/revoke.js';
+import { type Credentials, credentialsPath, deleteCredentials, readCredentials } from '../../auth/credentials.js';
+import { type RevokeOutcome, revokeSession } from '../../auth/revoke.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { type Io, printJson, sanitize } from '../output.js';
 
 /** A broken or insecure credentials file is still deleted: there is just no session to revoke. */
 function storedCredentials(io: Io): Credentials | null {
@@ -35,7 +35,12 @@ Options:
     const removed = deleteCredentials(io.env);
     const path = credentialsPath(io.env);
     if (values.json) {
-      printJson(io, { logged_out: removed, revoked: outcome?.revoked ?? false, reason: outcome && !outcome.revoked ? outcome.reason : null, credentials_file: path });
+      printJson(io, {
+        logged_out: removed,
+        revoked: outcome?.revoked ?? false,
+        reason: outcome && !outcome.revoked ? outcome.reason : null,
+        credentials_file: path,
+      });
       return 0;
     }
     if (!removed) {
@@ -43,7 +48,9 @@ Options:
       return 0;
     }
     if (outcome && !outcome.revoked) {
-      io.stderr.write(`kitty: warning: ${sanitize(outcome.reason)}; the session could not be ended there, its refresh token stays valid until ${expiry(credentials!)}\n`);
+      io.stderr.write(
+        `kitty: warning: ${sanitize(outcome.reason)}; the session could not be ended there, its refresh token stays valid until ${expiry(credentials!)}\n`,
+      );
     }
     const where = credentials ? ` of ${sanitize(credentials.server_url)}` : '';
     const how = outcome?.revoked ? 'session ended on the server, ' : '';

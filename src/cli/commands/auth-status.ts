@@ -1,7 +1,7 @@
 import { credentialsPath, readCredentials } from '../../auth/credentials.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { type Io, printJson, sanitize } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty auth status [--json]
@@ -26,7 +26,10 @@ Options:
         }
       : { logged_in: false, credentials_file: credentialsPath(io.env) };
     if (values.json) printJson(io, info);
-    else if (credentials) io.stdout.write(`${sanitize(`logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}) until ${info.session_expires_at}`)}\n`);
+    else if (credentials)
+      io.stdout.write(
+        `${sanitize(`logged in to ${credentials.server_url} as ${credentials.username} (team ${credentials.team_slug}) until ${info.session_expires_at}`)}\n`,
+      );
     else io.stdout.write('not logged in; run `kitty auth login --server URL` to turn sync on\n');
     return credentials ? 0 : 1;
   },

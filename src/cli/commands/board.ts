@@ -1,14 +1,17 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { boardLanes } from '../../workpackage/lanes.js';
-import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
+import { type LaneSource, readWorkTree, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, painter, printJson, sanitize, warner } from '../output.js';
 
 export function boardJson(wps: readonly TreeWorkPackage[]) {
   const features: Record<string, Record<string, { lane: string | null; title: string | null; path: string; source: LaneSource }>> = {};
-  for (const wp of wps) (features[wp.feature] ??= {})[wp.wpId] = { lane: wp.lane, title: wp.title, path: wp.path, source: wp.source };
+  for (const wp of wps) {
+    features[wp.feature] ??= {};
+    features[wp.feature]![wp.wpId] = { lane: wp.lane, title: wp.title, path: wp.path, source: wp.source };
+  }
   return { features };
 }
 
@@ -48,7 +51,15 @@ Options:
       return 0;
     }
     const paint = painter(io.stdout, io.env);
-    const colors: Record<string, (text: string) => string> = { done: paint.green, doing: paint.cyan, in_progress: paint.cyan, for_review: paint.yellow, in_review: paint.yellow, blocked: paint.red, canceled: paint.dim };
+    const colors: Record<string, (text: string) => string> = {
+      done: paint.green,
+      doing: paint.cyan,
+      in_progress: paint.cyan,
+      for_review: paint.yellow,
+      in_review: paint.yellow,
+      blocked: paint.red,
+      canceled: paint.dim,
+    };
     const width = Math.max(60, Math.min(Number(io.env.COLUMNS) || (io.stdout as { columns?: number }).columns || 100, 200));
     for (const feature of [...new Set(wps.map((wp) => wp.feature))]) {
       const mine = wps.filter((wp) => wp.feature === feature);
@@ -60,11 +71,18 @@ Options:
         return index === lanes.length - 1 ? fitted : fitted.padEnd(column);
       };
       io.stdout.write(`${paint.bold(sanitize(feature))}\n`);
-      io.stdout.write(`${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${mine.filter((wp) => (wp.lane ?? '(no lane)') === lane).length})`, i))).join(' ')}\n`);
+      io.stdout.write(
+        `${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${mine.filter((wp) => (wp.lane ?? '(no lane)') === lane).length})`, i))).join(' ')}\n`,
+      );
       const columns = lanes.map((lane) => mine.filter((wp) => (wp.lane ?? '(no lane)') === lane));
       const rows = Math.max(...columns.map((items) => items.length));
       for (let row = 0; row < rows; row++) {
-        io.stdout.write(`${columns.map((items, i) => cell(items[row] ? `${items[row]!.wpId} ${items[row]!.title ?? ''}`.trim() : '', i)).join(' ').trimEnd()}\n`);
+        io.stdout.write(
+          `${columns
+            .map((items, i) => cell(items[row] ? `${items[row]!.wpId} ${items[row]!.title ?? ''}`.trim() : '', i))
+            .join(' ')
+            .trimEnd()}\n`,
+        );
       }
       io.stdout.write('\n');
     }

@@ -1,9 +1,9 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { SHELLS, completionScript, type Shell } from '../completion-script.js';
-import { visibleCommandDocs } from '../registry-docs.js';
+import { completionScript, SHELLS, type Shell } from '../completion-script.js';
 import type { Io } from '../output.js';
+import { visibleCommandDocs } from '../registry-docs.js';
 
 export const command: Command = {
   help: `Usage: kitty completion bash|zsh|fish
@@ -20,7 +20,9 @@ Options:
     const { positionals } = parse(argv, {}, 'kitty completion', true);
     const [shell] = positionals;
     if (positionals.length !== 1 || !SHELLS.includes(shell as Shell)) {
-      throw new KittyError(ErrorCode.USAGE, `kitty completion: unknown shell "${positionals.join(' ')}"`, { hint: `use one of: ${SHELLS.join(', ')}, e.g. \`kitty completion bash\`` });
+      throw new KittyError(ErrorCode.USAGE, `kitty completion: unknown shell "${positionals.join(' ')}"`, {
+        hint: `use one of: ${SHELLS.join(', ')}, e.g. \`kitty completion bash\``,
+      });
     }
     io.stdout.write(completionScript(shell as Shell, await visibleCommandDocs()));
     return 0;

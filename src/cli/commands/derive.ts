@@ -1,9 +1,9 @@
-import { captureRange, type CaptureSummary } from '../../capture/index.js';
+import { type CaptureSummary, captureRange } from '../../capture/index.js';
 import type { Envelope } from '../../events/envelope.js';
 import { parse } from '../args.js';
-import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
-import { printJson, progress, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, progress, sanitize, warner } from '../output.js';
+import { completePendingCaptures } from '../pending.js';
 
 /** What was read but is no new move, in one line (never one warning per line). */
 function notMoves(summary: CaptureSummary): string {
@@ -60,9 +60,13 @@ Options:
       }
       for (const event of events) {
         const p = event.payload as { feature_slug: string; from_lane: string | null; to_lane: string };
-        io.stdout.write(`${sanitize(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}`)}\n`);
+        io.stdout.write(
+          `${sanitize(`${event.event_id}  ${p.feature_slug}/${event.aggregate_id}  ${p.from_lane ?? '∅'} → ${p.to_lane}  ${event.timestamp}`)}\n`,
+        );
       }
-      io.stderr.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`);
+      io.stderr.write(
+        `kitty derive: ${summary.commits} commits, ${summary.queued} events would be queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`,
+      );
       return 0;
     }
     if (values.json) {
@@ -75,7 +79,9 @@ Options:
         same_lane_lines: summary.sameLaneLines,
       });
     } else {
-      io.stdout.write(`kitty derive: ${summary.commits} commits, ${summary.queued} events queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`);
+      io.stdout.write(
+        `kitty derive: ${summary.commits} commits, ${summary.queued} events queued, ${summary.alreadyQueued} already queued${notMoves(summary)}\n`,
+      );
     }
     return 0;
   },

@@ -1,7 +1,7 @@
 import { runDoctor } from '../../doctor/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, sanitize, type Io } from '../output.js';
+import { type Io, painter, printJson, sanitize } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty doctor [--json]

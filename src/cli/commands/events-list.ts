@@ -1,11 +1,12 @@
 type Envelope = QueuedEvent['envelope'];
-import { ErrorCode, KittyError, describeError } from '../../errors/index.js';
+
+import { describeError, ErrorCode, KittyError } from '../../errors/index.js';
 import { resolveIdentity } from '../../identity/index.js';
 import { EVENT_STATES, EventQueue, type EventState, type QueuedEvent } from '../../queue/queue.js';
 import { parse } from '../args.js';
-import { completePendingCaptures } from '../pending.js';
 import type { Command } from '../command.js';
-import { painter, printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, painter, printJson, sanitize, warner } from '../output.js';
+import { completePendingCaptures } from '../pending.js';
 
 /**
  * The project of the working directory, as its committed config names it; null outside a
@@ -18,20 +19,32 @@ async function currentProject(io: Io): Promise<{ uuid: string | null; slug: stri
     return identity.source === 'file' ? { uuid: identity.projectUuid, slug: identity.projectSlug } : null;
   } catch (error) {
     if (!(error instanceof KittyError)) throw error;
-    if (error.code !== ErrorCode.NOT_A_REPO && error.code !== ErrorCode.GIT_MISSING) io.stderr.write(`kitty: warning: ${sanitize(describeError(error))}; listing every project\n`);
+    if (error.code !== ErrorCode.NOT_A_REPO && error.code !== ErrorCode.GIT_MISSING)
+      io.stderr.write(`kitty: warning: ${sanitize(describeError(error))}; listing every project\n`);
     return null;
   }
 }
 
 function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+    .join('  ')
+    .trimEnd();
 }
 
 const HEADER = ['EVENT ID', 'STATE', 'CLOCK', 'WORK PACKAGE', 'MOVE', 'TIME', 'NOTE'];
 
 function cells(envelope: Envelope, state: string, note: string): string[] {
   const p = envelope.payload as { feature_slug?: string; from_lane?: string | null; to_lane?: string };
-  return [envelope.event_id, state, String(envelope.lamport_clock), `${p.feature_slug}/${envelope.aggregate_id}`, `${p.from_lane ?? '∅'} → ${p.to_lane ?? '?'}`, envelope.timestamp, note].map(sanitize);
+  return [
+    envelope.event_id,
+    state,
+    String(envelope.lamport_clock),
+    `${p.feature_slug}/${envelope.aggregate_id}`,
+    `${p.from_lane ?? '∅'} → ${p.to_lane ?? '?'}`,
+    envelope.timestamp,
+    note,
+  ].map(sanitize);
 }
 
 export const command: Command = {
@@ -78,7 +91,10 @@ Options:
       const mine = project ? listed.events.filter((event) => event.envelope.project_uuid === project.uuid) : listed.events;
       const events = project && limit !== undefined ? mine.slice(0, limit) : mine;
       if (values.json) {
-        printJson(io, events.map((event) => event.envelope));
+        printJson(
+          io,
+          events.map((event) => event.envelope),
+        );
         return 0;
       }
       const scope = project ? ` of project ${sanitize(project.slug)} (--all-projects for every project)` : '';
@@ -86,7 +102,9 @@ Options:
         io.stdout.write(`no ${state === 'all' ? '' : `${state} `}events${scope}\n`);
         return 0;
       }
-      const table = events.map(({ envelope, state: rowState, lastError, sendable }) => cells(envelope, rowState, [!sendable ? 'local only' : '', lastError ?? ''].filter(Boolean).join('; ')));
+      const table = events.map(({ envelope, state: rowState, lastError, sendable }) =>
+        cells(envelope, rowState, [!sendable ? 'local only' : '', lastError ?? ''].filter(Boolean).join('; ')),
+      );
       const widths = HEADER.map((title, i) => Math.max(title.length, ...table.map((cellsOf) => cellsOf[i]!.length)));
       const paint = painter(io.stdout, io.env);
       io.stdout.write(`${paint.bold(row(HEADER, widths))}\n`);

@@ -1,7 +1,7 @@
 import { installHooks } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, sanitize, warner } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks install [--force] [--json]
@@ -21,7 +21,14 @@ Options:
     const { values } = parse(argv, { force: { type: 'boolean' }, json: { type: 'boolean' } }, 'kitty hooks install');
     const result = await installHooks({ cwd: process.cwd(), env: io.env, force: Boolean(values.force), warn: warner(io) });
     if (values.json) {
-      printJson(io, { skipped: result.skipped, hooks_dir: result.hooksDir, husky: result.husky, hooks: result.hooks, notes: result.notes, unqueued_transitions: result.unqueued });
+      printJson(io, {
+        skipped: result.skipped,
+        hooks_dir: result.hooksDir,
+        husky: result.husky,
+        hooks: result.hooks,
+        notes: result.notes,
+        unqueued_transitions: result.unqueued,
+      });
       return 0;
     }
     if (result.skipped) {
@@ -29,13 +36,20 @@ Options:
       return 0;
     }
     for (const hook of result.hooks) {
-      const how = { installed: 'installed', updated: 'updated', chained: `installed; your hook is kept as ${hook.chained} and still runs`, 'husky-line': 'added to husky' }[hook.action];
+      const how = {
+        installed: 'installed',
+        updated: 'updated',
+        chained: `installed; your hook is kept as ${hook.chained} and still runs`,
+        'husky-line': 'added to husky',
+      }[hook.action];
       io.stdout.write(`${hook.name.padEnd(16)} ${how} (${sanitize(hook.path)})\n`);
     }
     for (const note of result.notes) io.stderr.write(`kitty: note: ${sanitize(note)}\n`);
     io.stdout.write('kitty: hooks installed; lane changes you commit are now captured (KITTY=0 postpones capture to the next hook run)\n');
     if (result.unqueued) {
-      io.stdout.write(`kitty: ${result.unqueued} earlier transition${result.unqueued === 1 ? ' is' : 's are'} in this repository's history and not queued; \`kitty derive --dry-run\` lists them, \`kitty derive\` queues them\n`);
+      io.stdout.write(
+        `kitty: ${result.unqueued} earlier transition${result.unqueued === 1 ? ' is' : 's are'} in this repository's history and not queued; \`kitty derive --dry-run\` lists them, \`kitty derive\` queues them\n`,
+      );
     }
     return 0;
   },

@@ -1,7 +1,7 @@
 import { hooksStatus } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { painter, printJson, sanitize, type Io } from '../output.js';
+import { type Io, painter, printJson, sanitize } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks status [--json]
@@ -27,10 +27,14 @@ Options:
     io.stdout.write(`hooks dir: ${sanitize(status.hooksDir)}${status.husky ? ' (husky)' : ''}\n`);
     for (const hook of status.hooks) {
       const color = hook.state === 'installed' || hook.state === 'chained' ? paint.green : paint.yellow;
-      io.stdout.write(`  ${hook.name.padEnd(16)} ${color(hook.state.padEnd(9))}${sanitize(`${hook.chained ? ` runs ${hook.chained} too` : ''}${hook.detail ? ` ${hook.detail}` : ''}`)}\n`);
+      io.stdout.write(
+        `  ${hook.name.padEnd(16)} ${color(hook.state.padEnd(9))}${sanitize(`${hook.chained ? ` runs ${hook.chained} too` : ''}${hook.detail ? ` ${hook.detail}` : ''}`)}\n`,
+      );
     }
     if (status.unwiredHuskyCalls.length > 0) {
-      io.stderr.write(`kitty: ${sanitize(status.unwiredHuskyCalls.join(', '))} call kitty, but kitty's hooks are not installed in this clone, so nothing is captured here; fix: \`kitty hooks install\` (and run it from package.json "prepare")\n`);
+      io.stderr.write(
+        `kitty: ${sanitize(status.unwiredHuskyCalls.join(', '))} call kitty, but kitty's hooks are not installed in this clone, so nothing is captured here; fix: \`kitty hooks install\` (and run it from package.json "prepare")\n`,
+      );
     } else if (!ok) io.stderr.write('kitty: some hooks are not working; fix: `kitty hooks install`\n');
     return ok ? 0 : 1;
   },

@@ -1,7 +1,7 @@
 import { uninstallHooks } from '../../hooks/install.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { type Io, printJson, sanitize } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty hooks uninstall [--json]

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
+import { describeError, isKittyError } from '../../errors/index.js';
 import { startFlusherDetached } from '../../flusher/launch.js';
 import type { RepoInfo } from '../../git/repo.js';
-import { clearProblem, problemLine, writeProblem } from '../../hooks/problem.js';
 import { kittyDirOf } from '../../hooks/location.js';
+import { clearProblem, problemLine, writeProblem } from '../../hooks/problem.js';
 import { processPendingRequests } from '../../hooks/worker.js';
-import { describeError, isKittyError } from '../../errors/index.js';
 import { readConfig } from '../../identity/config-file.js';
 import { fileLogger } from '../../state/log.js';
 import { readSyncRecord } from '../../state/sync-record.js';
 import type { Command } from '../command.js';
-import { sanitize, type Io } from '../output.js';
+import { type Io, sanitize } from '../output.js';
 
 /** sync.auto_start in the project's config (default true). */
 function autoStart(root: string): boolean {

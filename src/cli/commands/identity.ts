@@ -1,7 +1,7 @@
-import { resolveIdentity, type Identity } from '../../identity/index.js';
+import { type Identity, resolveIdentity } from '../../identity/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, sanitize, warner } from '../output.js';
 
 export function identityJson(identity: Identity) {
   return {

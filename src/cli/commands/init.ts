@@ -1,7 +1,7 @@
 import { resolveIdentity } from '../../identity/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, sanitize, warner } from '../output.js';
 import { identityJson } from './identity.js';
 
 export const help = `Usage: kitty init [--strict] [--json]
@@ -30,7 +30,9 @@ export const command: Command = {
       memory: `project identity held in memory; ${identity.configPath} was not written`,
     }[identity.source];
     io.stdout.write(`${sanitize(`kitty: ${what}`)}\n`);
-    io.stdout.write(`  project_uuid  ${sanitize(identity.projectUuid)}\n  project_slug  ${sanitize(identity.projectSlug)}\n  node_id       ${sanitize(identity.nodeId)}\n`);
+    io.stdout.write(
+      `  project_uuid  ${sanitize(identity.projectUuid)}\n  project_slug  ${sanitize(identity.projectSlug)}\n  node_id       ${sanitize(identity.nodeId)}\n`,
+    );
     if (identity.source === 'written') io.stdout.write('Commit .kittify/config.yaml so every clone shares this identity.\n');
     return 0;
   },

@@ -2,8 +2,8 @@ import { packageVersion } from '../../package.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { manPage } from '../man-page.js';
-import { overview, visibleCommandDocs } from '../registry-docs.js';
 import type { Io } from '../output.js';
+import { overview, visibleCommandDocs } from '../registry-docs.js';
 
 export const command: Command = {
   help: `Usage: kitty man

@@ -17,13 +17,25 @@ export function databaseError(cause: unknown, what: string): KittyError | null {
   const message = `${what}: ${(cause as Error)?.message ?? String(cause)}`;
   switch (code) {
     case 'KITTY_SERVER_DATABASE_URL':
-      return new KittyError(ErrorCode.USAGE, message, { cause, hint: `e.g. --database postgres://kitty:PASSWORD@db.internal:5432/kitty, or set ${DATABASE_ENV}` });
+      return new KittyError(ErrorCode.USAGE, message, {
+        cause,
+        hint: `e.g. --database postgres://kitty:PASSWORD@db.internal:5432/kitty, or set ${DATABASE_ENV}`,
+      });
     case 'KITTY_SERVER_DATABASE_UNREACHABLE':
-      return new KittyError(ErrorCode.SERVER_START, message, { cause, hint: `start PostgreSQL or fix the host, port, user, password or database name in --database / ${DATABASE_ENV}` });
+      return new KittyError(ErrorCode.SERVER_START, message, {
+        cause,
+        hint: `start PostgreSQL or fix the host, port, user, password or database name in --database / ${DATABASE_ENV}`,
+      });
     case 'KITTY_SERVER_SCHEMA_OUTDATED':
-      return new KittyError(ErrorCode.SERVER_START, message, { cause, hint: 'run `kitty server migrate --database URL` once (from any one machine), then start the servers' });
+      return new KittyError(ErrorCode.SERVER_START, message, {
+        cause,
+        hint: 'run `kitty server migrate --database URL` once (from any one machine), then start the servers',
+      });
     case 'KITTY_SERVER_SCHEMA_TOO_NEW':
-      return new KittyError(ErrorCode.SERVER_SCHEMA_TOO_NEW, message, { cause, hint: 'upgrade kitty to the version that migrated this database, or point --database / --data elsewhere' });
+      return new KittyError(ErrorCode.SERVER_SCHEMA_TOO_NEW, message, {
+        cause,
+        hint: 'upgrade kitty to the version that migrated this database, or point --database / --data elsewhere',
+      });
     default:
       return null;
   }
@@ -49,14 +61,18 @@ Options:
         hint: 'e.g. `kitty server migrate --database postgres://kitty:PASSWORD@db.internal:5432/kitty`',
       });
     }
-    let versions;
+    let versions: Awaited<ReturnType<typeof migrateDatabase>>;
     try {
       versions = await migrateDatabase(url, (line) => io.stderr.write(`kitty server: ${line}\n`));
     } catch (cause) {
       throw databaseError(cause, 'cannot migrate') ?? cause;
     }
     const { from, to } = versions;
-    io.stdout.write(from === to ? `kitty server: ${redactUrl(url)} is at schema version ${to}, nothing to do\n` : `kitty server: ${redactUrl(url)} migrated from schema version ${from} to ${to}\n`);
+    io.stdout.write(
+      from === to
+        ? `kitty server: ${redactUrl(url)} is at schema version ${to}, nothing to do\n`
+        : `kitty server: ${redactUrl(url)} migrated from schema version ${from} to ${to}\n`,
+    );
     return 0;
   },
 };

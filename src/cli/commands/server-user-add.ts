@@ -21,7 +21,12 @@ Options:
                   made by \`kitty server migrate\`
   -h, --help      show this help`,
   async run(argv: string[], io: Io): Promise<number> {
-    const { values, positionals } = parse(argv, { team: { type: 'string' }, data: { type: 'string' }, database: { type: 'string' } }, 'kitty server user add', true);
+    const { values, positionals } = parse(
+      argv,
+      { team: { type: 'string' }, data: { type: 'string' }, database: { type: 'string' } },
+      'kitty server user add',
+      true,
+    );
     const [name] = positionals;
     if (!name || !values.team) {
       throw new KittyError(ErrorCode.USAGE, 'kitty server user add: a NAME and --team SLUG are required', {
@@ -29,9 +34,12 @@ Options:
       });
     }
     const password = await readSecret(`password for ${name}: `, io);
-    if (!password) throw new KittyError(ErrorCode.USAGE, 'kitty server user add: the password is empty', { hint: 'pipe it on stdin: `echo secret | kitty server user add …`' });
+    if (!password)
+      throw new KittyError(ErrorCode.USAGE, 'kitty server user add: the password is empty', {
+        hint: 'pipe it on stdin: `echo secret | kitty server user add …`',
+      });
     const log = (line: string): boolean => io.stderr.write(`kitty server: ${line}\n`);
-    let store;
+    let store: Awaited<ReturnType<typeof openStore>>;
     try {
       store = await openStore({ dataDir: values.data ?? join(stateDir(io.env), 'server'), databaseUrl: databaseUrl(values.database, io.env), log });
     } catch (cause) {

@@ -14,9 +14,13 @@ function parseUser(spec: string): { username: string; password: string; team: st
   const first = spec.indexOf(':');
   const last = spec.lastIndexOf(':');
   if (first <= 0 || last === first || last === spec.length - 1) {
-    throw new KittyError(ErrorCode.USAGE, `kitty server: --user must be NAME:PASSWORD:TEAM, NAME:env:VAR:TEAM or NAME:file:PATH:TEAM, got "${spec.split(':')[0]}:…"`, {
-      hint: 'e.g. `kitty server --user demo:env:DEMO_PASSWORD:acme`',
-    });
+    throw new KittyError(
+      ErrorCode.USAGE,
+      `kitty server: --user must be NAME:PASSWORD:TEAM, NAME:env:VAR:TEAM or NAME:file:PATH:TEAM, got "${spec.split(':')[0]}:…"`,
+      {
+        hint: 'e.g. `kitty server --user demo:env:DEMO_PASSWORD:acme`',
+      },
+    );
   }
   return { username: spec.slice(0, first), password: spec.slice(first + 1, last), team: spec.slice(last + 1) };
 }
@@ -122,7 +126,7 @@ ${limitsHelp()}`,
       });
     }
     const users = (values.user ?? []).map(parseUser);
-    let server;
+    let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
         host,

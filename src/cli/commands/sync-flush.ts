@@ -1,21 +1,25 @@
 import { readCredentials } from '../../auth/credentials.js';
-import { ErrorCode, KittyError } from '../../errors/index.js';
 import { RESET_CLOCK_HINT } from '../../clock/repair.js';
-import { runFlusher, type FlushRun } from '../../flusher/runner.js';
-import { MAX_ENVELOPE_BYTES } from '../../transport/limits.js';
+import { ErrorCode, KittyError } from '../../errors/index.js';
+import { type FlushRun, runFlusher } from '../../flusher/runner.js';
 import { EventQueue } from '../../queue/queue.js';
 import { fileLogger } from '../../state/log.js';
+import { MAX_ENVELOPE_BYTES } from '../../transport/limits.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, progress, sanitize, type Io } from '../output.js';
+import { type Io, printJson, progress, sanitize } from '../output.js';
 import { completePendingCaptures } from '../pending.js';
 
 /** What to do about the events this run left dead, most specific first. */
 function deadAdvice(run: FlushRun): string[] {
   const lines: string[] = [];
   if (run.clockRejected > 0) lines.push(`${run.clockRejected} events were rejected for their Lamport clock: ${RESET_CLOCK_HINT}`);
-  if (run.tooLarge > 0) lines.push(`${run.tooLarge} events are over the ${MAX_ENVELOPE_BYTES}-byte limit of one event and are kept here, never sent: see \`kitty events list --state dead\``);
-  if (run.rejected > run.clockRejected) lines.push('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`');
+  if (run.tooLarge > 0)
+    lines.push(
+      `${run.tooLarge} events are over the ${MAX_ENVELOPE_BYTES}-byte limit of one event and are kept here, never sent: see \`kitty events list --state dead\``,
+    );
+  if (run.rejected > run.clockRejected)
+    lines.push('rejected events are dead letters: see `kitty events list --state dead`, retry with `kitty sync retry-dead`');
   return lines;
 }
 
@@ -23,7 +27,8 @@ function deadAdvice(run: FlushRun): string[] {
 function whyPending(run: FlushRun, sendable: number, notSendable: number): string | null {
   if (sendable === 0) return notSendable > 0 ? `${notSendable} events have no project_uuid and stay local` : null;
   if (run.busy) return 'another flusher held the queue for the whole timeout';
-  if (run.unanswered > 0 && run.stoppedBecause === 'drained') return `${run.unanswered} events got no result from the server; they stay pending for the next flush`;
+  if (run.unanswered > 0 && run.stoppedBecause === 'drained')
+    return `${run.unanswered} events got no result from the server; they stay pending for the next flush`;
   if (run.stoppedBecause === 'session') return `${run.lastError}; run \`kitty auth login\``;
   return run.lastError ?? `stopped: ${run.stoppedBecause}`;
 }
@@ -43,10 +48,14 @@ Options:
     const { values } = parse(argv, { timeout: { type: 'string' }, json: { type: 'boolean' } }, 'kitty sync flush');
     const timeout = values.timeout === undefined ? 60 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new KittyError(ErrorCode.USAGE, `kitty sync flush: --timeout must be a positive number of seconds, got "${values.timeout}"`, { hint: 'e.g. `kitty sync flush --timeout 30`' });
+      throw new KittyError(ErrorCode.USAGE, `kitty sync flush: --timeout must be a positive number of seconds, got "${values.timeout}"`, {
+        hint: 'e.g. `kitty sync flush --timeout 30`',
+      });
     }
     if (!readCredentials(io.env)) {
-      throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in: events stay queued locally', { hint: 'run `kitty auth login --server URL`, then `kitty sync flush`' });
+      throw new KittyError(ErrorCode.NOT_LOGGED_IN, 'not logged in: events stay queued locally', {
+        hint: 'run `kitty auth login --server URL`, then `kitty sync flush`',
+      });
     }
     await completePendingCaptures(io, { repoOptional: true });
     const queue = EventQueue.open({ env: io.env });
@@ -80,7 +89,9 @@ Options:
     for (const line of run.warnings) io.stderr.write(`kitty: warning: ${sanitize(line)}\n`);
     if (values.json) printJson(io, result);
     else {
-      io.stdout.write(`kitty sync flush: ${run.delivered} delivered, ${run.duplicate} duplicate, ${run.rejected} rejected; ${counts.pending} still pending${why ? ` (${sanitize(why)})` : ''}\n`);
+      io.stdout.write(
+        `kitty sync flush: ${run.delivered} delivered, ${run.duplicate} duplicate, ${run.rejected} rejected; ${counts.pending} still pending${why ? ` (${sanitize(why)})` : ''}\n`,
+      );
       for (const line of deadAdvice(run)) io.stdout.write(`${line}\n`);
     }
     return sendable === 0 ? 0 : 1;

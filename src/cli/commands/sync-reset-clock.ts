@@ -1,4 +1,4 @@
-import { restamp, withQueueDb, type RestampResult } from '../../clock/repair.js';
+import { type RestampResult, restamp, withQueueDb } from '../../clock/repair.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { flusherLockPath, runningFlusher, startFlusherDetached } from '../../flusher/launch.js';
 import { machineNodeId } from '../../identity/node-id.js';
@@ -7,7 +7,7 @@ import { LockTimeoutError, withFileLock } from '../../state/lock.js';
 import type { Env } from '../../state/paths.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { type Io, printJson } from '../output.js';
 
 /** Holding the flusher's lock keeps a flush from sending an event while its stamp changes. */
 async function underFlusherLock<T>(env: Env, fn: () => T): Promise<T> {
@@ -52,7 +52,11 @@ Options:
     const result = await underFlusherLock(io.env, () => withQueueDb(path, (db) => restamp(db, 'unsent', [nodeId])));
     if (result.restamped > 0) startFlusherDetached(io.env);
     if (values.json) {
-      printJson(io, { restamped: result.restamped, revived: result.revived, clocks: result.clocks.map((clock) => ({ node_id: clock.nodeId, before: clock.before, after: clock.after })) });
+      printJson(io, {
+        restamped: result.restamped,
+        revived: result.revived,
+        clocks: result.clocks.map((clock) => ({ node_id: clock.nodeId, before: clock.before, after: clock.after })),
+      });
     } else {
       io.stdout.write(`${summaryLine(result, nodeId)}\n`);
     }

@@ -2,7 +2,7 @@ import { startFlusherDetached } from '../../flusher/launch.js';
 import { EventQueue } from '../../queue/queue.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, type Io } from '../output.js';
+import { type Io, printJson } from '../output.js';
 
 export const command: Command = {
   help: `Usage: kitty sync retry-dead [EVENT_ID...] [--json]

@@ -5,7 +5,7 @@ import { EventQueue } from '../../queue/queue.js';
 import { readSyncRecord } from '../../state/sync-record.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, type Io } from '../output.js';
+import { type Io, printJson, sanitize } from '../output.js';
 
 function age(iso: string | null): string | null {
   if (!iso) return null;
@@ -58,8 +58,11 @@ Options:
       printJson(io, status);
       return 0;
     }
-    io.stdout.write(`queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`);
-    if (status.backlog) io.stderr.write(`kitty: warning: ${counts.pending} events are pending, a backlog nothing is dropped from; send them with \`kitty sync flush\`\n`);
+    io.stdout.write(
+      `queue: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead${stats.notSendable ? ` (${stats.notSendable} local only: no project_uuid)` : ''}\n`,
+    );
+    if (status.backlog)
+      io.stderr.write(`kitty: warning: ${counts.pending} events are pending, a backlog nothing is dropped from; send them with \`kitty sync flush\`\n`);
     if (stats.oldestPending) io.stdout.write(`oldest pending: ${age(stats.oldestPending)} old\n`);
     if (lastError) io.stdout.write(`last error: ${sanitize(lastError)}${status.last_error_at ? ` (${age(status.last_error_at)} ago)` : ''}\n`);
     io.stdout.write(`flusher: ${flusher ? `running (pid ${flusher.pid}${flusher.background ? ', background' : ''})` : 'not running'}\n`);

@@ -1,15 +1,15 @@
 import { accessToken, unreachable } from '../../auth/session.js';
 import { readTeams } from '../../auth/teams.js';
-import { EventQueue } from '../../queue/queue.js';
-import { explain, type Cause, type QueuedMove } from '../verify-causes.js';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
 import { resolveIdentity } from '../../identity/index.js';
+import { EventQueue } from '../../queue/queue.js';
 import { sameLane } from '../../workpackage/lanes.js';
 import { readWorkTree } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, sanitize, warner } from '../output.js';
+import { type Cause, explain, type QueuedMove } from '../verify-causes.js';
 
 export interface Difference {
   feature: string;
@@ -49,7 +49,8 @@ export function compareBoards(local: readonly { feature: string; wpId: string; l
     seen.add(`${wp.feature}/${wp.wpId}`);
     const remote = server.features[wp.feature]?.[wp.wpId];
     if (!remote) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'missing-on-server', local_lane: wp.lane, server_lane: null });
-    else if (!sameLane(remote.lane, wp.lane)) differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'different-lane', local_lane: wp.lane, server_lane: remote.lane });
+    else if (!sameLane(remote.lane, wp.lane))
+      differences.push({ feature: wp.feature, wp_id: wp.wpId, kind: 'different-lane', local_lane: wp.lane, server_lane: remote.lane });
   }
   for (const [feature, wps] of Object.entries(server.features)) {
     for (const [wpId, remote] of Object.entries(wps)) {
@@ -93,7 +94,9 @@ Options:
     let response = await fetchBoard(false);
     if (response.status === 401) response = await fetchBoard(true);
     if (!response.ok) {
-      throw new KittyError(ErrorCode.SERVER_UNREACHABLE, `the server answered HTTP ${response.status} for the board of ${identity.projectUuid}`, { hint: 'check the server with `kitty doctor`' });
+      throw new KittyError(ErrorCode.SERVER_UNREACHABLE, `the server answered HTTP ${response.status} for the board of ${identity.projectUuid}`, {
+        hint: 'check the server with `kitty doctor`',
+      });
     }
     const found = compareBoards(local, (await response.json()) as ServerBoard);
     const moves = found.length > 0 ? queuedMoves(io, identity.projectUuid) : [];
@@ -106,10 +109,16 @@ Options:
       io.stdout.write(`kitty sync verify: the server's board matches the working tree (${local.length} work packages)\n`);
     } else {
       for (const d of differences) {
-        const what = { 'missing-on-server': `missing on the server (local lane ${d.local_lane})`, 'different-lane': `lane ${d.local_lane} here, ${d.server_lane} on the server`, 'unknown-wp': `on the server (lane ${d.server_lane}) but not in this repository` }[d.kind];
+        const what = {
+          'missing-on-server': `missing on the server (local lane ${d.local_lane})`,
+          'different-lane': `lane ${d.local_lane} here, ${d.server_lane} on the server`,
+          'unknown-wp': `on the server (lane ${d.server_lane}) but not in this repository`,
+        }[d.kind];
         io.stdout.write(`${sanitize(`${d.feature}/${d.wp_id}: ${what}; fix: ${d.fix}`)}\n`);
       }
-      io.stdout.write(`kitty sync verify: ${differences.length} differences; ${sanitize(fixes.length === 1 ? `fix: ${fixes[0]}` : `fixes: ${fixes.join('; ')}`)}\n`);
+      io.stdout.write(
+        `kitty sync verify: ${differences.length} differences; ${sanitize(fixes.length === 1 ? `fix: ${fixes[0]}` : `fixes: ${fixes.join('; ')}`)}\n`,
+      );
     }
     return differences.length === 0 ? 0 : 1;
   },

@@ -10,10 +10,10 @@ import { closestLane, knownLanes, laneFromInput, sameLane } from '../../workpack
 import { moveWorkPackageText } from '../../workpackage/move.js';
 import { DEFAULT_MOVE_MESSAGE, moveMessage } from '../../workpackage/move-message.js';
 import { appendMove } from '../../workpackage/status-append.js';
-import { readWorkTree, type LaneSource, type TreeWorkPackage } from '../../workpackage/tree.js';
+import { type LaneSource, readWorkTree, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { printJson, sanitize, warner, type Io } from '../output.js';
+import { type Io, printJson, sanitize, warner } from '../output.js';
 
 interface Move {
   repo: string;
@@ -144,9 +144,13 @@ async function commitMove(move: Move, written: Written): Promise<string> {
   if (result.code !== 0) {
     await undo(move, written);
     if (result.stderr) move.io.stderr.write(`${result.stderr.split('\n').map(sanitize).join('\n').trimEnd()}\n`);
-    throw new KittyError(ErrorCode.GIT_FAILED, `git refused the commit of ${target.feature}/${target.wpId} → ${lane} (exit ${result.code}); ${written.path} is back as it was, nothing moved`, {
-      hint: 'deal with what git said above (a commit-msg or pre-commit hook?), then run `kitty wp move` again; `--no-commit` only edits the file',
-    });
+    throw new KittyError(
+      ErrorCode.GIT_FAILED,
+      `git refused the commit of ${target.feature}/${target.wpId} → ${lane} (exit ${result.code}); ${written.path} is back as it was, nothing moved`,
+      {
+        hint: 'deal with what git said above (a commit-msg or pre-commit hook?), then run `kitty wp move` again; `--no-commit` only edits the file',
+      },
+    );
   }
   return (await git(move, ['rev-parse', 'HEAD'])).stdout.trim();
 }
@@ -168,9 +172,13 @@ async function ensureCommitted(move: Move): Promise<void> {
   const path = move.target.statusLog ?? move.target.path;
   const dirty = await git(move, ['status', '--porcelain', '--', path]);
   if (!dirty.stdout.trim()) return;
-  throw new KittyError(ErrorCode.WP_DIRTY, `${move.target.feature}/${move.target.wpId} is in ${move.target.lane} only in the working tree: ${path} has uncommitted changes`, {
-    hint: `commit them (\`git add ${path} && git commit\`) or drop them (\`git checkout -- ${path}\`), then rerun`,
-  });
+  throw new KittyError(
+    ErrorCode.WP_DIRTY,
+    `${move.target.feature}/${move.target.wpId} is in ${move.target.lane} only in the working tree: ${path} has uncommitted changes`,
+    {
+      hint: `commit them (\`git add ${path} && git commit\`) or drop them (\`git checkout -- ${path}\`), then rerun`,
+    },
+  );
 }
 
 function alreadyThere(move: Move): boolean {
@@ -206,7 +214,13 @@ Options:
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { feature: { type: 'string' }, note: { type: 'string' }, message: { type: 'string', short: 'm' }, 'no-commit': { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        feature: { type: 'string' },
+        note: { type: 'string' },
+        message: { type: 'string', short: 'm' },
+        'no-commit': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
       'kitty wp move',
       true,
     );
@@ -217,7 +231,15 @@ Options:
     const lane = laneToMove(typed);
     const repo = await repoInfo(process.cwd(), io.env);
     const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
-    const move: Move = { repo: repo.root, io, target, lane, note: values.note || null, commit: !values['no-commit'], message: messageTemplate(repo.root, values.message) };
+    const move: Move = {
+      repo: repo.root,
+      io,
+      target,
+      lane,
+      note: values.note || null,
+      commit: !values['no-commit'],
+      message: messageTemplate(repo.root, values.message),
+    };
     if (alreadyThere(move)) {
       if (move.commit) await ensureCommitted(move);
       io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} is already in ${target.lane}; nothing to do`)}\n`);
@@ -227,7 +249,10 @@ Options:
     const commit = move.commit ? await commitMove(move, written) : null;
     const result = { feature: target.feature, wp_id: target.wpId, from_lane: target.lane, to_lane: lane, path: written.path, commit, source: written.source };
     if (values.json) printJson(io, result);
-    else io.stdout.write(`${sanitize(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}`)}\n`);
+    else
+      io.stdout.write(
+        `${sanitize(`kitty: ${target.feature}/${target.wpId} ${target.lane ?? '∅'} → ${lane}${written.source === 'status-log' ? ` in ${written.path}` : ''}${commit ? ` (committed ${commit.slice(0, 7)})` : ' (not committed)'}`)}\n`,
+      );
     return 0;
   },
 };

@@ -58,7 +58,10 @@ async function logout() {
   stopLive();
   history.replaceState(null, '', '#/');
   // the server forgets the session too; the page forgets it whatever the answer
-  if (refresh) await fetch('/api/v1/token/revoke/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) }).catch(() => undefined);
+  if (refresh)
+    await fetch('/api/v1/token/revoke/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) }).catch(
+      () => undefined,
+    );
   showLogin('You are logged out.');
 }
 
@@ -116,7 +119,9 @@ function showLogin(message = '') {
           return;
         }
         session = { ...(await response.json()), username: data.get('username') };
-        document.getElementById('who').replaceChildren(`${session.username} · team ${session.team_slug} `, el('button', { type: 'button', onclick: logout }, 'Log out'));
+        document
+          .getElementById('who')
+          .replaceChildren(`${session.username} · team ${session.team_slug} `, el('button', { type: 'button', onclick: logout }, 'Log out'));
         showProjects(projectInAddress());
       },
     },
@@ -135,9 +140,107 @@ async function showProjects(openUuid = null) {
   history.replaceState(null, '', '#/');
   const list = el('ul', { class: 'projects' });
   for (const project of projects) {
-    list.append(el('li', {}, el('a', { href: `#/projects/${project.project_uuid}`, 'data-project': project.project_uuid, onclick: (event) => (event.preventDefault(), showProject(project)) }, project.project_slug ?? project.project_uuid), el('span', { class: 'muted' }, ` · ${project.event_count} events`)));
+    list.append(
+      el(
+        'li',
+        {},
+        el(
+          'a',
+          {
+            href: `#/projects/${project.project_uuid}`,
+            'data-project': project.project_uuid,
+            onclick: (event) => {
+              event.preventDefault();
+              showProject(project);
+            },
+          },
+          project.project_slug ?? project.project_uuid,
+        ),
+        el('span', { class: 'muted' }, ` · ${project.event_count} events`),
+      ),
+    );
   }
   app.replaceChildren(el('h2', {}, 'Projects'), projects.length ? list : el('p', { class: 'muted' }, 'No project has sent events yet.'));
+}
+
+/** Board order: the vocabulary's order, unknown lanes last. */
+function laneOrder(a, b) {
+  return ((LANES.indexOf(a) + 99) % 99) - ((LANES.indexOf(b) + 99) % 99);
+}
+
+function eventsOf(events, feature, wpId) {
+  return events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature);
+}
+
+function card(events, feature, wpId, wp, onOpen) {
+  const own = eventsOf(events, feature, wpId);
+  const title = own.findLast((event) => typeof event.payload.title === 'string')?.payload.title;
+  return el(
+    'button',
+    { class: 'card', 'data-wp': wpId, onclick: () => onOpen(feature, wpId) },
+    el('strong', {}, wpId),
+    ...(title ? [el('span', { class: 'title' }, title)] : []),
+    el('small', {}, `${own.at(-1)?.payload.actor ?? ''} · ${formatTime(wp.updated_at)}`),
+  );
+}
+
+/** One feature: its lanes as columns of cards, then its charts. */
+function featureView(events, feature, wps, onOpen) {
+  const grid = el('div', { class: 'board' });
+  for (const lane of [...new Set(Object.values(wps).map((wp) => wp.lane))].sort(laneOrder)) {
+    const column = el('section', { class: 'lane', 'data-lane': lane, 'aria-label': `${feature} ${lane}` }, el('h3', {}, lane));
+    for (const [wpId, wp] of Object.entries(wps).filter(([, wp]) => wp.lane === lane)) column.append(card(events, feature, wpId, wp, onOpen));
+    grid.append(column);
+  }
+  const charts = el('div', { class: 'feature-charts' });
+  renderFeatureCharts(charts, events, feature, { now: Date.now() });
+  return [el('h3', {}, feature), grid, charts];
+}
+
+function timelineOf(events, feature, wpId) {
+  const line = (event) => `${formatTime(event.timestamp)}: ${event.payload.from_lane ?? '∅'} → ${event.payload.to_lane} by ${event.payload.actor}`;
+  return [el('h3', {}, `${feature} / ${wpId}`), el('ol', {}, ...eventsOf(events, feature, wpId).map((event) => el('li', {}, line(event))))];
+}
+
+/** Reads the project's events past the last one read, every page of them. */
+async function readNewEvents(project, events) {
+  for (;;) {
+    const after = events.at(-1)?.event_id;
+    const response = await request(`/api/v1/projects/${project.project_uuid}/events/?limit=1000${after ? `&after=${after}` : ''}`);
+    const batch = await response.json();
+    events.push(...batch);
+    // a page is bounded in bytes too, so a short page does not mean the end
+    if (response.headers.get('x-kitty-more') !== 'true') return;
+  }
+}
+
+/** Runs `task` on each call; calls that come while it runs make one more run after it, never several. */
+function coalesced(task) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = task()
+      .catch(() => undefined)
+      .finally(() => {
+        running = null;
+        if (!again) return;
+        again = false;
+        run();
+      });
+  };
+  return run;
+}
+
+function backLink() {
+  const onclick = (event) => {
+    event.preventDefault();
+    showProjects();
+  };
+  return el('p', {}, el('a', { href: '#/', onclick }, '← projects'));
 }
 
 async function showProject(project) {
@@ -146,65 +249,14 @@ async function showProject(project) {
   const boardView = el('div', { id: 'boards' });
   const timeline = el('section', { class: 'timeline', 'aria-label': 'timeline' });
   const events = [];
-  let after = '';
-  const render = (board) => {
-    boardView.replaceChildren();
-    for (const [feature, wps] of Object.entries(board.features)) {
-      const lanes = [...new Set(Object.values(wps).map((wp) => wp.lane))].sort((a, b) => (LANES.indexOf(a) + 99) % 99 - (LANES.indexOf(b) + 99) % 99);
-      const grid = el('div', { class: 'board' });
-      for (const lane of lanes) {
-        const column = el('section', { class: 'lane', 'data-lane': lane, 'aria-label': `${feature} ${lane}` }, el('h3', {}, lane));
-        for (const [wpId, wp] of Object.entries(wps).filter(([, wp]) => wp.lane === lane)) {
-          const own = events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature);
-          const title = own.findLast((event) => typeof event.payload.title === 'string')?.payload.title;
-          column.append(
-            el(
-              'button',
-              { class: 'card', 'data-wp': wpId, onclick: () => showTimeline(feature, wpId) },
-              el('strong', {}, wpId),
-              ...(title ? [el('span', { class: 'title' }, title)] : []),
-              el('small', {}, `${own.at(-1)?.payload.actor ?? ''} · ${formatTime(wp.updated_at)}`),
-            ),
-          );
-        }
-        grid.append(column);
-      }
-      const charts = el('div', { class: 'feature-charts' });
-      renderFeatureCharts(charts, events, feature, { now: Date.now() });
-      boardView.append(el('h3', {}, feature), grid, charts);
-    }
-  };
-  const showTimeline = (feature, wpId) => {
-    const items = events.filter((event) => event.payload.wp_id === wpId && event.payload.feature_slug === feature);
-    timeline.replaceChildren(
-      el('h3', {}, `${feature} / ${wpId}`),
-      el('ol', {}, ...items.map((event) => el('li', {}, `${formatTime(event.timestamp)}: ${event.payload.from_lane ?? '∅'} → ${event.payload.to_lane} by ${event.payload.actor}`))),
-    );
-  };
+  const showTimeline = (feature, wpId) => timeline.replaceChildren(...timelineOf(events, feature, wpId));
   const refresh = async () => {
-    for (;;) {
-      const response = await request(`/api/v1/projects/${project.project_uuid}/events/?limit=1000${after ? `&after=${after}` : ''}`);
-      const batch = await response.json();
-      events.push(...batch);
-      if (batch.length > 0) after = batch.at(-1).event_id;
-      // a page is bounded in bytes too, so a short page does not mean the end
-      if (response.headers.get('x-kitty-more') !== 'true') break;
-    }
-    render(await api(`/api/v1/projects/${project.project_uuid}/board/`));
+    await readNewEvents(project, events);
+    const board = await api(`/api/v1/projects/${project.project_uuid}/board/`);
+    boardView.replaceChildren(...Object.entries(board.features).flatMap(([feature, wps]) => featureView(events, feature, wps, showTimeline)));
   };
-  app.replaceChildren(el('p', {}, el('a', { href: '#/', onclick: (event) => (event.preventDefault(), showProjects()) }, '← projects')), el('h2', {}, project.project_slug ?? project.project_uuid), boardView, timeline);
-  // changes that come while a refresh runs are caught by one more refresh after it, never by several
-  let running = null;
-  let again = false;
-  const changed = () => {
-    if (running) return void (again = true);
-    running = refresh()
-      .catch(() => undefined)
-      .finally(() => {
-        running = null;
-        if (again) (again = false), changed();
-      });
-  };
+  app.replaceChildren(backLink(), el('h2', {}, project.project_slug ?? project.project_uuid), boardView, timeline);
+  const changed = coalesced(refresh);
   const controller = new AbortController();
   live = controller;
   void follow(project, changed, controller);

@@ -65,7 +65,9 @@ function patterns(lanes) {
     const { fill, ink, mark } = lookOf(lane);
     const id = `${prefix}-${index}`;
     // a round cap makes the dots' zero-length-ish segments visible
-    const marks = MARKS[mark] ? [svg('path', { d: MARKS[mark], stroke: ink, 'stroke-width': mark === 'dots' ? 2 : 1.2, 'stroke-linecap': 'round', fill: 'none' })] : [];
+    const marks = MARKS[mark]
+      ? [svg('path', { d: MARKS[mark], stroke: ink, 'stroke-width': mark === 'dots' ? 2 : 1.2, 'stroke-linecap': 'round', fill: 'none' })]
+      : [];
     defs.append(svg('pattern', { id, width: 8, height: 8, patternUnits: 'userSpaceOnUse' }, svg('rect', { width: 8, height: 8, fill }), ...marks));
     fills[lane] = `url(#${id})`;
   });
@@ -74,7 +76,16 @@ function patterns(lanes) {
 
 function legend(lanes, fills) {
   const items = lanes.map((lane) =>
-    el('li', {}, svg('svg', { width: 22, height: 14, 'aria-hidden': 'true', class: 'fc-swatch' }, svg('rect', { x: 0.5, y: 0.5, width: 21, height: 13, fill: fills[lane] })), laneLabel(lane)),
+    el(
+      'li',
+      {},
+      svg(
+        'svg',
+        { width: 22, height: 14, 'aria-hidden': 'true', class: 'fc-swatch' },
+        svg('rect', { x: 0.5, y: 0.5, width: 21, height: 13, fill: fills[lane] }),
+      ),
+      laneLabel(lane),
+    ),
   );
   return el('ul', { class: 'fc-legend', 'aria-label': 'lanes' }, ...items);
 }
@@ -83,7 +94,12 @@ function legend(lanes, fills) {
 function table(caption, headers, rows) {
   const head = el('tr', {}, ...headers.map((text) => el('th', { scope: 'col' }, text)));
   const body = rows.map(([first, ...rest]) => el('tr', {}, el('th', { scope: 'row' }, first), ...rest.map((text) => el('td', {}, text))));
-  return el('details', { class: 'fc-data' }, el('summary', {}, 'Numbers as a table'), el('table', { class: 'fc-table' }, el('caption', {}, caption), el('thead', {}, head), el('tbody', {}, ...body)));
+  return el(
+    'details',
+    { class: 'fc-data' },
+    el('summary', {}, 'Numbers as a table'),
+    el('table', { class: 'fc-table' }, el('caption', {}, caption), el('thead', {}, head), el('tbody', {}, ...body)),
+  );
 }
 
 const scale = (d0, d1, r0, r1) => (value) => r0 + ((value - d0) / (d1 - d0 || 1)) * (r1 - r0);
@@ -146,14 +162,22 @@ function flowAxes(t0, t1, x, y, maxTotal) {
   const g = svg('g', { class: 'fc-axis' });
   const step = Math.max(1, Math.ceil(maxTotal / 5));
   for (let n = 0; n <= maxTotal; n += step) {
-    g.append(svg('line', { x1: CFD.left, x2: CFD.width - CFD.right, y1: y(n), y2: y(n), class: 'fc-grid' }), text(CFD.left - 6, y(n), String(n), { 'text-anchor': 'end', 'dominant-baseline': 'central' }));
+    g.append(
+      svg('line', { x1: CFD.left, x2: CFD.width - CFD.right, y1: y(n), y2: y(n), class: 'fc-grid' }),
+      text(CFD.left - 6, y(n), String(n), { 'text-anchor': 'end', 'dominant-baseline': 'central' }),
+    );
   }
   const base = CFD.height - CFD.bottom;
   for (const t of dateTicks(t0, t1).filter((t) => x(t1) - x(t) > 36)) {
-    g.append(svg('line', { x1: x(t), x2: x(t), y1: base, y2: base + 4, class: 'fc-tick' }), text(x(t), base + 16, dayMonth.format(t), { 'text-anchor': 'middle' }));
+    g.append(
+      svg('line', { x1: x(t), x2: x(t), y1: base, y2: base + 4, class: 'fc-tick' }),
+      text(x(t), base + 16, dayMonth.format(t), { 'text-anchor': 'middle' }),
+    );
   }
   g.append(text(x(t1), base + 16, 'now', { 'text-anchor': 'end' }), text(CFD.left, CFD.height - 6, 'dates in UTC'));
-  g.append(text(12, CFD.top + (base - CFD.top) / 2, 'work packages', { 'text-anchor': 'middle', transform: `rotate(-90 12 ${CFD.top + (base - CFD.top) / 2})` }));
+  g.append(
+    text(12, CFD.top + (base - CFD.top) / 2, 'work packages', { 'text-anchor': 'middle', transform: `rotate(-90 12 ${CFD.top + (base - CFD.top) / 2})` }),
+  );
   return g;
 }
 
@@ -172,7 +196,9 @@ function flowChart(feature, { lanes, points }, now) {
   const below = points.map(() => 0);
   for (const lane of [...lanes].reverse()) {
     const bottoms = below.map((n) => y(n));
-    points.forEach((point, i) => (below[i] += point.counts[lane]));
+    points.forEach((point, i) => {
+      below[i] += point.counts[lane];
+    });
     const tops = below.map((n) => y(n));
     bands.append(svg('path', { d: bandPath(xs, tops, bottoms), fill: fills[lane], class: 'fc-band', 'data-lane': lane }));
     const label = bandLabel(lane, xs, tops, bottoms);
@@ -181,10 +207,24 @@ function flowChart(feature, { lanes, points }, now) {
   const last = points.at(-1);
   const nowText = lanes.filter((lane) => last.counts[lane] > 0).map((lane) => `${last.counts[lane]} ${laneLabel(lane)}`);
   const label = `Cumulative flow of ${feature}: ${last.total} work packages, ${utc(t0).slice(0, 10)} to ${utc(t1).slice(0, 10)}; now ${nowText.join(', ')}.`;
-  const picture = svg('svg', { viewBox: `0 0 ${CFD.width} ${CFD.height}`, role: 'img', 'aria-label': label, class: 'fc-svg' }, defs, flowAxes(t0, t1, x, y, maxTotal), bands, labels);
+  const picture = svg(
+    'svg',
+    { viewBox: `0 0 ${CFD.width} ${CFD.height}`, role: 'img', 'aria-label': label, class: 'fc-svg' },
+    defs,
+    flowAxes(t0, t1, x, y, maxTotal),
+    bands,
+    labels,
+  );
   const rows = points.map((point) => [utc(point.at), ...lanes.map((lane) => String(point.counts[lane])), String(point.total)]);
   const data = table(`Work packages per lane of ${feature} after each change (UTC)`, ['Time (UTC)', ...lanes.map(laneLabel), 'Total'], rows);
-  return el('figure', { class: 'flow-chart fc-cfd' }, el('figcaption', {}, 'Cumulative flow: work packages per lane over time'), picture, legend(lanes, fills), data);
+  return el(
+    'figure',
+    { class: 'flow-chart fc-cfd' },
+    el('figcaption', {}, 'Cumulative flow: work packages per lane over time'),
+    picture,
+    legend(lanes, fills),
+    data,
+  );
 }
 
 const BARS = { width: 760, left: 200, right: 180, top: 8, row: 28, bar: 18, bottom: 36 };
@@ -210,7 +250,8 @@ function wpBar(wp, lanes, fills, x, top) {
     const [x0, x1] = [x(from), x(from + wp.lanes[lane])];
     g.append(svg('rect', { x: x0, y: top, width: x1 - x0, height: BARS.bar, fill: fills[lane], class: 'fc-band', 'data-lane': lane }));
     const label = formatDuration(wp.lanes[lane]);
-    if (x1 - x0 >= textWidth(label) + 6) g.append(text((x0 + x1) / 2, middle, label, { class: 'fc-text fc-on-fill', 'text-anchor': 'middle', 'dominant-baseline': 'central' }));
+    if (x1 - x0 >= textWidth(label) + 6)
+      g.append(text((x0 + x1) / 2, middle, label, { class: 'fc-text fc-on-fill', 'text-anchor': 'middle', 'dominant-baseline': 'central' }));
     from += wp.lanes[lane];
   }
   g.append(text(BARS.width - BARS.right + 8, middle, wpSummary(wp), { 'dominant-baseline': 'central' }));
@@ -227,14 +268,19 @@ function lanesSummary(feature, wps) {
   const done = wps.filter((wp) => wp.lane === 'done');
   const open = wps.filter((wp) => wp.open).length;
   const cycles = done.map((wp) => wp.cycle);
-  const medians = done.length ? `, median lead time ${formatDuration(median(done.map((wp) => wp.lead)))}, median cycle time ${formatDuration(median(cycles))}` : '';
+  const medians = done.length
+    ? `, median lead time ${formatDuration(median(done.map((wp) => wp.lead)))}, median cycle time ${formatDuration(median(cycles))}`
+    : '';
   return `Time in each lane for the ${wps.length} work packages of ${feature}: ${done.length} done${medians}; ${open} open.`;
 }
 
 function timeAxis(x, max, base) {
   const g = svg('g', { class: 'fc-axis' });
   for (const tick of durationTicks(max)) {
-    g.append(svg('line', { x1: x(tick.at), x2: x(tick.at), y1: BARS.top, y2: base, class: 'fc-grid' }), text(x(tick.at), base + 14, tick.label, { 'text-anchor': 'middle' }));
+    g.append(
+      svg('line', { x1: x(tick.at), x2: x(tick.at), y1: BARS.top, y2: base, class: 'fc-grid' }),
+      text(x(tick.at), base + 14, tick.label, { 'text-anchor': 'middle' }),
+    );
   }
   g.append(text(BARS.left, base + 30, 'time since the work package was created'));
   return g;
@@ -248,16 +294,41 @@ function lanesChart(feature, { lanes, wps }) {
   const x = scale(0, max, BARS.left, BARS.width - BARS.right);
   const { defs, fills } = patterns(lanes);
   const rows = wps.map((wp, i) => wpBar(wp, lanes, fills, x, BARS.top + i * BARS.row + (BARS.row - BARS.bar) / 2));
-  const picture = svg('svg', { viewBox: `0 0 ${BARS.width} ${height}`, role: 'img', 'aria-label': lanesSummary(feature, wps), class: 'fc-svg' }, defs, timeAxis(x, max, base), ...rows);
+  const picture = svg(
+    'svg',
+    { viewBox: `0 0 ${BARS.width} ${height}`, role: 'img', 'aria-label': lanesSummary(feature, wps), class: 'fc-svg' },
+    defs,
+    timeAxis(x, max, base),
+    ...rows,
+  );
   const cell = (ms) => (ms === null || ms === undefined ? '–' : formatDuration(ms));
-  const data = wps.map((wp) => [wp.wp_id, wp.title ?? '', laneLabel(wp.lane), ...lanes.map((lane) => cell(wp.lanes[lane])), cell(wp.lead) + (wp.open ? ' (open)' : ''), cell(wp.cycle) + (wp.open && wp.cycle !== null ? ' (open)' : '')]);
-  const numbers = table(`Time in each lane, lead time and cycle time per work package of ${feature}`, ['Work package', 'Title', 'Lane now', ...lanes.map(laneLabel), 'Lead time', 'Cycle time'], data);
+  const data = wps.map((wp) => [
+    wp.wp_id,
+    wp.title ?? '',
+    laneLabel(wp.lane),
+    ...lanes.map((lane) => cell(wp.lanes[lane])),
+    cell(wp.lead) + (wp.open ? ' (open)' : ''),
+    cell(wp.cycle) + (wp.open && wp.cycle !== null ? ' (open)' : ''),
+  ]);
+  const numbers = table(
+    `Time in each lane, lead time and cycle time per work package of ${feature}`,
+    ['Work package', 'Title', 'Lane now', ...lanes.map(laneLabel), 'Lead time', 'Cycle time'],
+    data,
+  );
   const note = el(
     'p',
     { class: 'fc-note' },
     'Lead time: created → done. Cycle time: first in progress (or later lane) → done. Open work packages are measured up to now; time after reaching done or canceled is not counted.',
   );
-  return el('figure', { class: 'flow-chart fc-lanes' }, el('figcaption', {}, 'Time in each lane per work package'), picture, legend(lanes, fills), note, numbers);
+  return el(
+    'figure',
+    { class: 'flow-chart fc-lanes' },
+    el('figcaption', {}, 'Time in each lane per work package'),
+    picture,
+    legend(lanes, fills),
+    note,
+    numbers,
+  );
 }
 
 /**

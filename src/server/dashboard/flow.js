@@ -67,7 +67,16 @@ export function featureMoves(events, feature) {
     const when = instant(event.timestamp);
     if (!when) continue;
     seen.add(event.event_id);
-    moves.push({ ...when, lamport_clock: event.lamport_clock, node_id: event.node_id, event_id: event.event_id, wp_id: payload.wp_id, lane: laneKey(payload.to_lane), created: payload.from_lane == null, title: payload.title });
+    moves.push({
+      ...when,
+      lamport_clock: event.lamport_clock,
+      node_id: event.node_id,
+      event_id: event.event_id,
+      wp_id: payload.wp_id,
+      lane: laneKey(payload.to_lane),
+      created: payload.from_lane == null,
+      title: payload.title,
+    });
   }
   return moves.sort(boardOrder);
 }

@@ -33,7 +33,10 @@ function checkUrl(url: string): void {
     // reported below with the same message as a wrong scheme
   }
   if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname || parsed.pathname.length <= 1) {
-    throw new DatabaseError('KITTY_SERVER_DATABASE_URL', `--database must be postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://), got "${redactUrl(url)}"`);
+    throw new DatabaseError(
+      'KITTY_SERVER_DATABASE_URL',
+      `--database must be postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://), got "${redactUrl(url)}"`,
+    );
   }
 }
 

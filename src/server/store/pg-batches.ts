@@ -23,7 +23,10 @@ export class TeamBatches {
       const batches = this.waiting.get(team) ?? [];
       this.waiting.set(team, batches);
       let batch = batches.at(-1);
-      if (!batch || batch.events.length + events.length > MAX_EVENTS) batches.push((batch = { events: [], waiters: [] }));
+      if (!batch || batch.events.length + events.length > MAX_EVENTS) {
+        batch = { events: [], waiters: [] };
+        batches.push(batch);
+      }
       batch.waiters.push({ start: batch.events.length, count: events.length, resolve, reject });
       batch.events.push(...events);
       if (!this.busy.has(team)) void this.drain(team);

@@ -1,13 +1,27 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../passwords.js';
 import { timestampKey } from '../validate.js';
 import { Changes } from './changes.js';
 import { pageOf } from './page.js';
 import { TeamBatches } from './pg-batches.js';
-import { ChangeListener, CHANNEL } from './pg-listen.js';
+import { CHANNEL, ChangeListener } from './pg-listen.js';
 import { INGEST, REVOKE_FAMILY } from './pg-sql.js';
 import { newFamily, newToken, tokenHash } from './tokens.js';
-import { emptyBoard, placeCard, type Accepted, type Board, type Change, type EventResult, type Lane, type ProjectSummary, type RefreshOutcome, type Session, type Store, type TokenKind, type User } from './types.js';
+import {
+  type Accepted,
+  type Board,
+  type Change,
+  type EventResult,
+  emptyBoard,
+  type Lane,
+  type ProjectSummary,
+  placeCard,
+  type RefreshOutcome,
+  type Session,
+  type Store,
+  type TokenKind,
+  type User,
+} from './types.js';
 
 /** Aborted by the database to break a deadlock or a serialization conflict: safe to run again, since nothing of it was kept. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -22,8 +36,18 @@ function batchParams(events: readonly Accepted[]): unknown[] {
   for (const { envelope } of events) {
     const payload = envelope.payload as { feature_slug?: unknown; wp_id?: unknown; to_lane?: unknown };
     const card = envelope.event_type === 'WPStatusChanged' ? [payload.feature_slug, payload.wp_id, payload.to_lane] : [null, null, null];
-    const fields = [envelope.event_id, envelope.project_uuid, envelope.project_slug ?? null, envelope.event_type, envelope.timestamp, envelope.lamport_clock, envelope.node_id, timestampKey(envelope.timestamp), ...card];
-    fields.forEach((value, i) => columns[i]!.push(value));
+    const fields = [
+      envelope.event_id,
+      envelope.project_uuid,
+      envelope.project_slug ?? null,
+      envelope.event_type,
+      envelope.timestamp,
+      envelope.lamport_clock,
+      envelope.node_id,
+      timestampKey(envelope.timestamp),
+      ...card,
+    ];
+    for (const [i, value] of fields.entries()) columns[i]!.push(value);
   }
   return [...columns, `[${events.map((event) => event.raw).join(',')}]`];
 }
@@ -102,7 +126,10 @@ export class PostgresStore implements Store {
   }
 
   async authenticate(username: string, password: string): Promise<User | null> {
-    const { rows } = await this.query<{ id: string; username: string; team_slug: string; password_hash: string }>('SELECT id, username, team_slug, password_hash FROM users WHERE username = $1', [username]);
+    const { rows } = await this.query<{ id: string; username: string; team_slug: string; password_hash: string }>(
+      'SELECT id, username, team_slug, password_hash FROM users WHERE username = $1',
+      [username],
+    );
     const row = rows[0];
     const matches = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
     return row && matches ? { id: Number(row.id), username: row.username, teamSlug: row.team_slug } : null;
@@ -115,7 +142,13 @@ export class PostgresStore implements Store {
 
   async issueToken(user: User, kind: TokenKind, lifetimeSeconds: number, family: string): Promise<string> {
     const { token, hash } = newToken();
-    await this.query('INSERT INTO tokens (hash, user_id, kind, expires_at, family) VALUES ($1, $2, $3, $4, $5)', [hash, user.id, kind, Date.now() + lifetimeSeconds * 1000, family]);
+    await this.query('INSERT INTO tokens (hash, user_id, kind, expires_at, family) VALUES ($1, $2, $3, $4, $5)', [
+      hash,
+      user.id,
+      kind,
+      Date.now() + lifetimeSeconds * 1000,
+      family,
+    ]);
     return token;
   }
 
@@ -204,7 +237,13 @@ export class PostgresStore implements Store {
   }
 
   /** Only rows that can still be on the page leave the database: a page of large events is not read whole. */
-  async eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number, maxBytes: number): Promise<{ events: string[]; more: boolean }> {
+  async eventsAfter(
+    team: string,
+    projectUuid: string,
+    afterEventId: string | null,
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ events: string[]; more: boolean }> {
     const { rows } = await this.query<{ envelope: string }>(
       `SELECT envelope FROM (
          SELECT seq, envelope, SUM(char_length(envelope)) OVER (ORDER BY seq) - char_length(envelope) AS before

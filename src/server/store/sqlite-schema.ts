@@ -57,7 +57,9 @@ function toVersion1(db: Db): void {
     received_at TEXT NOT NULL,
     UNIQUE (team_slug, event_id)
   )`);
-  db.exec('INSERT INTO events_v1 SELECT seq, event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at FROM events ORDER BY seq');
+  db.exec(
+    'INSERT INTO events_v1 SELECT seq, event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at FROM events ORDER BY seq',
+  );
   db.exec('DROP TABLE events');
   db.exec('ALTER TABLE events_v1 RENAME TO events');
   db.exec('CREATE INDEX events_project ON events(team_slug, project_uuid, seq)');
@@ -95,7 +97,18 @@ function toVersion1(db: Db): void {
   backfill(db);
 }
 
-type Row = { seq: number; team_slug: string; project_uuid: string; project_slug: string | null; event_type: string; timestamp: string; lamport_clock: number; node_id: string; event_id: string; envelope: string };
+type Row = {
+  seq: number;
+  team_slug: string;
+  project_uuid: string;
+  project_slug: string | null;
+  event_type: string;
+  timestamp: string;
+  lamport_clock: number;
+  node_id: string;
+  event_id: string;
+  envelope: string;
+};
 
 /**
  * One pass over the events already stored, through the same statements new events go through; read
@@ -104,7 +117,9 @@ type Row = { seq: number; team_slug: string; project_uuid: string; project_slug:
 function backfill(db: Db): void {
   const board = db.prepare(BOARD_UPSERT);
   const project = db.prepare(PROJECT_UPSERT);
-  const rows = db.prepare('SELECT seq, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, event_id, envelope FROM events WHERE seq > ? ORDER BY seq LIMIT 1000');
+  const rows = db.prepare(
+    'SELECT seq, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, event_id, envelope FROM events WHERE seq > ? ORDER BY seq LIMIT 1000',
+  );
   for (let after = 0, page = rows.all(after) as Row[]; page.length > 0; after = page.at(-1)!.seq, page = rows.all(after) as Row[]) {
     for (const row of page) {
       const tsKey = timestampKey(row.timestamp);
@@ -135,7 +150,6 @@ export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, pr
 const MIGRATIONS: ((db: Db) => void)[] = [toVersion1];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-
 /**
  * Brings the database to SCHEMA_VERSION, each step in one IMMEDIATE transaction that re-reads the
  * version first: a `kitty server user add` opening the same file at the same time waits, then finds
@@ -146,14 +160,20 @@ export function migrate(db: Db): void {
     if (version(db) === 0) for (const ddl of VERSION_0) db.exec(ddl);
   }).immediate();
   for (;;) {
-    const done = db.transaction(() => {
-      const current = version(db);
-      if (current > SCHEMA_VERSION) throw new SchemaError('KITTY_SERVER_SCHEMA_TOO_NEW', `server.db has schema version ${current}; this kitty knows up to ${SCHEMA_VERSION}: upgrade kitty`);
-      if (current === SCHEMA_VERSION) return true;
-      MIGRATIONS[current]!(db);
-      db.pragma(`user_version = ${current + 1}`);
-      return false;
-    }).immediate();
+    const done = db
+      .transaction(() => {
+        const current = version(db);
+        if (current > SCHEMA_VERSION)
+          throw new SchemaError(
+            'KITTY_SERVER_SCHEMA_TOO_NEW',
+            `server.db has schema version ${current}; this kitty knows up to ${SCHEMA_VERSION}: upgrade kitty`,
+          );
+        if (current === SCHEMA_VERSION) return true;
+        MIGRATIONS[current]!(db);
+        db.pragma(`user_version = ${current + 1}`);
+        return false;
+      })
+      .immediate();
     if (done) return;
   }
 }

@@ -1,13 +1,28 @@
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../passwords.js';
 import { timestampKey } from '../validate.js';
 import { Changes } from './changes.js';
-import { BOARD_UPSERT, migrate, PROJECT_UPSERT } from './sqlite-schema.js';
 import { pageOf } from './page.js';
+import { BOARD_UPSERT, migrate, PROJECT_UPSERT } from './sqlite-schema.js';
 import { newFamily, newToken, tokenHash } from './tokens.js';
-import { emptyBoard, placeCard, type Accepted, type Board, type Change, type EventResult, type Lane, type ProjectSummary, type RefreshOutcome, type Session, type Store, type StoredEvent, type TokenKind, type User } from './types.js';
+import {
+  type Accepted,
+  type Board,
+  type Change,
+  type EventResult,
+  emptyBoard,
+  type Lane,
+  type ProjectSummary,
+  placeCard,
+  type RefreshOutcome,
+  type Session,
+  type Store,
+  type StoredEvent,
+  type TokenKind,
+  type User,
+} from './types.js';
 
 type Row = StoredEvent & { envelope: string; received_at: string; ts_key: string };
 
@@ -42,7 +57,8 @@ function privateFiles(file: string): void {
 function prepare(db: Db): Record<string, Statement> {
   const statements = {
     userByName: 'SELECT id, username, team_slug AS teamSlug, password_hash AS hash FROM users WHERE username = ?',
-    insertUser: 'INSERT INTO users (username, team_slug, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET team_slug = excluded.team_slug, password_hash = excluded.password_hash',
+    insertUser:
+      'INSERT INTO users (username, team_slug, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET team_slug = excluded.team_slug, password_hash = excluded.password_hash',
     insertToken: 'INSERT INTO tokens (hash, user_id, kind, expires_at, family) VALUES (?, ?, ?, ?, ?)',
     tokenSession: `SELECT u.id, u.username, u.team_slug AS teamSlug, t.family, t.rotated_at AS rotatedAt FROM tokens t JOIN users u ON u.id = t.user_id
       WHERE t.hash = ? AND t.kind = ? AND t.expires_at > ?`,
@@ -139,17 +155,19 @@ export class SqliteStore implements Store {
   async useRefreshToken(token: string, graceMs: number): Promise<RefreshOutcome> {
     const hash = tokenHash(token);
     const now = Date.now();
-    return this.db.transaction((): RefreshOutcome => {
-      const row = this.stmts.tokenSession!.get(hash, 'refresh', now) as (Session & { rotatedAt: number | null }) | undefined;
-      if (!row) return { kind: 'invalid' };
-      if (row.rotatedAt !== null) {
-        if (now - row.rotatedAt <= graceMs) return { kind: 'reused', revoked: false };
-        this.stmts.deleteFamily!.run(row.family);
-        return { kind: 'reused', revoked: true };
-      }
-      this.stmts.rotate!.run(now, hash);
-      return { kind: 'ok', session: { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family } };
-    }).immediate();
+    return this.db
+      .transaction((): RefreshOutcome => {
+        const row = this.stmts.tokenSession!.get(hash, 'refresh', now) as (Session & { rotatedAt: number | null }) | undefined;
+        if (!row) return { kind: 'invalid' };
+        if (row.rotatedAt !== null) {
+          if (now - row.rotatedAt <= graceMs) return { kind: 'reused', revoked: false };
+          this.stmts.deleteFamily!.run(row.family);
+          return { kind: 'reused', revoked: true };
+        }
+        this.stmts.rotate!.run(now, hash);
+        return { kind: 'ok', session: { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family } };
+      })
+      .immediate();
   }
 
   async revokeFamilyOf(refreshToken: string): Promise<string | null> {
@@ -169,7 +187,14 @@ export class SqliteStore implements Store {
     const results = this.db.transaction(() => {
       const receivedAt = new Date().toISOString();
       const answers = events.map(({ envelope, raw }): EventResult => {
-        const row: Row = { ...envelope, team_slug: team, project_slug: envelope.project_slug ?? null, envelope: raw, received_at: receivedAt, ts_key: timestampKey(envelope.timestamp) };
+        const row: Row = {
+          ...envelope,
+          team_slug: team,
+          project_slug: envelope.project_slug ?? null,
+          envelope: raw,
+          received_at: receivedAt,
+          ts_key: timestampKey(envelope.timestamp),
+        };
         if (this.stmts.insertEvent!.run(row).changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
         stored.push(row);
         return { event_id: envelope.event_id, status: 'success' };
@@ -219,7 +244,13 @@ export class SqliteStore implements Store {
     return board;
   }
 
-  async eventsAfter(team: string, projectUuid: string, afterEventId: string | null, limit: number, maxBytes: number): Promise<{ events: string[]; more: boolean }> {
+  async eventsAfter(
+    team: string,
+    projectUuid: string,
+    afterEventId: string | null,
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ events: string[]; more: boolean }> {
     const cursor = afterEventId ? (this.stmts.cursor!.get(team, afterEventId, projectUuid) as { seq: number } | undefined) : undefined;
     return pageOf(this.stmts.page!.iterate(team, projectUuid, cursor?.seq ?? 0, limit + 1) as IterableIterator<{ envelope: string }>, limit, maxBytes);
   }

@@ -106,6 +106,7 @@ export function emptyBoard(): Board {
 
 /** Adds a card to a board built on null prototypes. */
 export function placeCard(board: Board, row: Lane & { feature_slug: string; wp_id: string }): void {
-  const wps = (board.features[row.feature_slug] ??= Object.create(null) as Record<string, Lane>);
+  board.features[row.feature_slug] ??= Object.create(null) as Record<string, Lane>;
+  const wps = board.features[row.feature_slug]!;
   wps[row.wp_id] = { lane: row.lane, last_event_id: row.last_event_id, updated_at: row.updated_at };
 }
