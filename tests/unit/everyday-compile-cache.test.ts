@@ -9,7 +9,7 @@ describe("Node's compile cache", () => {
 
   it(`is ${available ? 'kept under KITTY_HOME' : 'left alone by this Node, which has none'} (node ${process.versions.node})`, () => {
     const home = tempDir();
-    const result = runKitty(['board', '--help'], home, testEnv(home));
+    const result = runKitty(['board', '--help'], home, testEnv(home, { NODE_DISABLE_COMPILE_CACHE: undefined }));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     expect(existsSync(join(home, 'compile-cache'))).toBe(available);
