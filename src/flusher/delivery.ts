@@ -57,7 +57,8 @@ function isClockRejection(result: EventResult): boolean {
   return result.status === 'rejected' && (result.code === 'lamport_too_far_ahead' || /lamport/i.test(result.error ?? ''));
 }
 
-function emptySummary(): DrainSummary {
+/** A drain that has done nothing yet. */
+export function emptySummary(): DrainSummary {
   return {
     delivered: 0,
     duplicate: 0,

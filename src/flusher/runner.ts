@@ -6,6 +6,7 @@ import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { type Env, ensureStateDir } from '../state/paths.js';
 import { writeSyncRecord } from '../state/sync-record.js';
+import { emptySummary } from './delivery.js';
 import { type DrainSummary, drain } from './drain.js';
 import { flusherLockPath, runningFlusher, startFlusherDetached } from './launch.js';
 
@@ -119,20 +120,7 @@ export async function runFlusher(options: {
     return run;
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    return {
-      delivered: 0,
-      duplicate: 0,
-      rejected: 0,
-      unanswered: 0,
-      lastError: null,
-      stoppedBecause: 'timeout',
-      transport: null,
-      clockRejected: 0,
-      tooLarge: 0,
-      warnings: [],
-      retryAfterMs: 0,
-      busy: true,
-    };
+    return { ...emptySummary(), stoppedBecause: 'timeout', busy: true };
   }
 }
 

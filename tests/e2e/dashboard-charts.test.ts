@@ -1,14 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 import { ROOT } from '../helpers/gitdir.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Debian's chromium (.ci/run); elsewhere the test says why it did not run
-const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
 // the same policy as src/server/routes.ts serves the dashboard with, so what passes here passes there
 const DASHBOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -168,20 +166,7 @@ async function fixtureServer(extraCss: string): Promise<string> {
 }
 
 async function openPage(extraCss = ''): Promise<{ page: Page; errors: string[] }> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  onTestFinished(() => browser.close());
+  const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 840, height: 900 }, locale: 'en-US' });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -210,7 +195,7 @@ function laneAt(page: Page, chart: string, x: number, y: number): Promise<string
   );
 }
 
-describe.skipIf(!available)('feature charts in a real browser', () => {
+describe.skipIf(!browserAvailable)('feature charts in a real browser', () => {
   it('draws the cumulative flow and the time in lanes under the dashboard CSP, labelled and with tables', async () => {
     const { page, errors } = await openPage();
     // the policy is on (the probe's inline style was refused) and nothing of the charts needed an exception

@@ -1,31 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 import { ROOT, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo } from '../helpers/hooks.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { login, startServer } from '../helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Debian's chromium (.ci/run); elsewhere the test says why it did not run
-const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
-
 async function openProject(url: string): Promise<Page> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  onTestFinished(() => browser.close());
+  const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   await page.goto(url);
   await page.getByLabel('Username').fill('demo');
@@ -35,7 +19,7 @@ async function openProject(url: string): Promise<Page> {
   return page;
 }
 
-describe.skipIf(!available)('dashboard in a real browser', () => {
+describe.skipIf(!browserAvailable)('dashboard in a real browser', () => {
   it('logs in, opens the project, and moves a card live when a lane move is committed', async () => {
     const server = await startServer();
     const repo = hookedRepo();
@@ -66,7 +50,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
   });
 });
 
-describe.skipIf(!available)('dashboard courtesies', () => {
+describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
   it('shows titles and charts, keeps the project in its address across a reload, says when live updates stop, and logs out', async () => {
     const server = await startServer();
     const repo = hookedRepo();
@@ -128,7 +112,7 @@ describe.skipIf(!available)('dashboard courtesies', () => {
   });
 });
 
-describe.skipIf(!available)('dashboard of a team server (2 instances on PostgreSQL)', () => {
+describe.skipIf(!browserAvailable)('dashboard of a team server (2 instances on PostgreSQL)', () => {
   it('a page open on one instance moves the card when the events go to the other, pushed, never polled', async () => {
     const cluster = await startPostgres();
     onTestFinished(() => cluster.stop());

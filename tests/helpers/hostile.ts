@@ -186,3 +186,32 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<boolea
     clearTimeout(timer);
   }
 }
+
+export interface LiveStream {
+  /** Resolves on the first `event: changed` the stream carries. */
+  changed: Promise<void>;
+  /** How many `event: changed` messages arrived so far. */
+  changes(): number;
+}
+
+/** A project's live stream (the dashboard's feed), resolved once the server has subscribed it. */
+export function liveStream(url: string, access: string, project: string): Promise<LiveStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(`/api/v1/projects/${project}/live/`, url), { headers: { authorization: `Bearer ${access}` } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`live answered ${res.statusCode}`));
+      let text = '';
+      let settle!: () => void;
+      const changed = new Promise<void>((done) => (settle = done));
+      const changes = (): number => text.split('event: changed').length - 1;
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (changes() > 0) settle();
+      });
+      // the stream says ": live" once it is subscribed: only then can a change be missed no more
+      res.once('data', () => resolve({ changed, changes }));
+    });
+    req.on('error', reject);
+    req.end();
+    onTestFinished(() => void req.destroy());
+  });
+}

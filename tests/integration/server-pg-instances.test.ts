@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { ROOT, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
-import { call, envelope, login, openSocket, within } from '../helpers/hostile.js';
+import { call, envelope, liveStream, login, openSocket, within } from '../helpers/hostile.js';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
 import { loginAsync, startServer, type TestServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
@@ -48,28 +47,6 @@ function upgrade(url: string, token: string): Promise<number> {
   });
 }
 
-/** Resolves on the first `event: changed` of a project's live stream (the dashboard's feed). */
-function nextChange(url: string, access: string): Promise<{ changed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(`/api/v1/projects/${PROJECT}/live/`, url);
-    const req = request(target, { headers: { authorization: `Bearer ${access}` } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`live answered ${res.statusCode}`));
-      let text = '';
-      const changed = new Promise<void>((settle) =>
-        res.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          if (text.includes('event: changed')) settle();
-        }),
-      );
-      // the stream says ": live" once it is subscribed: only then can a change be missed no more
-      res.once('data', () => resolve({ changed }));
-    });
-    req.on('error', reject);
-    req.end();
-    onTestFinished(() => void req.destroy());
-  });
-}
-
 describe('several instances on one database', () => {
   it('a session from one instance works on the other; a ws token is single use across both; revoking on one closes the socket open on the other', async () => {
     const { a, b } = await twoInstances();
@@ -90,13 +67,15 @@ describe('several instances on one database', () => {
     const { a, b } = await twoInstances();
     const acme = await login(a.url);
     const rival = await login(b.url, 'rival', 'rival-pass');
-    const ours = await nextChange(b.url, acme.access);
-    const theirs = await nextChange(b.url, rival.access);
+    const ours = await liveStream(b.url, acme.access, PROJECT);
+    const theirs = await liveStream(b.url, rival.access, PROJECT);
     expect((await call(a.url, 'POST', '/api/v1/events/batch/', { body: { events: [envelope()] }, token: acme.access })).status).toBe(200);
     // a guard, not a measurement: the change is pushed, so it comes in milliseconds or not at all
     expect(await within(ours.changed, 5_000)).toBe(true);
     await call(b.url, 'POST', '/api/v1/events/batch/', { body: { events: [envelope()] }, token: rival.access });
     expect(await within(theirs.changed, 5_000)).toBe(true);
+    // one change each: a team hears only its own events of a project uuid both teams use
+    expect([ours.changes(), theirs.changes()]).toEqual([1, 1]);
   });
 
   it('the same events sent to both instances at the same moment are stored once: each id is a success on exactly one of them', async () => {
