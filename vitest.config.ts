@@ -27,6 +27,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
-    ...(coverage ? { setupFiles: ['./tests/helpers/coverage-setup.ts'], server: { deps: { external: [/\/dist\//] } } } : {}),
+    // the built kitty the tests run in-process is loaded by Node, as the kitty binary loads it
+    server: { deps: { external: [/\/dist\//] } },
+    ...(coverage ? { setupFiles: ['./tests/helpers/coverage-setup.ts'] } : {}),
   },
 });

@@ -18,12 +18,12 @@ export interface Credentials {
 }
 
 /** `$KITTY_HOME/credentials.json`, else `$XDG_CONFIG_HOME/kitty/…`, else `~/.config/kitty/…`. */
-export function credentialsPath(env: Env = process.env): string {
+export function credentialsPath(env: Env): string {
   if (env.KITTY_HOME) return join(env.KITTY_HOME, 'credentials.json');
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'kitty', 'credentials.json');
 }
 
-export function readCredentials(env: Env = process.env): Credentials | null {
+export function readCredentials(env: Env): Credentials | null {
   const path = credentialsPath(env);
   let mode: number;
   try {
@@ -56,7 +56,7 @@ export function readCredentials(env: Env = process.env): Credentials | null {
   }
 }
 
-export function writeCredentials(credentials: Credentials, env: Env = process.env): string {
+export function writeCredentials(credentials: Credentials, env: Env): string {
   const path = credentialsPath(env);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
@@ -64,7 +64,7 @@ export function writeCredentials(credentials: Credentials, env: Env = process.en
   return path;
 }
 
-export function deleteCredentials(env: Env = process.env): boolean {
+export function deleteCredentials(env: Env): boolean {
   const path = credentialsPath(env);
   try {
     rmSync(path);

@@ -20,7 +20,7 @@ export interface CaptureOptions {
   cwd: string;
   /** The repository, when the caller already knows it (saves a git call). */
   repo?: RepoInfo;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   /** Revisions for `git log` (a range, or tips); default: all of HEAD's history. */
   revisions?: readonly string[];
   /** Derive and return the events without touching the queue or the config. */

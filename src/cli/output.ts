@@ -1,13 +1,20 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
+/**
+ * Everything a command reads from or writes to its process, passed in rather than taken from
+ * `process`, so one command can run inside another program (the tests run most commands in-process).
+ */
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   env: NodeJS.ProcessEnv;
+  /** The directory the command runs in (the repository it acts on is found from here). */
+  cwd: string;
 }
 
 export function defaultIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
 export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {

@@ -12,7 +12,7 @@ export async function completePendingCaptures(io: Io, options: { repoOptional?: 
   try {
     // loaded here, not with the command: a dry run never needs the capture machinery's SQLite
     const { processPendingRequests } = await import('../hooks/worker.js');
-    await processPendingRequests({ cwd: process.cwd(), env: io.env, log: fileLogger('hooks', io.env), waitMs: 5_000 });
+    await processPendingRequests({ cwd: io.cwd, env: io.env, log: fileLogger('hooks', io.env), waitMs: 5_000 });
   } catch (error) {
     if (isKittyError(error) && (error.code === 'KITTY_ERR_NOT_A_REPO' || error.code === 'KITTY_ERR_GIT_MISSING')) return;
     if (options.repoOptional && isKittyError(error) && error.code === 'KITTY_ERR_REPO_PATH_UNSUPPORTED') {

@@ -1,7 +1,8 @@
 import type { Io } from './output.js';
 
 /** A secret from stdin: the first line when piped, or a prompt (on stderr, not echoed) on a TTY. */
-export async function readSecret(prompt: string, io: Io, stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
+export async function readSecret(prompt: string, io: Io): Promise<string> {
+  const { stdin } = io;
   if (!stdin.isTTY) {
     let text = '';
     for await (const chunk of stdin) text += (chunk as Buffer).toString('utf8');

@@ -12,7 +12,7 @@ export const MAX_LOG_BYTES = 512 * 1024 * 1024;
 
 export interface ReaderOptions {
   root: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   strict?: boolean;
   /** Read git's output in a worker thread (long walks). */
   threaded?: boolean;

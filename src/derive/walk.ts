@@ -43,7 +43,7 @@ export interface DerivedCommit {
 export interface WalkOptions {
   /** Work-tree root (git runs here; pathspecs are from the top). */
   root: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   revisions: readonly string[];
   /** Unknown lanes and malformed files become errors instead of warnings. */
   strict?: boolean;

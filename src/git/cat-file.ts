@@ -39,9 +39,9 @@ export class CatFileBatch {
   private queued: ObjectRequest[] = [];
   private failure: Error | undefined;
 
-  constructor(cwd: string, env?: NodeJS.ProcessEnv, options: CatFileOptions = {}) {
+  constructor(cwd: string, env: NodeJS.ProcessEnv, options: CatFileOptions = {}) {
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-    const environment = env ?? process.env;
+    const environment = env;
     this.channel = options.threaded ? this.threadChannel({ cwd, env: environment, maxBytes }) : this.localChannel(cwd, environment, maxBytes);
   }
 

@@ -81,11 +81,11 @@ export function parseLogRecord(record: string): LogCommit {
 export async function* streamLog(
   revisions: readonly string[],
   pathspecs: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  options: { cwd: string; env: NodeJS.ProcessEnv },
 ): AsyncGenerator<LogCommit> {
   const child = spawn('git', logArgs(revisions, pathspecs), {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: Buffer[] = [];

@@ -56,18 +56,18 @@ export function parseRepoInfo(stdout: string, cwd: string): RepoInfo {
   return { root, gitDir, commonDir: isAbsolute(common) ? common : resolve(cwd, common) };
 }
 
-export async function repoInfo(cwd: string, env?: NodeJS.ProcessEnv): Promise<RepoInfo> {
+export async function repoInfo(cwd: string, env: NodeJS.ProcessEnv): Promise<RepoInfo> {
   const { stdout } = await runGit(REV_PARSE_REPO_ARGS, { cwd, env });
   return parseRepoInfo(stdout, cwd);
 }
 
-export async function originUrl(cwd: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function originUrl(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const { stdout, code } = await runGit(['config', '--get', 'remote.origin.url'], { cwd, env, okCodes: [1] });
   return code === 0 ? stdout.trim() || undefined : undefined;
 }
 
 /** The root commit(s) of HEAD, oldest first; empty for a repository without commits. */
-export async function rootCommits(cwd: string, env?: NodeJS.ProcessEnv): Promise<string[]> {
+export async function rootCommits(cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const { stdout } = await runGit(['rev-list', '--max-parents=0', 'HEAD', '--'], { cwd, env, okCodes: [128] });
   return stdout
     .split('\n')
@@ -75,18 +75,18 @@ export async function rootCommits(cwd: string, env?: NodeJS.ProcessEnv): Promise
     .sort();
 }
 
-export async function currentBranch(cwd: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
+export async function currentBranch(cwd: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   const { stdout, code } = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, env, okCodes: [1, 128] });
   return code === 0 ? stdout.trim() || null : null;
 }
 
-export async function hasCommits(cwd: string, env?: NodeJS.ProcessEnv): Promise<boolean> {
+export async function hasCommits(cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const { code } = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, env, okCodes: [1, 128] });
   return code === 0;
 }
 
 /** KiB the object store takes (packs and loose objects), from `git count-objects -v`. */
-export async function objectStoreKib(cwd: string, env?: NodeJS.ProcessEnv): Promise<number> {
+export async function objectStoreKib(cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
   const { stdout } = await runGit(['count-objects', '-v'], { cwd, env });
   let kib = 0;
   for (const match of stdout.matchAll(/^(?:size|size-pack): (\d+)$/gm)) kib += Number(match[1]);

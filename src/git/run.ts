@@ -3,7 +3,7 @@ import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 
 export interface GitOptions {
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   /** Exit codes that are answers rather than failures (e.g. 1 for `config --get` of a missing key). */
   okCodes?: readonly number[];
   /** Written to git's stdin. */
@@ -38,7 +38,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (options.input !== undefined) child.stdin!.end(options.input);

@@ -38,7 +38,7 @@ export interface HookStatus {
 
 export interface HooksContext {
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 function read(path: string): string | null {
@@ -82,7 +82,7 @@ async function unqueuedTransitions(repo: RepoInfo, env: NodeJS.ProcessEnv): Prom
 }
 
 /** Records the branch heads as captured; true when this is the repository's first install. */
-async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<boolean> {
+async function baselineTips(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<boolean> {
   const kittyDir = kittyDirOf(repo);
   if (readTips(kittyDir) !== null) return false;
   const { stdout } = await runGit(['for-each-ref', '--format=%(objectname)', 'refs/heads'], { cwd: repo.root, env });
@@ -99,7 +99,7 @@ async function baselineTips(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<bo
  * and chained, husky gets one marked line per hook, and a shared global hooks dir is refused.
  */
 export async function installHooks(context: HooksContext & { force?: boolean; warn?: (line: string) => void }): Promise<InstallResult> {
-  const env = context.env ?? process.env;
+  const { env } = context;
   const repo = await repoInfo(context.cwd, env);
   await assertLinePaths(repo, context.cwd, env);
   const location = await locateHooks(repo, env);

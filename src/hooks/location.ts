@@ -18,7 +18,7 @@ export interface HooksLocation {
   husky: { dir: string; generated: boolean } | null;
 }
 
-export async function locateHooks(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<HooksLocation> {
+export async function locateHooks(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<HooksLocation> {
   const [pathOut, configOut] = await Promise.all([
     runGit(['rev-parse', '--git-path', 'hooks'], { cwd: repo.root, env }),
     runGit(['config', '--show-scope', '--get', 'core.hooksPath'], { cwd: repo.root, env, okCodes: [1] }),

@@ -28,7 +28,7 @@ export function readTips(kittyDir: string): string[] | null {
 }
 
 /** Adds `heads` and keeps only tips not reachable from another (one git call). */
-export async function recordTips(kittyDir: string, heads: readonly string[], root: string, env?: NodeJS.ProcessEnv): Promise<void> {
+export async function recordTips(kittyDir: string, heads: readonly string[], root: string, env: NodeJS.ProcessEnv): Promise<void> {
   const candidates = [...new Set([...heads, ...(readTips(kittyDir) ?? [])])];
   let tips = candidates;
   if (candidates.length > 1) {

@@ -14,7 +14,7 @@ import { readTips, recordTips } from './tips.js';
 
 export interface WorkerOptions {
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** How long to wait for a worker that is already running (0: do not wait). */
   waitMs?: number;
@@ -116,7 +116,7 @@ async function processRound(repo: RepoInfo, kittyDir: string, requests: CaptureR
  * Which commits each new commit replaces (rebase and amend pairs, an amend seen by post-commit),
  * followed through chains: a commit rewritten twice in one round still names the first original.
  */
-async function rewriteGraph(requests: readonly CaptureRequest[], root: string, env?: NodeJS.ProcessEnv): Promise<(sha: string) => string[]> {
+async function rewriteGraph(requests: readonly CaptureRequest[], root: string, env: NodeJS.ProcessEnv): Promise<(sha: string) => string[]> {
   const direct = new Map<string, Set<string>>();
   const link = (to: string, from: string): void => {
     if (to === from) return;
@@ -192,7 +192,7 @@ async function captureHeads(
 }
 
 /** The stub reads HEAD without git; where it could not (packed refs, reftable), git resolves it now. */
-async function resolveHead(request: CaptureRequest, repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string | null> {
+async function resolveHead(request: CaptureRequest, repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<string | null> {
   const gitDir = requestGitDir(request.gitDir, repo.gitDir);
   const { stdout, code } = await runGit([`--git-dir=${gitDir}`, 'rev-parse', '--verify', '--quiet', `${request.ref ?? 'HEAD'}^{commit}`], {
     cwd: repo.root,
@@ -224,7 +224,7 @@ function readSquash(path: string): PendingSquash | null {
  * `git commit --amend` fires post-commit before post-rewrite; the ref's reflog already says
  * "commit (amend)", so the worker knows the old commit whichever request it sees first.
  */
-async function amendedFrom(request: CaptureRequest, root: string, env?: NodeJS.ProcessEnv): Promise<string | null> {
+async function amendedFrom(request: CaptureRequest, root: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   const ref = request.ref?.startsWith('refs/') ? request.ref : 'HEAD';
   const { stdout } = await runGit(['log', '-g', '-n', '2', '--format=%H%x1f%gs', ref, '--'], { cwd: root, env, okCodes: [128] });
   const [newest, previous] = stdout

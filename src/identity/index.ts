@@ -26,7 +26,7 @@ export interface Identity {
 
 export interface ResolveOptions {
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   /** Backfill a missing or partial config (init, identity, derive); false only reads. */
   write: boolean;
   /** Refuse a malformed config instead of backing it up and repairing it. */

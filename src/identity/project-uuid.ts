@@ -50,7 +50,7 @@ function mainWorktreeUuid(repo: RepoInfo): string | null {
 }
 
 /** The config as last committed: a team commits it, so it survives a broken working copy and a fresh clone. */
-async function committedUuid(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string | null> {
+async function committedUuid(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<string | null> {
   const { stdout, code } = await runGit(['cat-file', 'blob', `HEAD:${CONFIG_DIR}/${CONFIG_FILE}`], { cwd: repo.root, env, okCodes: [128] });
   if (code !== 0) return null;
   const stated = statedUuid(parseConfig(stdout));
@@ -58,7 +58,7 @@ async function committedUuid(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<s
 }
 
 /** Every other place the repository's uuid is kept, most local first. */
-async function recoveredUuid(repo: RepoInfo, recordPath: string, env?: NodeJS.ProcessEnv): Promise<{ uuid: string; from: string } | null> {
+async function recoveredUuid(repo: RepoInfo, recordPath: string, env: NodeJS.ProcessEnv): Promise<{ uuid: string; from: string } | null> {
   const main = mainWorktreeUuid(repo);
   if (main) return { uuid: main, from: "the main worktree's config" };
   const record = recordUuid(recordPath);
@@ -69,7 +69,7 @@ async function recoveredUuid(repo: RepoInfo, recordPath: string, env?: NodeJS.Pr
 }
 
 /** A uuid every process and clone of a repository derives alike (from its root commit), writing nothing. */
-async function deterministicFallback(repo: RepoInfo, env?: NodeJS.ProcessEnv): Promise<string> {
+async function deterministicFallback(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<string> {
   const roots = await rootCommits(repo.root, env);
   return deterministicUuid(roots[0] ?? realpathSync(repo.commonDir));
 }
@@ -105,7 +105,7 @@ export async function chooseUuid(options: {
   repo: RepoInfo;
   configPath: string;
   recordPath: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   fresh: 'random' | 'deterministic';
 }): Promise<UuidChoice> {
   const { read, repo, configPath, env } = options;

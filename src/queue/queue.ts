@@ -39,7 +39,7 @@ export interface EnqueueResult {
 }
 
 export interface OpenOptions {
-  env?: Env;
+  env: Env;
   /** Busy timeout: how long a writer waits for another process's transaction. */
   timeoutMs?: number;
 }
@@ -97,10 +97,10 @@ export class EventQueue {
     };
   }
 
-  static open(options: OpenOptions = {}): EventQueue {
+  static open(options: OpenOptions): EventQueue {
     const dir = ensureStateDir(options.env);
     const path = join(dir, 'queue.db');
-    const timeoutMs = options.timeoutMs ?? busyTimeout(options.env ?? process.env);
+    const timeoutMs = options.timeoutMs ?? busyTimeout(options.env);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let db: Db | undefined;

@@ -8,7 +8,7 @@ const MAX_BYTES = 1 << 20;
  * A line logger for background work (hook worker, flusher) whose output nobody sees: it appends to
  * `<state dir>/logs/<name>.log`, keeping one rotated file, and never throws.
  */
-export function fileLogger(name: string, env: Env = process.env): (line: string) => void {
+export function fileLogger(name: string, env: Env): (line: string) => void {
   const dir = join(stateDir(env), 'logs');
   const path = join(dir, `${name}.log`);
   return (line) => {

@@ -6,13 +6,13 @@ import { ErrorCode, KittyError } from '../errors/index.js';
 export type Env = Record<string, string | undefined>;
 
 /** `$KITTY_HOME`, else `$XDG_STATE_HOME/kitty`, else `~/.local/state/kitty` (docs/architecture.md). */
-export function stateDir(env: Env = process.env): string {
+export function stateDir(env: Env): string {
   if (env.KITTY_HOME) return env.KITTY_HOME;
   if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'kitty');
   return join(homedir(), '.local', 'state', 'kitty');
 }
 
-export function ensureStateDir(env: Env = process.env): string {
+export function ensureStateDir(env: Env): string {
   const dir = stateDir(env);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

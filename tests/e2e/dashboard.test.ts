@@ -27,14 +27,14 @@ describe.skipIf(!browserAvailable)('dashboard in a real browser', () => {
     repo.commit('plan', {
       files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
     });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
 
     const page = await openProject(server.url);
     await page.locator('[data-lane="planned"] [data-wp="WP01"]').waitFor();
     await page.evaluate(() => Object.assign(window, { kittyNoReload: true }));
 
-    expect(repo.kitty(['wp', 'move', 'WP01', 'doing', '--note', 'started']).code).toBe(0);
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP01', 'doing', '--note', 'started'])).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     await page.locator('[data-lane="doing"] [data-wp="WP01"]').waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => (window as unknown as { kittyNoReload?: boolean }).kittyNoReload)).toBe(true);
     expect(await page.locator('[data-lane="planned"] [data-wp="WP01"]').count()).toBe(0);
@@ -58,8 +58,8 @@ describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
     repo.commit('plan', {
       files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
     });
-    expect(repo.kitty(['wp', 'move', 'WP01', 'doing']).code).toBe(0);
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP01', 'doing'])).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
 
     const page = await openProject(server.url);
     const card = page.locator('[data-lane="doing"] [data-wp="WP01"]');
@@ -94,7 +94,7 @@ describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }) } });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     const page = await openProject(server.url);
     await page.locator('[data-wp="WP01"]').waitFor();
     const revoked = page.waitForResponse((response) => response.url().endsWith('/api/v1/token/revoke/'));
@@ -125,16 +125,16 @@ describe.skipIf(!browserAvailable)('dashboard of a team server (2 instances on P
     writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));
     expect(readFileSync(config, 'utf8')).toContain('auto_start: false');
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }) } });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
 
     const page = await openProject(b!.url);
     await page.locator('[data-lane="planned"] [data-wp="WP01"]').waitFor();
     const reads: string[] = [];
     page.on('request', (request) => void (/\/(events|board)\//.test(request.url()) && reads.push(request.url())));
-    expect(repo.kitty(['wp', 'move', 'WP01', 'doing']).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP01', 'doing'])).code).toBe(0);
     // nothing changed on the server yet: a polling page would have read events/ by now
     expect(reads).toEqual([]);
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     await page.locator('[data-lane="doing"] [data-wp="WP01"]').waitFor({ timeout: 5_000 });
   });
 });

@@ -10,7 +10,7 @@ const [count, tag, nodeId, projectUuid] = [
   process.argv[5] ?? '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e',
 ];
 const ulid = monotonicFactory();
-const queue = EventQueue.open();
+const queue = EventQueue.open({ env: process.env });
 const clocks = [];
 for (let i = 0; i < count; i++) {
   const wp = `WP${String((i % 90) + 10)}`;

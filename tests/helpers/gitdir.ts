@@ -2,10 +2,15 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+// the built module, loaded by Node itself (vitest.config.ts keeps dist/ external): its
+// import.meta.url is where the hooks and the background flusher find kitty's entry point
+const RUN = pathToFileURL(join(ROOT, 'dist', 'cli', 'run.js')).href;
 
 /** A temp dir removed after the current test. */
 export function tempDir(prefix = 'kitty-'): string {
@@ -72,6 +77,8 @@ export interface Repo {
   write(path: string, content: string): void;
   commit(message: string, options?: { date?: string; files?: Record<string, string> }): string;
   kitty(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string }): RunResult;
+  /** kitty run inside the test's process: the same command, without a process start. */
+  run(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<RunResult>;
   kittyAsync(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<RunResult>;
 }
 
@@ -97,6 +104,35 @@ export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
 export function runKitty(args: string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): RunResult {
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, input, encoding: 'utf8' });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function sink(append: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      append(chunk.toString('utf8'));
+      done();
+    },
+  });
+}
+
+/**
+ * A kitty command run in-process, as `kitty` would run it: its exit code and what it printed. For
+ * tests of what a command does; the tests where the process boundary is the point (hooks, the
+ * background flusher, signals, the server) spawn kitty instead.
+ */
+export async function runKittyHere(args: string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): Promise<RunResult> {
+  const { main, reportError } = (await import(RUN)) as typeof import('../../src/cli/run.js');
+  let stdout = '';
+  let stderr = '';
+  const stdin = Readable.from(input === undefined ? [] : [Buffer.from(input)]);
+  const io = { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)), stdin, env, cwd };
+  let code: number;
+  try {
+    code = await main(args, io);
+  } catch (error) {
+    code = reportError(error, io);
+  }
+  return { code, stdout, stderr };
 }
 
 /** Like runKitty, but leaves the test's event loop free (for servers running inside the test). */
@@ -149,6 +185,7 @@ export function gitdir(files: Record<string, string> = {}, options: { dir?: stri
     commit,
     kitty: (args, opts = {}) => runKitty(args, opts.cwd ?? dir, { ...env, ...opts.env }, opts.input),
     kittyAsync: (args, opts = {}) => runKittyAsync(args, opts.cwd ?? dir, { ...env, ...opts.env }),
+    run: (args, opts = {}) => runKittyHere(args, opts.cwd ?? dir, { ...env, ...opts.env }, opts.input),
   };
   if (Object.keys(files).length > 0) commit('initial', { files });
   return repo;

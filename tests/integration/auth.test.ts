@@ -4,7 +4,7 @@ import { get } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { gitdir, runKittyHere, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { login, startRestartableServer, startServer } from '../helpers/server.js';
 import { counts, enqueue } from '../helpers/sync.js';
@@ -12,11 +12,11 @@ import { counts, enqueue } from '../helpers/sync.js';
 describe('auth', () => {
   it('a user added with `kitty server user add` (password on stdin) can log in', async () => {
     const data = tempDir();
-    const add = runKitty(['server', 'user', 'add', 'alice', '--team', 'wonderland', '--data', data], tempDir(), testEnv(tempDir()), 'rabbit-hole\n');
+    const add = await runKittyHere(['server', 'user', 'add', 'alice', '--team', 'wonderland', '--data', data], tempDir(), testEnv(tempDir()), 'rabbit-hole\n');
     expect(add.code, add.stderr).toBe(0);
     const server = await startServer({ data });
     const home = tempDir();
-    const result = runKitty(
+    const result = await runKittyHere(
       ['auth', 'login', '--server', server.url, '--username', 'alice', '--password-stdin', '--json'],
       tempDir(),
       testEnv(home),
@@ -44,7 +44,7 @@ describe('auth', () => {
     const before = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')) as { access: string };
     await sleep(1200);
     enqueue(home, 3);
-    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    const flush = await runKittyHere(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 3 });
     const after = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')) as { access: string };
@@ -54,7 +54,7 @@ describe('auth', () => {
     await startServer({ data: tempDir(), port: server.port, args: ['--access-lifetime', '1'] });
     await sleep(1200);
     enqueue(home, 1, 'later');
-    const refused = runKitty(['sync', 'flush', '--json', '--timeout', '10'], tempDir(), env);
+    const refused = await runKittyHere(['sync', 'flush', '--json', '--timeout', '10'], tempDir(), env);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout).why_pending).toContain('run `kitty auth login`');
   });
@@ -67,12 +67,12 @@ describe('auth', () => {
     const path = join(home, 'credentials.json');
     expect(readFileSync(path, 'utf8')).toContain('"team_slug": "acme"');
     chmodSync(path, 0o644);
-    const insecure = runKitty(['auth', 'status'], tempDir(), env);
+    const insecure = await runKittyHere(['auth', 'status'], tempDir(), env);
     expect(insecure.code).toBe(1);
     expect(insecure.stderr).toMatch(/^kitty: error KITTY_ERR_CREDENTIALS_INSECURE: .*mode 0644.*; hint: run `chmod 600 .*credentials\.json`/);
     chmodSync(path, 0o600);
     writeFileSync(path, '{ not json');
-    const corrupt = runKitty(['sync', 'flush'], tempDir(), env);
+    const corrupt = await runKittyHere(['sync', 'flush'], tempDir(), env);
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr).toMatch(/KITTY_ERR_CREDENTIALS_UNREADABLE: .* is not valid kitty credentials; hint: run `kitty auth login` again/);
   });
@@ -81,7 +81,7 @@ describe('auth', () => {
     const server = await startServer();
     const repo = hookedRepo({ background: true });
     writeFileSync(join(repo.dir, '.kittyrc.json'), JSON.stringify({ serverUrl: server.url }));
-    const result = repo.kitty(['auth', 'login', '--username', 'demo', '--password-stdin', '--json'], { input: 'demo-pass' });
+    const result = await repo.run(['auth', 'login', '--username', 'demo', '--password-stdin', '--json'], { input: 'demo-pass' });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ server_url: server.url, username: 'demo', team_slug: 'acme' });
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
@@ -93,9 +93,9 @@ describe('auth', () => {
     const outputs = [
       result.stdout,
       result.stderr,
-      repo.kitty(['sync', 'status', '--json']).stdout,
-      repo.kitty(['auth', 'status', '--json']).stdout,
-      repo.kitty(['events', 'list', '--state', 'all', '--json']).stdout,
+      (await repo.run(['sync', 'status', '--json'])).stdout,
+      (await repo.run(['auth', 'status', '--json'])).stdout,
+      (await repo.run(['events', 'list', '--state', 'all', '--json'])).stdout,
       ...readdirSync(join(repo.home, 'logs')).map((name) => readFileSync(join(repo.home, 'logs', name), 'utf8')),
       readFileSync(join(repo.home, 'queue.db')).toString('latin1'),
     ];
@@ -141,12 +141,12 @@ describe('auth', () => {
     expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
   });
 
-  it('refuses plain http to a remote host, and a server on a non-loopback address without TLS', () => {
+  it('refuses plain http to a remote host, and a server on a non-loopback address without TLS', async () => {
     const repo = gitdir();
-    const insecure = repo.kitty(['auth', 'login', '--server', 'http://kitty.example.com', '--username', 'demo', '--password-stdin'], { input: 'x' });
+    const insecure = await repo.run(['auth', 'login', '--server', 'http://kitty.example.com', '--username', 'demo', '--password-stdin'], { input: 'x' });
     expect(insecure.code).toBe(1);
     expect(insecure.stderr).toMatch(/^kitty: error KITTY_ERR_INSECURE_URL: plain http to kitty\.example\.com .*; hint: use https:\/\/kitty\.example\.com/);
-    const server = repo.kitty(['server', '--host', '0.0.0.0', '--port', '0', '--data', tempDir()]);
+    const server = await repo.run(['server', '--host', '0.0.0.0', '--port', '0', '--data', tempDir()]);
     expect(server.code).toBe(1);
     expect(server.stderr).toMatch(/^kitty: error KITTY_ERR_SERVER_INSECURE_HOST: refusing to serve plain http on the non-loopback address 0\.0\.0\.0/);
   });

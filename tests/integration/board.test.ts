@@ -6,13 +6,13 @@ import { F, hookedRepo } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';
 
 describe('kitty board', () => {
-  it("shows the working tree's lanes (flat and legacy layouts), skipping a malformed file with a warning", () => {
+  it("shows the working tree's lanes (flat and legacy layouts), skipping a malformed file with a warning", async () => {
     const repo = hookedRepo();
     repo.write(`${F}/WP01-api.md`, wp({ lane: 'doing', title: 'API' }));
     repo.write(`${F}/WP02-ui.md`, wp({ lane: 'done', title: 'UI' }));
     repo.write('kitty-specs/002-old/tasks/for_review/WP07-legacy.md', wp({ title: 'Legacy' }));
     repo.write(`${F}/WP09.md`, '---\nlane: [broken\n---\n');
-    const json = repo.kitty(['board', '--json']);
+    const json = await repo.run(['board', '--json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       features: {
@@ -24,12 +24,12 @@ describe('kitty board', () => {
       },
     });
     expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP09\.md:2/);
-    const human = repo.kitty(['board', '--feature', '001-demo']);
+    const human = await repo.run(['board', '--feature', '001-demo']);
     // every lane of the vocabulary, empty ones too
     expect(human.stdout).toMatch(/^001-demo\nplanned \(0\) +doing \(1\) +for_review \(0\) +done \(1\)\n +WP01 API +WP02 UI\n/);
     expect(human.stdout).not.toContain('\x1b[');
-    expect(repo.kitty(['board'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout).toContain('\x1b[');
-    const unknown = repo.kitty(['board', '--feature', 'nope']);
+    expect((await repo.run(['board'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } })).stdout).toContain('\x1b[');
+    const unknown = await repo.run(['board', '--feature', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('features here: 001-demo, 002-old');
   });
@@ -41,7 +41,7 @@ describe('kitty board with status logs', () => {
   const line = (wpId: string, from: string, to: string, extra = '') =>
     `{"event_id":"01JGZ5W3Q0A1B2C3D4E5F6G7H8","wp_id":"${wpId}","from_lane":"${from}","to_lane":"${to}","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"055-x"${extra}}`;
 
-  it('reads a log-era feature from its log next to a frontmatter-era one, warning about a malformed line', () => {
+  it('reads a log-era feature from its log next to a frontmatter-era one, warning about a malformed line', async () => {
     const repo = gitdir({ 'README.md': 'demo\n' });
     repo.write(`${F}/WP01-api.md`, wp({ lane: 'doing', title: 'API' }));
     repo.write(`${T}/WP01-cart.md`, wp({ lane: 'planned', title: 'Cart' }));
@@ -62,7 +62,7 @@ describe('kitty board with status logs', () => {
         line('WP01', 'in_progress', 'for_review'),
       ].join('\n'),
     );
-    const json = repo.kitty(['board', '--json']);
+    const json = await repo.run(['board', '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       features: {
@@ -79,16 +79,16 @@ describe('kitty board with status logs', () => {
     expect(json.stderr).toContain(`kitty: warning: skipped ${LOG}:5: not JSON`);
     expect(json.stderr).toMatch(/KITTY_ERR_WP_MALFORMED: .*WP04\.md:2.*; lane blocked from kitty-specs\/055-x\/status\.events\.jsonl/);
     expect(json.stderr).not.toContain(':4:');
-    const human = repo.kitty(['board', '--feature', '055-x'], { env: { COLUMNS: '200' } });
+    const human = await repo.run(['board', '--feature', '055-x'], { env: { COLUMNS: '200' } });
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(
       /^055-x\nplanned \(0\) +claimed \(0\) +in_progress \(0\) +for_review \(2\) +in_review \(0\) +approved \(1\) +done \(1\) +blocked \(1\) +canceled \(0\)\n +WP01 Cart +WP09 +WP02 Pay +WP04\n +WP03 Docs\n/,
     );
   });
 
-  it('shows a feature that only has a status log', () => {
+  it('shows a feature that only has a status log', async () => {
     const repo = gitdir({ [LOG]: `${line('WP01', 'genesis', 'planned')}\n${line('WP01', 'planned', 'doing')}\n` });
-    const human = repo.kitty(['board']);
+    const human = await repo.run(['board']);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^055-x\nplanned \(0\) +doing \(1\) +for_review \(0\) +done \(0\)\n {25}WP01\n\n$/);
     expect(human.stderr).toBe('');
@@ -102,8 +102,8 @@ describe('kitty sync verify', () => {
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('move', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
-    const clean = repo.kitty(['sync', 'verify', '--json']);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
+    const clean = await repo.run(['sync', 'verify', '--json']);
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ in_sync: true, differences: [] });
 
@@ -112,7 +112,7 @@ describe('kitty sync verify', () => {
     expect(db.prepare("UPDATE board SET lane = 'planned' WHERE wp_id = 'WP01'").run().changes).toBe(1);
     expect(db.prepare("DELETE FROM board WHERE wp_id = 'WP02'").run().changes).toBe(1);
     db.close();
-    const drift = repo.kitty(['sync', 'verify', '--json']);
+    const drift = await repo.run(['sync', 'verify', '--json']);
     expect(drift.code).toBe(1);
     expect(JSON.parse(drift.stdout).differences).toEqual([
       {
@@ -134,7 +134,7 @@ describe('kitty sync verify', () => {
         fix: expect.stringContaining('kitty doctor'),
       },
     ]);
-    const human = repo.kitty(['sync', 'verify']);
+    const human = await repo.run(['sync', 'verify']);
     expect(human.stdout).toContain('001-demo/WP01: lane doing here, planned on the server');
     expect(human.stdout).toContain('001-demo/WP01: lane doing here, planned on the server; fix: the server acknowledged its move but its board lacks it');
   });

@@ -17,8 +17,8 @@ function planned(): Repo {
   return repo;
 }
 
-function derive(repo: Repo): void {
-  const result = repo.kitty(['derive']);
+async function derive(repo: Repo): Promise<void> {
+  const result = await repo.run(['derive']);
   expect(result.code, result.stderr).toBe(0);
 }
 
@@ -49,7 +49,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
   ])("never adopts a server clock of %s: the next event is stamped from this machine's clock, with a warning", async (_name, serverClock) => {
     const fake = await fakeSync({ serverClock });
     const repo = planned();
-    derive(repo);
+    await derive(repo);
     writeCredentials(repo.home, fake.url);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(flush.code, flush.stderr).toBe(0);
@@ -58,7 +58,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
       new RegExp(`^kitty: warning: ignored the server's Lamport clock: server clock ${serverClock} is .*; this machine's clock stays at 2$`, 'm'),
     );
     repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
-    derive(repo);
+    await derive(repo);
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([1, 2, 3]);
   });
 
@@ -67,12 +67,12 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const repo = planned();
     // logged in first: a login starts delivery of what is already queued
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    derive(repo);
+    await derive(repo);
     poison(repo);
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([POISON + 1, POISON + 2].map(Number));
     // a new event is stamped from the last sane value, not from the poison
     repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
-    derive(repo);
+    await derive(repo);
     expect(queued(repo).at(-1)!.lamport_clock).toBe(1);
 
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '30']);
@@ -99,7 +99,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const queue = EventQueue.open({ env: repo.env });
     queue.receiveClock(machineNodeId(), 1_000_000);
     queue.close();
-    derive(repo);
+    await derive(repo);
     writeCredentials(repo.home, fake.url);
 
     const flush = await repo.kittyAsync(['sync', 'flush', '--timeout', '20']);
@@ -112,7 +112,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const again = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(again.stdout)).toMatchObject({ delivered: 0, rejected: 0, dead: 1 });
 
-    const reset = repo.kitty(['sync', 'reset-clock', '--json']);
+    const reset = await repo.run(['sync', 'reset-clock', '--json']);
     expect(reset.code, reset.stderr).toBe(0);
     expect(JSON.parse(reset.stdout)).toEqual({ restamped: 1, revived: 1, clocks: [{ node_id: machineNodeId(), before: 1_000_001, after: 1 }] });
     const last = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
@@ -129,13 +129,13 @@ describe('the Lamport clock against poisoned server clocks', () => {
     queue.receiveClock(machineNodeId(), 50_000_000);
     queue.close();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    derive(repo);
+    await derive(repo);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, rejected: 1, dead: 1 });
     expect(events(repo, 'dead')[0]!.lastError).toMatch(
       /^rejected by server: lamport_clock 50000001 .*; hint: run `kitty sync reset-clock`, then `kitty sync flush`$/,
     );
-    expect(repo.kitty(['sync', 'reset-clock']).stdout).toBe(
+    expect((await repo.run(['sync', 'reset-clock'])).stdout).toBe(
       "kitty: this machine's Lamport clock went from 50000001 to 1; 1 unsent events restamped, 1 of them rejected before and pending again; the next flush sends them (`kitty sync flush`)\n",
     );
     const again = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);

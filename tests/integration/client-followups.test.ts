@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { writeCredentials } from '../helpers/fake-sync.js';
-import { ROOT, runKitty, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
+import { ROOT, runKittyAsync, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 import { startHostileServer } from '../helpers/hostile.js';
 import { login, startServer } from '../helpers/server.js';
 import { counts, enqueue } from '../helpers/sync.js';
@@ -174,20 +174,28 @@ describe('the client follows what the hardened server answers', () => {
     });
     expect(wsToken.status).toBe(200);
     enqueue(home, 2);
-    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    const flush = await runKittyHere(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 2 });
   });
 
-  it('`kitty server` start errors name their cause and fix; --help documents --user env:/file: and KITTY_SERVER_LIMITS', () => {
-    const limits = runKitty(['server', '--port', '0', '--data', tempDir()], tempDir(), testEnv(tempDir(), { KITTY_SERVER_LIMITS: '{"maxConections":5}' }));
+  it('`kitty server` start errors name their cause and fix; --help documents --user env:/file: and KITTY_SERVER_LIMITS', async () => {
+    const limits = await runKittyHere(
+      ['server', '--port', '0', '--data', tempDir()],
+      tempDir(),
+      testEnv(tempDir(), { KITTY_SERVER_LIMITS: '{"maxConections":5}' }),
+    );
     expect(limits.code).toBe(1);
     expect(limits.stderr).toMatch(
       /^kitty: error KITTY_ERR_SERVER_BAD_LIMITS: cannot start the server: KITTY_SERVER_LIMITS: unknown limit "maxConections".*; hint: fix or unset KITTY_SERVER_LIMITS/,
     );
     expect(limits.stderr).not.toContain('another port');
 
-    const password = runKitty(['server', '--port', '0', '--data', tempDir(), '--user', 'ann:env:KITTY_TEST_NO_SUCH_VAR:acme'], tempDir(), testEnv(tempDir()));
+    const password = await runKittyHere(
+      ['server', '--port', '0', '--data', tempDir(), '--user', 'ann:env:KITTY_TEST_NO_SUCH_VAR:acme'],
+      tempDir(),
+      testEnv(tempDir()),
+    );
     expect(password.code).toBe(1);
     expect(password.stderr).toMatch(/^kitty: error KITTY_ERR_SERVER_USER_PASSWORD: .*KITTY_TEST_NO_SUCH_VAR is not set or empty; hint: set the variable/);
     expect(password.stderr).not.toContain('another port');
@@ -197,11 +205,11 @@ describe('the client follows what the hardened server answers', () => {
     const db = new Database(join(data, 'server.db'));
     db.pragma('user_version = 99');
     db.close();
-    const schema = runKitty(['server', '--port', '0', '--data', data], tempDir(), testEnv(tempDir()));
+    const schema = await runKittyHere(['server', '--port', '0', '--data', data], tempDir(), testEnv(tempDir()));
     expect(schema.code).toBe(1);
     expect(schema.stderr).toMatch(/^kitty: error KITTY_ERR_SERVER_SCHEMA_TOO_NEW: .*schema version 99.*; hint: upgrade kitty/);
 
-    const help = runKitty(['server', '--help'], tempDir(), testEnv(tempDir()));
+    const help = await runKittyHere(['server', '--help'], tempDir(), testEnv(tempDir()));
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--user NAME:env:VAR:TEAM');
     expect(help.stdout).toContain('--user NAME:file:PATH:TEAM');

@@ -14,9 +14,9 @@ function identity(result: RunResult): { project_uuid: string; source: string } {
 }
 
 /** A repository whose identity is committed, as a team keeps it. */
-function committedIdentity(): { origin: Repo; uuid: string } {
+async function committedIdentity(): Promise<{ origin: Repo; uuid: string }> {
   const origin = gitdir({ 'README.md': 'x\n' });
-  const { project_uuid: uuid } = identity(origin.kitty(['init', '--json']));
+  const { project_uuid: uuid } = identity(await origin.run(['init', '--json']));
   origin.commit('kitty identity');
   return { origin, uuid };
 }
@@ -32,23 +32,23 @@ describe('a malformed .kittify/config.yaml never makes a new project', () => {
   it.each([
     ['an unreadable uuid in broken YAML', UNREADABLE],
     ['a uuid that is no uuid', 'project:\n  uuid: 12345\n  slug: demo\n'],
-  ])('%s: the uuid comes back from the last commit, with a warning', (_name, broken) => {
-    const { origin, uuid } = committedIdentity();
+  ])('%s: the uuid comes back from the last commit, with a warning', async (_name, broken) => {
+    const { origin, uuid } = await committedIdentity();
     const repo = clone(origin);
     repo.write(CONFIG, broken);
-    const result = repo.kitty(['identity', '--json']);
+    const result = await repo.run(['identity', '--json']);
     expect(identity(result)).toMatchObject({ project_uuid: uuid, source: 'written' });
     expect(result.stderr).toContain(`; kept the project's uuid ${uuid} from the committed ${CONFIG} (HEAD)`);
     expect(readFileSync(join(repo.dir, CONFIG), 'utf8')).toContain(`uuid: ${uuid}`);
   });
 
-  it('a uuid that is there but unreadable, and kept nowhere else: refused with a clear error, the file left alone', () => {
+  it('a uuid that is there but unreadable, and kept nowhere else: refused with a clear error, the file left alone', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    identity(repo.kitty(['init', '--json']));
+    identity(await repo.run(['init', '--json']));
     rmSync(join(repo.dir, '.git', 'kitty', 'identity.json'));
     repo.write(CONFIG, UNREADABLE);
     for (const command of [['identity'], ['init']]) {
-      const result = repo.kitty(command);
+      const result = await repo.run(command);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `kitty: error KITTY_ERR_CONFIG_UUID_LOST: project.uuid in ${join(repo.dir, CONFIG)} cannot be read (seen "7d1f2a3b-4c5d-4e6f-8a9b"), and no identity record, worktree or commit holds it; ` +
@@ -59,10 +59,10 @@ describe('a malformed .kittify/config.yaml never makes a new project', () => {
     expect(readdirSync(join(repo.dir, '.kittify'))).toEqual(['config.yaml']);
   });
 
-  it("a malformed config that names no uuid at all gets the deterministic fallback of the repository's root commit", () => {
+  it("a malformed config that names no uuid at all gets the deterministic fallback of the repository's root commit", async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     repo.write(CONFIG, 'project: [broken\n');
-    const result = repo.kitty(['identity', '--json']);
+    const result = await repo.run(['identity', '--json']);
     const expected = deterministicUuid(repo.git('rev-list', '--max-parents=0', 'HEAD'));
     expect(identity(result).project_uuid).toBe(expected);
     expect(result.stderr).toContain(`names no project.uuid, and nothing else records one; using the repository's deterministic uuid ${expected}`);

@@ -47,7 +47,7 @@ describe('event size limits on the client', () => {
     });
     // logged in first: a login starts delivery of what is already queued
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    const derive = repo.kitty(['derive', '--json']);
+    const derive = await repo.run(['derive', '--json']);
     expect(derive.code, derive.stderr).toBe(0);
     const [big, ...others] = dead(repo.env);
     expect(others).toEqual([]);
@@ -55,7 +55,7 @@ describe('event size limits on the client', () => {
     expect(big!.lastError).toMatch(
       /^KITTY_ERR_EVENT_TOO_LARGE: envelope is \d+ bytes as JSON \(mostly payload\.actor\), over the 65536-byte limit of one event; kept here, never sent$/,
     );
-    const list = repo.kitty(['events', 'list', '--state', 'dead']);
+    const list = await repo.run(['events', 'list', '--state', 'dead']);
     expect(list.stdout).toContain('KITTY_ERR_EVENT_TOO_LARGE');
 
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '30']);

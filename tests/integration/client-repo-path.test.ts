@@ -15,9 +15,9 @@ function newlineRepo() {
 }
 
 describe('a repository path with a newline', () => {
-  it.each(['init', 'identity', 'derive', 'hooks install', 'hooks status'])('`kitty %s` refuses it with a clear error and writes nowhere', (command) => {
+  it.each(['init', 'identity', 'derive', 'hooks install', 'hooks status'])('`kitty %s` refuses it with a clear error and writes nowhere', async (command) => {
     const { repo, innocent } = newlineRepo();
-    const result = repo.kitty(command.split(' '));
+    const result = await repo.run(command.split(' '));
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `kitty: error KITTY_ERR_REPO_PATH_UNSUPPORTED: the repository path "${repo.dir.replace('\n', '\\n')}" contains a newline, which git's one-path-a-line output and kitty's request files cannot carry; ` +

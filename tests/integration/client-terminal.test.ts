@@ -31,30 +31,30 @@ function expectNoRawControl(result: RunResult): void {
 }
 
 describe('repository data never reaches the terminal raw', () => {
-  it('board, derive --dry-run, events list and their warnings show control characters as visible escapes; --json stays exact', () => {
+  it('board, derive --dry-run, events list and their warnings show control characters as visible escapes; --json stays exact', async () => {
     const repo = hostileRepo();
-    const board = repo.kitty(['board']);
+    const board = await repo.run(['board']);
     expectNoRawControl(board);
     expect(board.stdout).toContain('001-evil\\x1b]0;pwned\\x1b\\');
     expect(board.stdout).toContain('doing\\x1b[8m');
 
-    const dryRun = repo.kitty(['derive', '--dry-run']);
+    const dryRun = await repo.run(['derive', '--dry-run']);
     expectNoRawControl(dryRun);
     expect(dryRun.stdout).toContain('→ doing\\x1b[8m');
     expect(dryRun.stderr).toContain('unknown lane "doing\\x1b[8m"');
 
-    expectNoRawControl(repo.kitty(['derive']));
-    const list = repo.kitty(['events', 'list', '--state', 'all']);
+    expectNoRawControl(await repo.run(['derive']));
+    const list = await repo.run(['events', 'list', '--state', 'all']);
     expectNoRawControl(list);
     expect(list.stdout).toContain('001-evil\\x1b]0;pwned\\x1b\\/WP01');
-    expectExactJson(repo);
+    await expectExactJson(repo);
   });
 });
 
 /** --json output stays exact JSON, control characters and all. */
-function expectExactJson(repo: ReturnType<typeof hostileRepo>): void {
-  const board = JSON.parse(repo.kitty(['board', '--json']).stdout) as { features: Record<string, Record<string, { lane: string; title: string }>> };
+async function expectExactJson(repo: ReturnType<typeof hostileRepo>): Promise<void> {
+  const board = JSON.parse((await repo.run(['board', '--json'])).stdout) as { features: Record<string, Record<string, { lane: string; title: string }>> };
   expect(board.features[FEATURE]!.WP01).toMatchObject({ lane: LANE, title: TITLE });
-  const queued = JSON.parse(repo.kitty(['events', 'list', '--json']).stdout) as { payload: { feature_slug: string; to_lane: string; actor: string } }[];
+  const queued = JSON.parse((await repo.run(['events', 'list', '--json'])).stdout) as { payload: { feature_slug: string; to_lane: string; actor: string } }[];
   expect(queued[0]!.payload).toMatchObject({ feature_slug: FEATURE, to_lane: LANE, actor: AUTHOR });
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { ROOT, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 
 // The kitty-specs/ history of a public project (96 commits, legacy lane folders, WP files copied
 // between lane folders and deleted later, moves back to planned, history entries that reappear).
@@ -19,8 +19,8 @@ function clone(source: string): string {
   return dir;
 }
 
-function derived(dir: string, home: string): Event[] {
-  const result = runKitty(['derive', '--dry-run', '--json'], dir, testEnv(home));
+async function derived(dir: string, home: string): Promise<Event[]> {
+  const result = await runKittyHere(['derive', '--dry-run', '--json'], dir, testEnv(home));
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Event[];
 }
@@ -37,15 +37,15 @@ function finalLanes(dir: string): Map<string, string[]> {
 }
 
 describe("a real repository's history", () => {
-  it('derives every transition once: chains that hold, the lanes the tree ends with, the same ids from two clones', () => {
+  it('derives every transition once: chains that hold, the lanes the tree ends with, the same ids from two clones', async () => {
     const origin = clone(BUNDLE);
     const lanes = finalLanes(origin);
     const home = tempDir('kitty-home-');
-    expect(runKitty(['init'], origin, testEnv(home)).code).toBe(0);
+    expect((await runKittyHere(['init'], origin, testEnv(home))).code).toBe(0);
     execFileSync('git', ['add', '.kittify'], { cwd: origin });
     execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'kitty identity'], { cwd: origin });
 
-    const events = derived(origin, home);
+    const events = await derived(origin, home);
     expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
     const natural = events.map((e) => `${e.payload.feature_slug}/${e.payload.wp_id}|${e.payload.from_lane}|${e.payload.to_lane}|${e.timestamp}`);
     expect(new Set(natural).size).toBe(events.length);
@@ -69,20 +69,20 @@ describe("a real repository's history", () => {
     console.log(`readzone: ${events.length} transitions of ${byWp.size} work packages`);
 
     const [a, b] = [clone(origin), clone(origin)];
-    expect(derived(a, tempDir('kitty-home-')).map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
-    expect(derived(b, tempDir('kitty-home-')).map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect((await derived(a, tempDir('kitty-home-'))).map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect((await derived(b, tempDir('kitty-home-'))).map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
   });
 
-  it('queues them once, however often derive runs', () => {
+  it('queues them once, however often derive runs', async () => {
     const dir = clone(BUNDLE);
     const env = testEnv(tempDir('kitty-home-'));
     // before the project has an identity: the dry run prints exactly what the first real run queues
-    const dry = (JSON.parse(runKitty(['derive', '--dry-run', '--json'], dir, env).stdout) as Event[]).map((e) => e.event_id);
-    const first = JSON.parse(runKitty(['derive', '--json'], dir, env).stdout) as { queued: number };
-    const queued = (JSON.parse(runKitty(['events', 'list', '--state', 'all', '--json'], dir, env).stdout) as Event[]).map((e) => e.event_id);
+    const dry = (JSON.parse((await runKittyHere(['derive', '--dry-run', '--json'], dir, env)).stdout) as Event[]).map((e) => e.event_id);
+    const first = JSON.parse((await runKittyHere(['derive', '--json'], dir, env)).stdout) as { queued: number };
+    const queued = (JSON.parse((await runKittyHere(['events', 'list', '--state', 'all', '--json'], dir, env)).stdout) as Event[]).map((e) => e.event_id);
     expect(queued).toEqual(dry);
     expect(first.queued).toBeGreaterThan(100);
-    expect(JSON.parse(runKitty(['derive', '--json'], dir, env).stdout)).toMatchObject({ queued: 0, already_queued: first.queued });
-    expect(JSON.parse(runKitty(['derive', '--dry-run', '--json'], dir, env).stdout)).toEqual([]);
+    expect(JSON.parse((await runKittyHere(['derive', '--json'], dir, env)).stdout)).toMatchObject({ queued: 0, already_queued: first.queued });
+    expect(JSON.parse((await runKittyHere(['derive', '--dry-run', '--json'], dir, env)).stdout)).toEqual([]);
   });
 });

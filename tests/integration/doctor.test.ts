@@ -12,10 +12,10 @@ interface Check {
 }
 
 describe('kitty doctor', () => {
-  it('passes on a set-up repository and changes nothing', () => {
+  it('passes on a set-up repository and changes nothing', async () => {
     const repo = hookedRepo();
     const before = repo.git('status', '--porcelain');
-    const result = repo.kitty(['doctor', '--json']);
+    const result = await repo.run(['doctor', '--json']);
     expect(result.code, result.stdout).toBe(0);
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
     expect(report.ok).toBe(true);
@@ -42,12 +42,12 @@ describe('kitty doctor', () => {
     const server = await startServer();
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    const ok = JSON.parse(repo.kitty(['doctor', '--json']).stdout) as { ok: boolean; checks: Check[] };
+    const ok = JSON.parse((await repo.run(['doctor', '--json'])).stdout) as { ok: boolean; checks: Check[] };
     expect(ok.ok).toBe(true);
     expect(ok.checks.filter((check) => check.status !== 'ok')).toEqual([]);
     expect(ok.checks.at(-1)).toMatchObject({ name: 'websocket', status: 'ok' });
     await server.stop();
-    const down = repo.kitty(['doctor', '--json']);
+    const down = await repo.run(['doctor', '--json']);
     expect(down.code).toBe(1);
     expect((JSON.parse(down.stdout) as { checks: Check[] }).checks.find((check) => check.name === 'server')).toMatchObject({
       status: 'fail',
@@ -72,14 +72,14 @@ describe('kitty doctor', () => {
     expect(proxy.upgrades).toBe(1);
   });
 
-  it('fails with a fix for each problem of a bare repository', () => {
+  it('fails with a fix for each problem of a bare repository', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    const result = repo.kitty(['doctor', '--json']);
+    const result = await repo.run(['doctor', '--json']);
     expect(result.code).toBe(1);
     const checks = (JSON.parse(result.stdout) as { checks: Check[] }).checks;
     expect(checks.find((check) => check.name === 'hooks')).toMatchObject({ status: 'fail', fix: 'kitty hooks install' });
     expect(checks.find((check) => check.name === 'identity')).toMatchObject({ status: 'warn', fix: expect.stringContaining('kitty init') });
-    const human = repo.kitty(['doctor']);
+    const human = await repo.run(['doctor']);
     expect(human.stdout).toMatch(/FAIL {2}hooks .*post-commit missing/);
     expect(human.stdout).toContain('fix: kitty hooks install');
   });

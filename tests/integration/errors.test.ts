@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, gitdir, runKitty, tempDir, testEnv, wp } from '../helpers/gitdir.js';
+import { CLI, gitdir, runKittyHere, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 
 describe('errors are one line with a stable code and a hint', () => {
-  it('outside a repository: KITTY_ERR_NOT_A_REPO', () => {
+  it('outside a repository: KITTY_ERR_NOT_A_REPO', async () => {
     const dir = tempDir();
-    const result = runKitty(['derive'], dir, testEnv(tempDir()));
+    const result = await runKittyHere(['derive'], dir, testEnv(tempDir()));
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
@@ -15,45 +15,45 @@ describe('errors are one line with a stable code and a hint', () => {
     );
   });
 
-  it('without git on PATH: KITTY_ERR_GIT_MISSING', () => {
+  it('without git on PATH: KITTY_ERR_GIT_MISSING', async () => {
     const repo = gitdir();
     const empty = tempDir();
-    const result = repo.kitty(['identity'], { env: { PATH: empty } });
+    const result = await repo.run(['identity'], { env: { PATH: empty } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_GIT_MISSING: git was not found on PATH; hint: /);
   });
 
-  it('a WP blob missing from the object store: KITTY_ERR_WP_UNREADABLE, warned and skipped', () => {
+  it('a WP blob missing from the object store: KITTY_ERR_WP_UNREADABLE, warned and skipped', async () => {
     const repo = gitdir();
     repo.commit('a', { files: { 'kitty-specs/f/tasks/WP01.md': wp({ lane: 'planned', body: 'unique body 1' }) } });
     repo.commit('b', { files: { 'kitty-specs/f/tasks/WP02.md': wp({ lane: 'planned', body: 'unique body 2' }) } });
     const blob = repo.git('rev-parse', 'HEAD:kitty-specs/f/tasks/WP02.md');
     rmSync(join(repo.dir, '.git/objects', blob.slice(0, 2), blob.slice(2)));
-    const result = repo.kitty(['derive', '--dry-run', '--json']);
+    const result = await repo.run(['derive', '--dry-run', '--json']);
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as unknown[]).length).toBe(1);
     expect(result.stderr).toContain(`KITTY_ERR_WP_UNREADABLE: cannot read kitty-specs/f/tasks/WP02.md@`);
-    const strict = repo.kitty(['derive', '--dry-run', '--strict']);
+    const strict = await repo.run(['derive', '--dry-run', '--strict']);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/^kitty: error KITTY_ERR_WP_UNREADABLE: .*; hint: fetch the missing history/);
   });
 
-  it('an unwritable state dir: KITTY_ERR_STATE_DIR', () => {
+  it('an unwritable state dir: KITTY_ERR_STATE_DIR', async () => {
     const repo = gitdir();
     repo.commit('a', { files: { 'kitty-specs/f/tasks/WP01.md': wp({ lane: 'planned' }) } });
     const blocker = join(tempDir(), 'a-file');
     writeFileSync(blocker, 'a file where the state dir would go');
-    const result = repo.kitty(['derive'], { env: { KITTY_HOME: join(blocker, 'state') } });
+    const result = await repo.run(['derive'], { env: { KITTY_HOME: join(blocker, 'state') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_STATE_DIR: cannot create the kitty state dir .*; hint: set KITTY_HOME/);
   });
 
-  it('bad usage: exit 2 with KITTY_ERR_USAGE and where to find help', () => {
+  it('bad usage: exit 2 with KITTY_ERR_USAGE and where to find help', async () => {
     const repo = gitdir();
-    const unknownFlag = repo.kitty(['derive', '--bogus']);
+    const unknownFlag = await repo.run(['derive', '--bogus']);
     expect(unknownFlag.code).toBe(2);
     expect(unknownFlag.stderr).toMatch(/^kitty: error KITTY_ERR_USAGE: kitty derive: Unknown option '--bogus'.*; hint: see `kitty derive --help`/);
-    const badState = repo.kitty(['events', 'list', '--state', 'sent']);
+    const badState = await repo.run(['events', 'list', '--state', 'sent']);
     expect(badState.code).toBe(2);
     expect(badState.stderr).toContain('unknown --state "sent"');
     for (const [typo, meant] of [
@@ -61,26 +61,26 @@ describe('errors are one line with a stable code and a hint', () => {
       [['evnets', 'list'], 'events list'],
       [['doctr'], 'doctor'],
     ] as const) {
-      const result = repo.kitty([...typo]);
+      const result = await repo.run([...typo]);
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`kitty: error KITTY_ERR_USAGE: unknown command "${typo.join(' ')}"; hint: did you mean \`kitty ${meant}\`?\n`);
     }
-    expect(repo.kitty(['frobnicate']).stderr).toContain('hint: run `kitty --help` for the list of commands');
+    expect((await repo.run(['frobnicate'])).stderr).toContain('hint: run `kitty --help` for the list of commands');
   });
 
-  it('kitty alone, a bare group, help COMMAND, -v and version answer with exit 0', () => {
+  it('kitty alone, a bare group, help COMMAND, -v and version answer with exit 0', async () => {
     const repo = gitdir();
-    const bare = repo.kitty([]);
+    const bare = await repo.run([]);
     expect([bare.code, bare.stdout]).toEqual([0, expect.stringContaining('Commands:')]);
-    const group = repo.kitty(['sync']);
+    const group = await repo.run(['sync']);
     expect(group.code).toBe(0);
     expect(group.stdout).toMatch(/^Usage: kitty sync <command>/);
     expect(group.stdout).toContain('sync flush');
     expect(group.stdout).not.toContain('sync run');
-    const help = repo.kitty(['help', 'derive']);
+    const help = await repo.run(['help', 'derive']);
     expect([help.code, help.stdout]).toEqual([0, expect.stringMatching(/^Usage: kitty derive/)]);
-    expect(repo.kitty(['help', 'hooks']).stdout).toMatch(/^Usage: kitty hooks <command>/);
-    for (const flag of ['-v', 'version', '--version']) expect(repo.kitty([flag]).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await repo.run(['help', 'hooks'])).stdout).toMatch(/^Usage: kitty hooks <command>/);
+    for (const flag of ['-v', 'version', '--version']) expect((await repo.run([flag])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   it('a reader that closes early ends the command quietly with exit 0, no stack trace', async () => {
@@ -95,7 +95,7 @@ describe('errors are one line with a stable code and a hint', () => {
     expect(code).toBe(0);
   });
 
-  it('every command has --help on stdout with exit 0', () => {
+  it('every command has --help on stdout with exit 0', async () => {
     const repo = gitdir();
     for (const command of [
       ['init'],
@@ -118,10 +118,10 @@ describe('errors are one line with a stable code and a hint', () => {
       ['server'],
       ['server', 'user', 'add'],
     ]) {
-      const result = repo.kitty([...command, '--help']);
+      const result = await repo.run([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: kitty ${command.join(' ')}`));
     }
-    expect(repo.kitty(['--help']).stdout).toContain('Commands:');
+    expect((await repo.run(['--help'])).stdout).toContain('Commands:');
   });
 });

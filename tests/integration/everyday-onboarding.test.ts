@@ -8,28 +8,28 @@ import { F, hookedRepo, moves, queued } from '../helpers/hooks.js';
 const WP1 = `${F}/WP01-api.md`;
 
 describe('the first kitty hooks install in a repository with history', () => {
-  it('says how many earlier transitions are not queued, offers kitty derive, and queues nothing', () => {
+  it('says how many earlier transitions are not queued, offers kitty derive, and queues nothing', async () => {
     const repo = gitdir({ [WP1]: wp({ lane: 'planned' }) });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
     repo.commit('done', { files: { [WP1]: wp({ lane: 'done' }) } });
-    const install = repo.kitty(['hooks', 'install']);
+    const install = await repo.run(['hooks', 'install']);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain(
       "kitty: 3 earlier transitions are in this repository's history and not queued; `kitty derive --dry-run` lists them, `kitty derive` queues them\n",
     );
     expect(queued(repo)).toEqual([]);
 
-    const again = repo.kitty(['hooks', 'install', '--json']);
+    const again = await repo.run(['hooks', 'install', '--json']);
     expect(JSON.parse(again.stdout).unqueued_transitions).toBeNull();
-    expect(repo.kitty(['derive']).code).toBe(0);
+    expect((await repo.run(['derive'])).code).toBe(0);
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>done']);
   });
 
-  it('says nothing of the kind where the history has no transition', () => {
+  it('says nothing of the kind where the history has no transition', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    const install = repo.kitty(['hooks', 'install', '--json']);
+    const install = await repo.run(['hooks', 'install', '--json']);
     expect(JSON.parse(install.stdout).unqueued_transitions).toBe(0);
-    expect(repo.kitty(['hooks', 'install']).stdout).not.toContain('earlier transition');
+    expect((await repo.run(['hooks', 'install'])).stdout).not.toContain('earlier transition');
   });
 });
 

@@ -103,36 +103,36 @@ describe('problems met by the background worker are shown by the next git comman
 
     // doctor reads the marker; its state dir is a good one, so only the marker is in question
     await markerIs(repo, true);
-    const doctor = repo.kitty(['doctor', '--json'], { env: { KITTY_HOME: tempDir() } });
+    const doctor = await repo.run(['doctor', '--json'], { env: { KITTY_HOME: tempDir() } });
     const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; detail: string }[];
     expect(checks.find((check) => check.name === 'last capture')).toMatchObject({ status: 'warn', detail: expect.stringContaining('capture postponed') });
     expect(existsSync(join(repo.dir, '.git', 'kitty', 'problem'))).toBe(false);
-    const again = JSON.parse(repo.kitty(['doctor', '--json'], { env: { KITTY_HOME: tempDir() } }).stdout).checks as { name: string; status: string }[];
+    const again = JSON.parse((await repo.run(['doctor', '--json'], { env: { KITTY_HOME: tempDir() } })).stdout).checks as { name: string; status: string }[];
     expect(again.find((check) => check.name === 'last capture')?.status).toBe('ok');
   });
 });
 
 describe('kitty doctor: work packages', () => {
-  it('names malformed frontmatter and unknown lanes by file', () => {
+  it('names malformed frontmatter and unknown lanes by file', async () => {
     const repo = gitdir({
       [WP1]: '---\nlane: [doing\n---\n# WP\n',
       [WP2]: wp({ lane: 'parked' }),
       [`${F}/WP03-ok.md`]: wp({ lane: 'done' }),
     });
-    const doctor = repo.kitty(['doctor', '--json']);
+    const doctor = await repo.run(['doctor', '--json']);
     const check = (JSON.parse(doctor.stdout).checks as { name: string; status: string; detail: string; fix: string }[]).find((c) => c.name === 'work packages');
     expect(check?.status).toBe('warn');
     expect(check?.detail).toContain(`KITTY_ERR_WP_MALFORMED`);
     expect(check?.detail).toContain(WP1);
     expect(check?.detail).toContain(`${WP2}: unknown lane "parked"`);
     expect(check?.detail).not.toContain('WP03');
-    const text = repo.kitty(['doctor']);
+    const text = await repo.run(['doctor']);
     expect(text.stdout).toMatch(/warn {2}work packages {1}.*WP01-api\.md/);
   });
 
-  it('is ok for a clean tree', () => {
+  it('is ok for a clean tree', async () => {
     const repo = gitdir({ [WP1]: wp({ lane: 'planned' }) });
-    const check = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string }[]).find(
+    const check = (JSON.parse((await repo.run(['doctor', '--json'])).stdout).checks as { name: string; status: string; detail: string }[]).find(
       (c) => c.name === 'work packages',
     );
     expect(check).toMatchObject({ status: 'ok', detail: '1 work packages, every lane known' });
@@ -140,21 +140,21 @@ describe('kitty doctor: work packages', () => {
 });
 
 describe('a committed husky line calling kitty in a clone without kitty hooks', () => {
-  it('is reported by kitty hooks status and kitty doctor', () => {
+  it('is reported by kitty hooks status and kitty doctor', async () => {
     const repo = gitdir({ '.husky/post-commit': 'npx kitty hooks worker\n', '.husky/pre-commit': 'npx lint-staged\n' });
-    const status = repo.kitty(['hooks', 'status']);
+    const status = await repo.run(['hooks', 'status']);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(".husky/post-commit call kitty, but kitty's hooks are not installed in this clone");
     expect(status.stderr).toContain('kitty hooks install');
     expect(status.stderr).not.toContain('pre-commit');
-    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).unwired_husky_calls).toEqual(['.husky/post-commit']);
-    const hooks = (JSON.parse(repo.kitty(['doctor', '--json']).stdout).checks as { name: string; status: string; detail: string; fix: string }[]).find(
+    expect(JSON.parse((await repo.run(['hooks', 'status', '--json'])).stdout).unwired_husky_calls).toEqual(['.husky/post-commit']);
+    const hooks = (JSON.parse((await repo.run(['doctor', '--json'])).stdout).checks as { name: string; status: string; detail: string; fix: string }[]).find(
       (c) => c.name === 'hooks',
     );
     expect(hooks).toMatchObject({ status: 'fail', detail: expect.stringContaining('.husky/post-commit'), fix: expect.stringContaining('prepare') });
 
-    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
-    const after = repo.kitty(['hooks', 'status', '--json']);
+    expect((await repo.run(['hooks', 'install'])).code).toBe(0);
+    const after = await repo.run(['hooks', 'status', '--json']);
     expect(JSON.parse(after.stdout)).toMatchObject({ ok: true, unwired_husky_calls: [] });
   });
 });

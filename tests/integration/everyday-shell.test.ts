@@ -2,16 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { type RunResult, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 
-function kitty(args: string[]) {
+async function kitty(args: string[]): Promise<RunResult> {
   const dir = tempDir();
-  return runKitty(args, dir, testEnv(dir));
+  return runKittyHere(args, dir, testEnv(dir));
 }
 
 /** The commands `kitty --help` lists. */
-function listedCommands(): string[] {
-  const help = kitty(['--help']).stdout;
+async function listedCommands(): Promise<string[]> {
+  const help = (await kitty(['--help'])).stdout;
   const block = help.slice(help.indexOf('Commands:\n') + 'Commands:\n'.length, help.indexOf('\n\n', help.indexOf('Commands:\n')));
   return block.split('\n').map((line) => line.trim().split(/\s{2,}/)[0]!);
 }
@@ -30,10 +30,10 @@ function bashComplete(script: string, words: string[]): string[] {
 }
 
 describe('kitty completion', () => {
-  it("bash: commands, sub-commands and each command's flags, from the registry and the help texts", () => {
-    const script = kitty(['completion', 'bash']);
+  it("bash: commands, sub-commands and each command's flags, from the registry and the help texts", async () => {
+    const script = await kitty(['completion', 'bash']);
     expect(script.code, script.stderr).toBe(0);
-    const topWords = [...new Set(listedCommands().map((name) => name.split(' ')[0]!))];
+    const topWords = [...new Set((await listedCommands()).map((name) => name.split(' ')[0]!))];
     expect(topWords).toEqual(expect.arrayContaining(['init', 'events', 'hooks', 'sync', 'wp', 'board', 'doctor', 'completion', 'man']));
     expect(bashComplete(script.stdout, [''])).toEqual(topWords);
     expect(bashComplete(script.stdout, ['sy'])).toEqual(['sync']);
@@ -43,34 +43,34 @@ describe('kitty completion', () => {
     expect(bashComplete(script.stdout, ['events', 'list', '--state', 'all', '--all'])).toEqual(['--all-projects']);
   });
 
-  it('zsh and fish name every command with its summary', () => {
-    const zsh = kitty(['completion', 'zsh']).stdout;
+  it('zsh and fish name every command with its summary', async () => {
+    const zsh = (await kitty(['completion', 'zsh'])).stdout;
     expect(zsh.startsWith('#compdef kitty\n')).toBe(true);
     expect(zsh).toContain(`"sync") subs=('flush:send pending events now, with progress and a summary'`);
     expect(zsh).toContain('compdef _kitty kitty');
-    const fish = kitty(['completion', 'fish']).stdout;
+    const fish = (await kitty(['completion', 'fish'])).stdout;
     expect(fish).toContain("complete -c kitty -n '__kitty_at '\\''hooks'\\''' -a 'install' -d 'install the git hooks that capture lane changes'");
     expect(fish).toContain("complete -c kitty -n '__kitty_in '\\''events list'\\''' -l all-projects");
-    for (const name of listedCommands()) expect(fish).toContain(`-a '${name.split(' ').at(-1)}'`);
+    for (const name of await listedCommands()) expect(fish).toContain(`-a '${name.split(' ').at(-1)}'`);
   });
 
-  it('refuses an unknown shell with the ones it knows', () => {
-    const result = kitty(['completion', 'tcsh']);
+  it('refuses an unknown shell with the ones it knows', async () => {
+    const result = await kitty(['completion', 'tcsh']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'kitty: error KITTY_ERR_USAGE: kitty completion: unknown shell "tcsh"; hint: use one of: bash, zsh, fish, e.g. `kitty completion bash`\n',
     );
-    expect(kitty(['completion', '--help']).stdout).toContain('Usage: kitty completion bash|zsh|fish');
+    expect((await kitty(['completion', '--help'])).stdout).toContain('Usage: kitty completion bash|zsh|fish');
   });
 });
 
 describe('kitty man', () => {
-  it('prints kitty(1) in roff with a section per command, made of its help', () => {
-    const man = kitty(['man']);
+  it('prints kitty(1) in roff with a section per command, made of its help', async () => {
+    const man = await kitty(['man']);
     expect(man.code, man.stderr).toBe(0);
     expect(man.stdout).toMatch(/^\.TH KITTY 1 "" "kitty \d+\.\d+\.\d+" "User Commands"\n/);
-    for (const name of listedCommands()) expect(man.stdout).toContain(`.SS "kitty ${name}"\n`);
-    expect(man.stdout).toContain(kitty(['events', 'list', '--help']).stdout.trimEnd().split('\n')[0]);
+    for (const name of await listedCommands()) expect(man.stdout).toContain(`.SS "kitty ${name}"\n`);
+    expect(man.stdout).toContain((await kitty(['events', 'list', '--help'])).stdout.trimEnd().split('\n')[0]);
     // roff would take a line starting with a dot as a request
     const body = man.stdout.split('\n').filter((line) => line.startsWith('.'));
     expect(body.every((line) => /^\.(TH|SH|SS|PP|nf|fi|TP|B|I|BR)\b/.test(line))).toBe(true);
@@ -78,6 +78,6 @@ describe('kitty man', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII: the man page must hold nothing else
     expect(man.stdout).toMatch(/^[\x00-\x7f]*$/);
     expect(man.stdout).toContain('"{wp}: {from} \\[u2192] {to}"');
-    expect(kitty(['man', '--help']).stdout).toContain('kitty man | man -l -');
+    expect((await kitty(['man', '--help'])).stdout).toContain('kitty man | man -l -');
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY, retryDelayMs, retrySchedule } from '../../src/flusher/runner.js';
-import { wp } from '../helpers/gitdir.js';
+import { type Repo, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { login, startRestartableServer, startServer, type TestServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
@@ -18,8 +18,8 @@ interface Status {
   flusher_pid: number | null;
 }
 
-function status(repo: { kitty: (args: string[]) => { stdout: string } }): Status {
-  return JSON.parse(repo.kitty(['sync', 'status', '--json']).stdout) as Status;
+async function status(repo: Repo): Promise<Status> {
+  return JSON.parse((await repo.run(['sync', 'status', '--json'])).stdout) as Status;
 }
 
 /**
@@ -63,12 +63,12 @@ describe('the background flusher keeps going while the server is down', () => {
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
 
     expect(await waitFor(() => flusherState(repo).record?.last_error, Boolean)).toBeTruthy();
-    const failing = status(repo);
+    const failing = await status(repo);
     expect(failing.last_error).toMatch(/ECONNREFUSED|refused|unreachable/i);
     expect(failing.last_error_at).not.toBeNull();
     expect(failing.flusher_pid).not.toBeNull();
-    expect(repo.kitty(['sync', 'status']).stdout).toMatch(/^last error: .+ ago\)$/m);
-    const doctor = JSON.parse(repo.kitty(['doctor', '--json']).stdout) as { checks: { name: string; status: string; detail: string; fix: string }[] };
+    expect((await repo.run(['sync', 'status'])).stdout).toMatch(/^last error: .+ ago\)$/m);
+    const doctor = JSON.parse((await repo.run(['doctor', '--json'])).stdout) as { checks: { name: string; status: string; detail: string; fix: string }[] };
     expect(doctor.checks.find((check) => check.name === 'delivery')).toMatchObject({
       status: 'warn',
       detail: expect.stringContaining('events wait'),
@@ -87,7 +87,7 @@ describe('the background flusher keeps going while the server is down', () => {
         (error) => error === null,
       ),
     ).toBeNull();
-    expect(status(repo).last_error).toBeNull();
+    expect((await status(repo)).last_error).toBeNull();
   });
 
   it('gives up after the bounded time; the next kitty command starts it again while events are pending', async () => {
@@ -100,7 +100,7 @@ describe('the background flusher keeps going while the server is down', () => {
     await startServer({ data: server.data, port: server.port });
     // nothing else restarts it: the pending events are still here until a command runs
     expect(counts(repo.env).pending).toBe(stopped.pending);
-    expect(repo.kitty(['board']).code).toBe(0);
+    expect((await repo.run(['board'])).code).toBe(0);
     const after = await waitFor(
       () => counts(repo.env),
       (c) => c.pending === 0,
@@ -150,19 +150,23 @@ describe('kitty auth login', () => {
     const repo = hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    // the flusher the commit started delivers the move and ends, so a flusher seen after the login is the login's
+    await waitFor(
+      () => ({ stored: server.events().length, running: flusherState(repo).running }),
+      (state) => state.stored === 1 && !state.running,
+    );
     expect(server.events().every((event) => event.team_slug === 'acme')).toBe(true);
 
     // a move queued without a flusher: captured later by derive, not by a hook
     repo.write(WP1, wp({ lane: 'doing' }));
     repo.git('add', '-A');
     execFileSync('git', ['commit', '-q', '-m', 'start'], { cwd: repo.dir, env: { ...repo.env, KITTY: '0' } });
-    expect(repo.kitty(['derive']).code).toBe(0);
+    expect((await repo.run(['derive'])).code).toBe(0);
     expect(counts(repo.env).pending).toBe(1);
-    const bob = repo.kitty(['auth', 'login', '--server', server.url, '--username', 'bob', '--password-stdin'], { input: 'bob-pass' });
+    const bob = await repo.run(['auth', 'login', '--server', server.url, '--username', 'bob', '--password-stdin'], { input: 'bob-pass' });
     expect(bob.code).toBe(0);
     expect(bob.stderr).toContain("kitty: warning: this project's events went to team acme until now; you are logged in to team beta");
-    expect(status(repo).flusher_pid).toBeNull();
+    expect((await status(repo)).flusher_pid).toBeNull();
     expect(counts(repo.env).pending).toBe(1);
     expect(server.events().filter((event) => event.team_slug === 'beta')).toEqual([]);
   });

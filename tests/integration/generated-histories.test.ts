@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateHistory, type TruthTransition } from '../../bench/history.mjs';
-import { ROOT, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { ROOT, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 
 // Histories generated with every pattern real repositories show (re-keyed and backfilled logs,
 // the log era with stale frontmatter, creation lines, lane-folder copies, flattened tasks/,
@@ -14,18 +14,18 @@ interface Event {
   payload: { wp_id: string; feature_slug: string; from_lane: string | null; to_lane: string };
 }
 
-function generated(seed: number, commits = 300): { dir: string; truth: TruthTransition[]; shas: string[] } {
+async function generated(seed: number, commits = 300): Promise<{ dir: string; truth: TruthTransition[]; shas: string[] }> {
   const dir = join(tempDir('kitty-gen-'), 'repo');
   const history = generateHistory(dir, { seed, commits });
   // the project's identity is committed, as a team does, so every clone stamps the same uuid
-  expect(runKitty(['init'], dir, testEnv(tempDir('kitty-home-'))).code).toBe(0);
+  expect((await runKittyHere(['init'], dir, testEnv(tempDir('kitty-home-')))).code).toBe(0);
   execFileSync('git', ['add', '.kittify'], { cwd: dir });
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'kitty identity'], { cwd: dir });
   return { dir, truth: history.truth, shas: history.commits.map((commit) => commit.sha) };
 }
 
-function dryRun(dir: string, home: string, ...range: string[]): Event[] {
-  const result = runKitty(['derive', ...range, '--dry-run', '--json'], dir, testEnv(home));
+async function dryRun(dir: string, home: string, ...range: string[]): Promise<Event[]> {
+  const result = await runKittyHere(['derive', ...range, '--dry-run', '--json'], dir, testEnv(home));
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Event[];
 }
@@ -35,9 +35,9 @@ const happened = (t: TruthTransition): string => `${t.feature}/${t.wp} ${t.from 
 
 describe('generated real-world histories', () => {
   for (const seed of [1, 4, 7]) {
-    it(`seed ${seed}: exactly the transitions that happened, each once, with the status lines' own ids`, () => {
-      const { dir, truth } = generated(seed);
-      const events = dryRun(dir, tempDir('kitty-home-'));
+    it(`seed ${seed}: exactly the transitions that happened, each once, with the status lines' own ids`, async () => {
+      const { dir, truth } = await generated(seed);
+      const events = await dryRun(dir, tempDir('kitty-home-'));
       expect(events.map(said).sort()).toEqual(truth.map(happened).sort());
       expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
       const ids = new Map(events.map((e) => [said(e), e.event_id]));
@@ -46,7 +46,7 @@ describe('generated real-world histories', () => {
   }
 
   it("reading git's output in a worker thread (as derive does on a large store) gives the same events", async () => {
-    const { dir, truth } = generated(7);
+    const { dir, truth } = await generated(7);
     // the worker thread starts from the built file next to the reader, so this runs the build in-process
     const { captureRange } = (await import(join(ROOT, 'dist', 'capture', 'index.js'))) as typeof import('../../src/capture/index.js');
     const events: Event[] = [];
@@ -61,29 +61,23 @@ describe('generated real-world histories', () => {
     expect(events.map(said).sort()).toEqual(truth.map(happened).sort());
   });
 
-  it('two clones, and one capturing commit range by commit range as hooks do, queue the same ids', () => {
-    const { dir, shas } = generated(4);
-    const whole = dryRun(dir, tempDir('kitty-home-'))
-      .map((e) => e.event_id)
-      .sort();
+  it('two clones, and one capturing commit range by commit range as hooks do, queue the same ids', async () => {
+    const { dir, shas } = await generated(4);
+    const whole = (await dryRun(dir, tempDir('kitty-home-'))).map((e) => e.event_id).sort();
     const other = join(tempDir('kitty-clone-'), 'clone');
     execFileSync('git', ['clone', '-q', dir, other]);
-    expect(
-      dryRun(other, tempDir('kitty-home-'))
-        .map((e) => e.event_id)
-        .sort(),
-    ).toEqual(whole);
+    expect((await dryRun(other, tempDir('kitty-home-'))).map((e) => e.event_id).sort()).toEqual(whole);
 
     const env = testEnv(tempDir('kitty-home-'));
     const stops = [...shas.filter((_, i) => i > 0 && i % 30 === 0), 'HEAD'];
     let from = shas[0]!;
-    expect(runKitty(['derive', from], other, env).code).toBe(0);
+    expect((await runKittyHere(['derive', from], other, env)).code).toBe(0);
     for (const to of stops) {
-      const result = runKitty(['derive', `${from}..${to}`], other, env);
+      const result = await runKittyHere(['derive', `${from}..${to}`], other, env);
       expect(result.code, result.stderr).toBe(0);
       from = to;
     }
-    const listed = JSON.parse(runKitty(['events', 'list', '--state', 'all', '--json'], other, env).stdout) as { event_id: string }[];
+    const listed = JSON.parse((await runKittyHere(['events', 'list', '--state', 'all', '--json'], other, env)).stdout) as { event_id: string }[];
     expect(listed.map((e) => e.event_id).sort()).toEqual(whole);
   });
 });

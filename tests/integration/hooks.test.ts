@@ -32,9 +32,9 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->parked']);
   });
 
-  it('a hook that has to backfill the identity says so in one line and keeps the project uuid', () => {
+  it('a hook that has to backfill the identity says so in one line and keeps the project uuid', async () => {
     const repo = hookedRepo();
-    const uuid = JSON.parse(repo.kitty(['identity', '--json']).stdout).project_uuid as string;
+    const uuid = JSON.parse((await repo.run(['identity', '--json'])).stdout).project_uuid as string;
     repo.git('rm', '-q', '.kittify/config.yaml');
     repo.write(WP1, wp({ lane: 'planned' }));
     repo.git('add', '-A');
@@ -44,13 +44,13 @@ describe('git hooks capture each transition exactly once', () => {
       'kitty: writing the project identity to .kittify/config.yaml; commit it so every clone shares it',
     ]);
     expect(repo.git('status', '--porcelain')).toBe('?? .kittify/');
-    expect(JSON.parse(repo.kitty(['identity', '--json']).stdout)).toMatchObject({ project_uuid: uuid, source: 'file' });
+    expect(JSON.parse((await repo.run(['identity', '--json'])).stdout)).toMatchObject({ project_uuid: uuid, source: 'file' });
     expect(queued(repo).map((event) => event.project_uuid)).toEqual([uuid]);
   });
 
   it('captures the first commits of a repository the hooks were installed in before it', async () => {
     const repo = gitdir();
-    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
+    expect((await repo.run(['hooks', 'install'])).code).toBe(0);
     // quick commits in the background: one worker takes several requests in one round
     repo.commit('root', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
@@ -128,16 +128,16 @@ describe('git hooks capture each transition exactly once', () => {
     expect(queued(repo)).toHaveLength(before.length + 1);
   });
 
-  it("pull (fast-forward) and merge --no-ff bring a teammate's transitions, each once", () => {
+  it("pull (fast-forward) and merge --no-ff bring a teammate's transitions, each once", async () => {
     const origin = gitdir({ 'README.md': 'x\n' });
-    origin.kitty(['init']);
+    await origin.run(['init']);
     origin.commit('identity');
     origin.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }), [WP2]: wp({ lane: 'planned' }) } });
     const mine = tempDir();
     execFileSync('git', ['clone', '-q', origin.dir, join(mine, 'me')], { env: origin.env });
     const me = gitdir({}, { dir: join(mine, 'me') });
     me.env.KITTY_HOOK_SYNC = '1';
-    expect(me.kitty(['hooks', 'install']).code).toBe(0);
+    expect((await me.run(['hooks', 'install'])).code).toBe(0);
 
     origin.commit('teammate starts WP01', { files: { [WP1]: wp({ lane: 'doing' }) } });
     origin.commit('teammate reviews WP01', { files: { [WP1]: wp({ lane: 'for_review' }) } });
@@ -151,7 +151,7 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(me))).toEqual(['WP01 planned>doing', 'WP01 doing>for_review', 'WP02 planned>doing']);
 
     const teammate = gitdir({}, { dir: origin.dir, home: tempDir() });
-    const theirs = JSON.parse(teammate.kitty(['derive', '--dry-run', '--json']).stdout) as { event_id: string }[];
+    const theirs = JSON.parse((await teammate.run(['derive', '--dry-run', '--json'])).stdout) as { event_id: string }[];
     for (const event of queued(me)) expect(theirs.map((e) => e.event_id)).toContain(event.event_id);
   });
 
@@ -183,7 +183,7 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
   });
 
-  it('a linked worktree commits through the shared hooks with the same project uuid', () => {
+  it('a linked worktree commits through the shared hooks with the same project uuid', async () => {
     const repo = hookedRepo();
     const worktree = join(tempDir(), 'wt');
     repo.git('worktree', 'add', '-q', '-b', 'wt', worktree);
@@ -193,7 +193,7 @@ describe('git hooks capture each transition exactly once', () => {
     execFileSync('git', ['commit', '-q', '-m', 'wp in worktree'], { cwd: worktree, env: repo.env });
     const events = queued(repo);
     expect(moves(events)).toEqual(['WP05 ->planned']);
-    expect(events[0]!.project_uuid).toBe(JSON.parse(repo.kitty(['identity', '--json']).stdout).project_uuid);
+    expect(events[0]!.project_uuid).toBe(JSON.parse((await repo.run(['identity', '--json'])).stdout).project_uuid);
     expect(events[0]!.git.branch).toBe('wt');
   });
 
@@ -300,26 +300,26 @@ describe('git hooks capture each transition exactly once', () => {
 });
 
 describe('kitty hooks install / uninstall / status', () => {
-  it("keeps a user's post-commit hook running, and uninstall restores it byte for byte", () => {
+  it("keeps a user's post-commit hook running, and uninstall restores it byte for byte", async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     const marker = join(tempDir(), 'ran');
     const hookPath = join(repo.dir, '.git/hooks/post-commit');
     const original = `#!/bin/sh\n# my own hook\necho "ran $*" >> '${marker}'\n`;
     writeFileSync(hookPath, original, { mode: 0o750 });
     repo.env.KITTY_HOOK_SYNC = '1';
-    const install = repo.kitty(['hooks', 'install', '--json']);
+    const install = await repo.run(['hooks', 'install', '--json']);
     expect(install.code, install.stderr).toBe(0);
     expect(JSON.parse(install.stdout).hooks[0]).toMatchObject({ name: 'post-commit', action: 'chained' });
-    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks[0]).toMatchObject({ state: 'chained' });
+    expect(JSON.parse((await repo.run(['hooks', 'status', '--json'])).stdout).hooks[0]).toMatchObject({ state: 'chained' });
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     expect(readFileSync(marker, 'utf8')).toBe('ran \n');
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
-    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
-    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect((await repo.run(['hooks', 'install'])).code).toBe(0);
+    expect((await repo.run(['hooks', 'uninstall'])).code).toBe(0);
     expect(readFileSync(hookPath, 'utf8')).toBe(original);
     expect(existsSync(`${hookPath}.pre-kitty`)).toBe(false);
     expect(readdirSync(join(repo.dir, '.git/hooks')).filter((name) => !name.endsWith('.sample'))).toEqual(['post-commit']);
-    expect(JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks.map((h: { state: string }) => h.state)).toEqual([
+    expect(JSON.parse((await repo.run(['hooks', 'status', '--json'])).stdout).hooks.map((h: { state: string }) => h.state)).toEqual([
       'foreign',
       'missing',
       'missing',
@@ -327,7 +327,7 @@ describe('kitty hooks install / uninstall / status', () => {
     ]);
   });
 
-  it("chains git-lfs's hooks, and takes over again after `git lfs update --force` replaced its stub", () => {
+  it("chains git-lfs's hooks, and takes over again after `git lfs update --force` replaced its stub", async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     // what git-lfs 3.3 writes, byte for byte; git-lfs itself is not installed here, so it complains
     const lfsHook = (hook: string): string =>
@@ -335,7 +335,7 @@ describe('kitty hooks install / uninstall / status', () => {
     const hookPath = join(repo.dir, '.git/hooks/post-commit');
     writeFileSync(hookPath, lfsHook('post-commit'), { mode: 0o755 });
     repo.env.KITTY_HOOK_SYNC = '1';
-    const install = repo.kitty(['hooks', 'install']);
+    const install = await repo.run(['hooks', 'install']);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stderr).toContain(`kitty: note: git-lfs's post-commit hook is kept as ${hookPath}.pre-kitty and still runs`);
     repo.git('add', '-A');
@@ -348,20 +348,20 @@ describe('kitty hooks install / uninstall / status', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
 
     writeFileSync(hookPath, lfsHook('post-commit'), { mode: 0o755 });
-    const status = JSON.parse(repo.kitty(['hooks', 'status', '--json']).stdout).hooks[0];
+    const status = JSON.parse((await repo.run(['hooks', 'status', '--json'])).stdout).hooks[0];
     expect(status).toMatchObject({ name: 'post-commit', state: 'foreign', chained: `${hookPath}.pre-kitty` });
     expect(status.detail).toContain("git-lfs's hook");
-    const again = repo.kitty(['hooks', 'install', '--json']);
+    const again = await repo.run(['hooks', 'install', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).hooks[0]).toMatchObject({ name: 'post-commit', action: 'chained' });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
-    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect((await repo.run(['hooks', 'uninstall'])).code).toBe(0);
     expect(readFileSync(hookPath, 'utf8')).toBe(lfsHook('post-commit'));
     expect(existsSync(`${hookPath}.pre-kitty`)).toBe(false);
   });
 
-  it('works with husky: a marked line in .husky/<hook>, not in the generated .husky/_', () => {
+  it('works with husky: a marked line in .husky/<hook>, not in the generated .husky/_', async () => {
     const repo = gitdir({ 'README.md': 'x\n', 'package.json': '{"name":"x"}\n' });
     const husky = join(repo.dir, '.husky');
     mkdirSync(join(husky, '_'), { recursive: true });
@@ -374,22 +374,22 @@ describe('kitty hooks install / uninstall / status', () => {
     writeFileSync(join(husky, 'post-commit'), 'echo "lint ok" > /dev/null\n');
     repo.git('config', 'core.hooksPath', '.husky/_');
     repo.env.KITTY_HOOK_SYNC = '1';
-    const install = repo.kitty(['hooks', 'install']);
+    const install = await repo.run(['hooks', 'install']);
     expect(install.code, install.stderr).toBe(0);
     expect(readFileSync(join(husky, 'post-commit'), 'utf8')).toMatch(/^echo "lint ok" > \/dev\/null\nk=.*# kitty \(managed by/);
     expect(readdirSync(join(husky, '_')).sort()).toEqual(['post-applypatch', 'post-commit', 'post-merge', 'post-rewrite']);
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
-    expect(repo.kitty(['hooks', 'uninstall']).code).toBe(0);
+    expect((await repo.run(['hooks', 'uninstall'])).code).toBe(0);
     expect(readFileSync(join(husky, 'post-commit'), 'utf8')).toBe('echo "lint ok" > /dev/null\n');
     expect(existsSync(join(husky, 'post-merge'))).toBe(false);
   });
 
-  it('explains a husky worktree whose generated hooks are missing', () => {
+  it('explains a husky worktree whose generated hooks are missing', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
     mkdirSync(join(repo.dir, '.husky'));
     repo.git('config', 'core.hooksPath', '.husky/_');
-    const install = repo.kitty(['hooks', 'install']);
+    const install = await repo.run(['hooks', 'install']);
     expect(install.code).toBe(0);
     expect(install.stderr).toContain('.husky/_ is missing in this worktree');
     expect(install.stderr).toContain('run `npx husky`');
@@ -402,35 +402,35 @@ describe('kitty hooks install / uninstall / status', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
   });
 
-  it('skips when CI is set unless --force; refuses a global core.hooksPath', () => {
+  it('skips when CI is set unless --force; refuses a global core.hooksPath', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    const ci = repo.kitty(['hooks', 'install', '--json'], { env: { CI: 'true' } });
+    const ci = await repo.run(['hooks', 'install', '--json'], { env: { CI: 'true' } });
     expect(JSON.parse(ci.stdout).skipped).toMatch(/CI is set/);
     expect(existsSync(join(repo.dir, '.git/hooks/post-commit'))).toBe(false);
-    expect(repo.kitty(['hooks', 'install', '--force'], { env: { CI: 'true' } }).code).toBe(0);
+    expect((await repo.run(['hooks', 'install', '--force'], { env: { CI: 'true' } })).code).toBe(0);
     expect(existsSync(join(repo.dir, '.git/hooks/post-commit'))).toBe(true);
 
     const other = gitdir({ 'README.md': 'x\n' });
     const globalConfig = join(tempDir(), 'gitconfig');
     writeFileSync(globalConfig, `[core]\n\thooksPath = ${join(tempDir(), 'shared-hooks')}\n`);
-    const refused = other.kitty(['hooks', 'install'], { env: { GIT_CONFIG_GLOBAL: globalConfig } });
+    const refused = await other.run(['hooks', 'install'], { env: { GIT_CONFIG_GLOBAL: globalConfig } });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /^kitty: error KITTY_ERR_HOOKS_GLOBAL_PATH: core\.hooksPath is set in your global git config .*; hint: .*git config core\.hooksPath \.git\/hooks/,
     );
   });
 
-  it('reports a stub whose node moved as stale, and reinstall fixes it', () => {
+  it('reports a stub whose node moved as stale, and reinstall fixes it', async () => {
     const repo = hookedRepo();
     const hookPath = join(repo.dir, '.git/hooks/post-merge');
     writeFileSync(hookPath, readFileSync(hookPath, 'utf8').replace(/^kitty_node=.*$/m, "kitty_node='/nowhere/node'"));
     chmodSync(hookPath, 0o755);
-    const status = repo.kitty(['hooks', 'status', '--json']);
+    const status = await repo.run(['hooks', 'status', '--json']);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout).hooks[1]).toMatchObject({ name: 'post-merge', state: 'stale' });
     expect(JSON.parse(status.stdout).hooks[1].detail).toContain('node not found at /nowhere/node');
-    expect(repo.kitty(['hooks', 'install']).code).toBe(0);
-    expect(repo.kitty(['hooks', 'status']).code).toBe(0);
+    expect((await repo.run(['hooks', 'install'])).code).toBe(0);
+    expect((await repo.run(['hooks', 'status'])).code).toBe(0);
   });
 });
 

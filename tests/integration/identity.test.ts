@@ -24,9 +24,9 @@ function identity(result: RunResult): IdentityJson {
 const machineNodeId = createHash('sha256').update(`${hostname()}:${userInfo().username}`).digest('hex').slice(0, 12);
 
 describe('project identity', () => {
-  it('kitty init copies the commented template and backfills uuid, slug and node_id', () => {
+  it('kitty init copies the commented template and backfills uuid, slug and node_id', async () => {
     const repo = gitdir({}, { dir: join(tempDir(), 'My_Cool Repo') });
-    const first = identity(repo.kitty(['init', '--json']));
+    const first = identity(await repo.run(['init', '--json']));
     expect(first.project_uuid).toMatch(UUID_V4);
     expect(first.project_slug).toBe('my-cool-repo');
     expect(first.node_id).toBe(machineNodeId);
@@ -35,11 +35,11 @@ describe('project identity', () => {
     expect(text).toContain('# Commit this file');
     expect(text).toContain(`uuid: ${first.project_uuid}`);
     expect(text).toMatch(/auto_start: true/);
-    const again = identity(repo.kitty(['identity', '--json']));
+    const again = identity(await repo.run(['identity', '--json']));
     expect(again).toEqual({ ...first, source: 'file' });
   });
 
-  it('fills only what is missing and keeps comments, key order, unknown keys and the file mode', () => {
+  it('fills only what is missing and keeps comments, key order, unknown keys and the file mode', async () => {
     const repo = gitdir();
     const original = [
       '# team settings, hand-written',
@@ -55,7 +55,7 @@ describe('project identity', () => {
     ].join('\n');
     repo.write('.kittify/config.yaml', original);
     chmodSync(join(repo.dir, '.kittify/config.yaml'), 0o640);
-    const result = identity(repo.kitty(['init', '--json']));
+    const result = identity(await repo.run(['init', '--json']));
     expect(result.project_uuid).toBe('0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e');
     const text = readFileSync(join(repo.dir, '.kittify/config.yaml'), 'utf8');
     const slug = /\n {2}slug: ([a-z0-9-]+)\n/.exec(text)?.[1];
@@ -66,10 +66,10 @@ describe('project identity', () => {
     expect(readdirSync(join(repo.dir, '.kittify'))).toEqual(['config.yaml']);
   });
 
-  it('takes the slug from the origin remote in its https and ssh forms', () => {
+  it('takes the slug from the origin remote in its https and ssh forms', async () => {
     const repo = gitdir();
     repo.git('remote', 'add', 'origin', 'git@github.com:Acme-Corp/Road_Map.git');
-    expect(identity(repo.kitty(['identity', '--json'])).project_slug).toBe('road-map');
+    expect(identity(await repo.run(['identity', '--json'])).project_slug).toBe('road-map');
     expect(projectSlug('https://github.com/acme/widgets.git/', '/x/y')).toBe('widgets');
     expect(projectSlug('https://gitlab.example.com/group/sub/Spec--Kitty/', '/x/y')).toBe('spec-kitty');
     expect(projectSlug('ssh://git@host:2222/owner/repo', '/x/y')).toBe('repo');
@@ -78,13 +78,13 @@ describe('project identity', () => {
     expect(kebab('--a--b--')).toBe('a-b');
   });
 
-  it('gives every worktree of one repository the same uuid', () => {
+  it('gives every worktree of one repository the same uuid', async () => {
     const repo = gitdir({ 'README.md': 'x\n' });
-    const main = identity(repo.kitty(['init', '--json']));
+    const main = identity(await repo.run(['init', '--json']));
     const worktree = join(tempDir(), 'wt');
     repo.git('worktree', 'add', '-q', worktree);
     expect(existsSync(join(worktree, '.kittify/config.yaml'))).toBe(false);
-    const linked = identity(repo.kitty(['identity', '--json'], { cwd: worktree }));
+    const linked = identity(await repo.run(['identity', '--json'], { cwd: worktree }));
     expect(linked.project_uuid).toBe(main.project_uuid);
     expect(linked.source).toBe('written');
   });
@@ -99,16 +99,16 @@ describe('project identity', () => {
     expect(runs.filter((run) => identity(run).source === 'written')).toHaveLength(1);
   });
 
-  it('keeps a malformed config as a backup, repairs it with the same uuid, and --strict refuses it', () => {
+  it('keeps a malformed config as a backup, repairs it with the same uuid, and --strict refuses it', async () => {
     const repo = gitdir();
     const broken = 'project:\n  uuid: 7d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b\n  slug: [unclosed\n';
     repo.write('.kittify/config.yaml', broken);
-    const strict = repo.kitty(['init', '--strict']);
+    const strict = await repo.run(['init', '--strict']);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/^kitty: error KITTY_ERR_CONFIG_MALFORMED: malformed YAML in .*config\.yaml:\d+/);
     expect(readFileSync(join(repo.dir, '.kittify/config.yaml'), 'utf8')).toBe(broken);
 
-    const result = repo.kitty(['init', '--json']);
+    const result = await repo.run(['init', '--json']);
     expect(identity(result).project_uuid).toBe('7d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b');
     expect(result.stderr).toMatch(/malformed YAML .* kept the original as config\.yaml\.bak-/);
     const backups = readdirSync(join(repo.dir, '.kittify')).filter((name) => name.startsWith('config.yaml.bak-'));
@@ -152,19 +152,19 @@ describe('project identity', () => {
     expect(existsSync(join(repo.dir, '.kittify'))).toBe(false);
   });
 
-  it("stamps events with this machine's node_id even when the committed config names another", () => {
+  it("stamps events with this machine's node_id even when the committed config names another", async () => {
     const repo = gitdir();
     repo.write('.kittify/config.yaml', 'project:\n  uuid: 0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e\n  slug: demo\n  node_id: aaaaaaaaaaaa\n');
     repo.commit('config', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });
-    const events = JSON.parse(repo.kitty(['derive', '--dry-run', '--json']).stdout) as { node_id: string; project_slug: string }[];
+    const events = JSON.parse((await repo.run(['derive', '--dry-run', '--json'])).stdout) as { node_id: string; project_slug: string }[];
     expect(events[0]).toMatchObject({ node_id: machineNodeId, project_slug: 'demo' });
   });
 
-  it('reports an unreadable config with its code', () => {
+  it('reports an unreadable config with its code', async () => {
     // root reads any file whatever its mode; a directory in the file's place is unreadable for everyone
     const repo = gitdir();
     repo.write('.kittify/config.yaml/nested', 'x');
-    const result = repo.kitty(['identity']);
+    const result = await repo.run(['identity']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_CONFIG_UNREADABLE: cannot read .*config\.yaml \(EISDIR\); hint: /);
   });

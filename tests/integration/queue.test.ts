@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
 import { draft, NODE } from '../helpers/events.js';
-import { gitdir, runKitty, tempDir, testEnv } from '../helpers/gitdir.js';
+import { gitdir, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 import { enqueueConcurrently } from '../helpers/sync.js';
 
 describe('event queue and Lamport clock', () => {
@@ -76,7 +76,7 @@ describe('event queue and Lamport clock', () => {
     }
   });
 
-  it('quarantines a corrupted row as dead with the reason, never drops it, and keeps --json clean', () => {
+  it('quarantines a corrupted row as dead with the reason, never drops it, and keeps --json clean', async () => {
     const repo = gitdir();
     const queue = EventQueue.open({ env: repo.env });
     queue.enqueue([draft('GOOD1'), draft('BROKEN'), draft('GOOD2')]);
@@ -84,7 +84,7 @@ describe('event queue and Lamport clock', () => {
     const db = new Database(join(repo.home, 'queue.db'));
     db.prepare("UPDATE events SET envelope = '{truncated' WHERE event_id = 'BROKEN'").run();
     db.close();
-    const listed = repo.kitty(['events', 'list', '--json']);
+    const listed = await repo.run(['events', 'list', '--json']);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { event_id: string }[]).map((e) => e.event_id)).toEqual(['GOOD1', 'GOOD2']);
     expect(listed.stderr).toMatch(/KITTY_ERR_QUEUE_ROW_CORRUPT: queue row 2 \(BROKEN\) is unreadable/);
@@ -93,14 +93,14 @@ describe('event queue and Lamport clock', () => {
     check.close();
     expect(row).toMatchObject({ state: 'dead', envelope: '{truncated' });
     expect(row.last_error).toMatch(/^KITTY_ERR_QUEUE_ROW_CORRUPT/);
-    expect(repo.kitty(['events', 'list', '--state', 'dead']).stderr).toContain('BROKEN');
+    expect((await repo.run(['events', 'list', '--state', 'dead'])).stderr).toContain('BROKEN');
   });
 
-  it('stores an event without project_uuid as not sendable, with the warning', () => {
+  it('stores an event without project_uuid as not sendable, with the warning', async () => {
     const repo = gitdir();
     repo.write('.kittify/config.yaml/oops', 'a directory where the config belongs');
     repo.commit('wp', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });
-    const result = repo.kitty(['derive']);
+    const result = await repo.run(['derive']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('event missing project_uuid; queued locally only');
     const queue = EventQueue.open({ env: repo.env });
@@ -113,40 +113,40 @@ describe('event queue and Lamport clock', () => {
     }
   });
 
-  it('warns of a backlog at 100,000 pending events and keeps every one of them', () => {
+  it('warns of a backlog at 100,000 pending events and keeps every one of them', async () => {
     const home = tempDir();
     const env = testEnv(home);
     const queue = EventQueue.open({ env });
     try {
       const ids = Array.from({ length: 100_000 }, (_, i) => `E${String(i).padStart(7, '0')}`);
       expect(queue.enqueue(ids.slice(0, 99_999).map((id) => draft(id))).inserted).toHaveLength(99_999);
-      const below = runKitty(['sync', 'status'], tempDir(), env);
+      const below = await runKittyHere(['sync', 'status'], tempDir(), env);
       expect(below.stderr).toBe('');
       queue.enqueue([draft(ids.at(-1)!)]);
     } finally {
       queue.close();
     }
-    const human = runKitty(['sync', 'status'], tempDir(), env);
+    const human = await runKittyHere(['sync', 'status'], tempDir(), env);
     expect(human.stdout).toMatch(/^queue: 100000 pending, 0 delivered, 0 dead$/m);
     expect(human.stderr).toBe('kitty: warning: 100000 events are pending, a backlog nothing is dropped from; send them with `kitty sync flush`\n');
-    const json = runKitty(['sync', 'status', '--json'], tempDir(), env);
+    const json = await runKittyHere(['sync', 'status', '--json'], tempDir(), env);
     expect(JSON.parse(json.stdout)).toMatchObject({ pending: 100_000, backlog: true });
   });
 
-  it('fails with KITTY_ERR_QUEUE_LOCKED when the queue stays locked past the timeout', () => {
+  it('fails with KITTY_ERR_QUEUE_LOCKED when the queue stays locked past the timeout', async () => {
     const repo = gitdir();
     repo.commit('wp', { files: { 'kitty-specs/f/tasks/WP01.md': '---\nlane: planned\n---\n' } });
     EventQueue.open({ env: repo.env }).close();
     const holder = new Database(join(repo.home, 'queue.db'));
     holder.exec('BEGIN EXCLUSIVE');
     try {
-      const result = repo.kitty(['derive'], { env: { KITTY_QUEUE_TIMEOUT_MS: '200' } });
+      const result = await repo.run(['derive'], { env: { KITTY_QUEUE_TIMEOUT_MS: '200' } });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_QUEUE_LOCKED: .*queue\.db stayed locked/);
     } finally {
       holder.exec('ROLLBACK');
       holder.close();
     }
-    expect(repo.kitty(['derive', '--json']).code).toBe(0);
+    expect((await repo.run(['derive', '--json'])).code).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
 import { draft } from '../helpers/events.js';
-import { CLI, runKitty, runKittyAsync, tempDir, wp } from '../helpers/gitdir.js';
+import { CLI, runKittyAsync, runKittyHere, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
 import { login, startRestartableServer, startServer } from '../helpers/server.js';
 import { counts, loggedInWithQueue } from '../helpers/sync.js';
@@ -22,7 +22,7 @@ describe('delivery under faults', () => {
       child.kill('SIGKILL');
       await exited;
     }
-    const final = runKitty(['sync', 'flush', '--json', '--timeout', '60'], cwd, env);
+    const final = await runKittyHere(['sync', 'flush', '--json', '--timeout', '60'], cwd, env);
     expect(final.code, final.stderr).toBe(0);
     expect(counts(env)).toEqual({ pending: 0, delivered: 2000, dead: 0 });
     const stored = server.events();
@@ -81,12 +81,12 @@ describe('delivery under faults', () => {
     );
     expect(captured.pending).toBe(50);
     // 5 s: on a loaded machine the first refused connect must still be seen before the deadline
-    const offline = repo.kitty(['sync', 'flush', '--timeout', '5', '--json']);
+    const offline = await repo.run(['sync', 'flush', '--timeout', '5', '--json']);
     expect(offline.code).toBe(1);
     expect(JSON.parse(offline.stdout).why_pending).toMatch(/ECONNREFUSED|cannot reach|websocket|fetch failed/);
 
     const second = await startServer({ data, port: first.port });
-    const flush = repo.kitty(['sync', 'flush', '--timeout', '60', '--json']);
+    const flush = await repo.run(['sync', 'flush', '--timeout', '60', '--json']);
     expect(flush.code, flush.stdout + flush.stderr).toBe(0);
     expect(counts(repo.env)).toMatchObject({ pending: 0, delivered: 50 });
     expect(second.events()).toHaveLength(50);
@@ -102,7 +102,7 @@ describe('delivery under faults', () => {
     } finally {
       server.process.kill('SIGCONT');
     }
-    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    const flush = await runKittyHere(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 300, pending: 0 });
     expect(server.events()).toHaveLength(300);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { CLI, runKitty, tempDir, wp } from '../helpers/gitdir.js';
+import { CLI, runKittyHere, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
 import { refusingProxy } from '../helpers/proxy.js';
 import { login, loginAsync, startServer } from '../helpers/server.js';
@@ -36,7 +36,7 @@ describe('delivery to the reference server', () => {
     );
     expect(new Set(stored.map((e) => e.team_slug))).toEqual(new Set(['acme']));
 
-    const flush = repo.kitty(['sync', 'flush', '--json']);
+    const flush = await repo.run(['sync', 'flush', '--json']);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, pending: 0 });
     const uuid = stored[0]!.project_uuid;
@@ -59,7 +59,7 @@ describe('delivery to the reference server', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the bar is erased with a carriage return and an escape sequence
     expect(tty.stdout).toMatch(/\r\x1b\[K\s*kitty sync flush: 300 delivered/);
     enqueue(home, 50, 'y');
-    const piped = runKitty(['sync', 'flush'], tempDir(), env);
+    const piped = await runKittyHere(['sync', 'flush'], tempDir(), env);
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe('');
     expect(piped.stdout).toBe('kitty sync flush: 50 delivered, 0 duplicate, 0 rejected; 0 still pending\n');
@@ -67,11 +67,11 @@ describe('delivery to the reference server', () => {
 
   it('feeds the server clock to the Lamport clock: the next event is stamped after all the server holds', async () => {
     const { server, env: teammate } = await loggedInWithQueue(200);
-    expect(runKitty(['sync', 'flush'], tempDir(), teammate).code).toBe(0);
+    expect((await runKittyHere(['sync', 'flush'], tempDir(), teammate)).code).toBe(0);
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([1, 201]);
   });
@@ -82,21 +82,21 @@ describe('delivery to the reference server', () => {
     const [good] = queue.list().events;
     queue.enqueue([{ ...good!.envelope, event_id: '01JZZZZZZZZZZZZZZZZZZZZZZZ', payload: { ...good!.envelope.payload, wp_id: 'not-a-wp' } }]);
     queue.close();
-    const flush = runKitty(['sync', 'flush', '--json'], cwd, env);
+    const flush = await runKittyHere(['sync', 'flush', '--json'], cwd, env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 5, rejected: 1, pending: 0, dead: 1 });
-    const dead = JSON.parse(runKitty(['events', 'list', '--state', 'dead', '--json'], cwd, env).stdout) as { event_id: string }[];
+    const dead = JSON.parse((await runKittyHere(['events', 'list', '--state', 'dead', '--json'], cwd, env)).stdout) as { event_id: string }[];
     expect(dead.map((e) => e.event_id)).toEqual(['01JZZZZZZZZZZZZZZZZZZZZZZZ']);
-    const status = JSON.parse(runKitty(['sync', 'status', '--json'], cwd, env).stdout) as { last_error: string; dead: number };
+    const status = JSON.parse((await runKittyHere(['sync', 'status', '--json'], cwd, env)).stdout) as { last_error: string; dead: number };
     expect(status.dead).toBe(1);
     expect(status.last_error).toContain('payload.wp_id must match WPnn');
-    expect(JSON.parse(runKitty(['sync', 'retry-dead', '--json'], cwd, env).stdout)).toEqual({ moved: 1 });
+    expect(JSON.parse((await runKittyHere(['sync', 'retry-dead', '--json'], cwd, env)).stdout)).toEqual({ moved: 1 });
     expect(server.events()).toHaveLength(5);
   });
 
   it('batch HTTP, when chosen (KITTY_TRANSPORT=http), delivers 1,200 events as the WebSocket does', async () => {
     const { server, env } = await loggedInWithQueue(1200, { KITTY_TRANSPORT: 'http' });
-    const flush = runKitty(['sync', 'flush', '--json'], tempDir(), env);
+    const flush = await runKittyHere(['sync', 'flush', '--json'], tempDir(), env);
     expect(flush.code, flush.stderr).toBe(0);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 1200, transport: 'http' });
     expect(server.events()).toHaveLength(1200);
@@ -150,8 +150,8 @@ describe('when the flusher starts', () => {
     await sleep(1500);
     expect(counts(repo.env)).toMatchObject({ pending: 1, delivered: 0 });
     expect(server.events()).toEqual([]);
-    expect(JSON.parse(repo.kitty(['sync', 'status', '--json']).stdout)).toMatchObject({ pending: 1, flusher_pid: null, logged_in: true });
-    expect(repo.kitty(['sync', 'flush']).code).toBe(0);
+    expect(JSON.parse((await repo.run(['sync', 'status', '--json'])).stdout)).toMatchObject({ pending: 1, flusher_pid: null, logged_in: true });
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     expect(server.events()).toHaveLength(1);
   });
 });

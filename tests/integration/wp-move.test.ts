@@ -36,13 +36,13 @@ const ORIGINAL = [
 ].join('\n');
 
 describe('kitty wp move', () => {
-  it('sets the lane, appends history, keeps every other byte, commits the file alone: one event', () => {
+  it('sets the lane, appends history, keeps every other byte, commits the file alone: one event', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: ORIGINAL } });
     repo.write('unrelated.txt', 'staged but not part of the move\n');
     repo.git('add', 'unrelated.txt');
     const before = queued(repo).length;
-    const result = repo.kitty(['wp', 'move', 'WP01', 'doing', '--note', 'picked up', '--json']);
+    const result = await repo.run(['wp', 'move', 'WP01', 'doing', '--note', 'picked up', '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ feature: '001-demo', wp_id: 'WP01', from_lane: 'planned', to_lane: 'doing', source: 'frontmatter' });
     const text = readFileSync(join(repo.dir, F, 'WP01-cart.md'), 'utf8');
@@ -57,35 +57,35 @@ describe('kitty wp move', () => {
     expect(events.at(-1)!.payload as { source: string; actor: string }).toMatchObject({ source: 'history', actor: 'Ada Tester' });
   });
 
-  it('takes a lane as a person types it: case and - or space do not matter', () => {
+  it('takes a lane as a person types it: case and - or space do not matter', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
-    expect(repo.kitty(['wp', 'move', 'WP01', 'For-Review']).code).toBe(0);
-    expect(repo.kitty(['wp', 'move', 'WP01', 'DONE']).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP01', 'For-Review'])).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP01', 'DONE'])).code).toBe(0);
     expect(moves(queued(repo)).slice(-2)).toEqual(['WP01 planned>for_review', 'WP01 for_review>done']);
   });
 
-  it('moves a legacy WP between lane folders', () => {
+  it('moves a legacy WP between lane folders', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { 'kitty-specs/002-old/tasks/planned/WP03-x.md': '---\ntitle: X\n---\nbody\n' } });
-    expect(repo.kitty(['wp', 'move', 'WP03', 'for_review']).code).toBe(0);
+    expect((await repo.run(['wp', 'move', 'WP03', 'for_review'])).code).toBe(0);
     expect(repo.git('ls-files', 'kitty-specs/002-old')).toBe('kitty-specs/002-old/tasks/for_review/WP03-x.md');
     expect(moves(queued(repo)).slice(-1)).toEqual(['WP03 planned>for_review']);
   });
 
-  it('refuses an unknown WP or lane, listing the valid ones, and a dirty WP file', () => {
+  it('refuses an unknown WP or lane, listing the valid ones, and a dirty WP file', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
-    const lane = repo.kitty(['wp', 'move', 'WP01', 'reviw']);
+    const lane = await repo.run(['wp', 'move', 'WP01', 'reviw']);
     expect(lane.code).toBe(1);
     expect(lane.stderr).toMatch(
       /^kitty: error KITTY_ERR_UNKNOWN_LANE: unknown lane "reviw"; hint: did you mean `in_review`\? Lanes: planned, doing, for_review, done, claimed/,
     );
-    const wp = repo.kitty(['wp', 'move', 'WP07', 'doing']);
+    const wp = await repo.run(['wp', 'move', 'WP07', 'doing']);
     expect(wp.code).toBe(2);
     expect(wp.stderr).toContain('work packages here: 001-demo/WP01');
     repo.write(`${F}/WP01.md`, '---\nlane: planned\n---\nedited\n');
-    const dirty = repo.kitty(['wp', 'move', 'WP01', 'doing']);
+    const dirty = await repo.run(['wp', 'move', 'WP01', 'doing']);
     expect(dirty.code).toBe(1);
     expect(dirty.stderr).toMatch(/KITTY_ERR_WP_DIRTY: kitty-specs\/001-demo\/tasks\/WP01\.md has uncommitted changes; hint: commit or stash/);
     expect(readFileSync(join(repo.dir, F, 'WP01.md'), 'utf8')).toBe('---\nlane: planned\n---\nedited\n');
@@ -93,12 +93,12 @@ describe('kitty wp move', () => {
 });
 
 describe('kitty wp move in a feature with a status log', () => {
-  it('appends one line shaped like the last transition line, leaves the WP file alone, commits the log alone: one event', () => {
+  it('appends one line shaped like the last transition line, leaves the WP file alone, commits the log alone: one event', async () => {
     const stale = wp({ lane: 'planned', title: 'Cart API' });
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: stale, [LOG]: MISSION_LOG } });
     const before = queued(repo).length;
-    const result = repo.kitty(['wp', 'move', 'WP01', 'for_review', '--note', 'ready — tests pass', '--json']);
+    const result = await repo.run(['wp', 'move', 'WP01', 'for_review', '--note', 'ready — tests pass', '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       feature: '001-demo',
@@ -140,16 +140,16 @@ describe('kitty wp move in a feature with a status log', () => {
     const events = queued(repo);
     expect(events).toHaveLength(before + 1);
     expect(moves(events).at(-1)).toBe('WP01 in_progress>for_review');
-    expect(JSON.parse(repo.kitty(['board', '--json']).stdout).features['001-demo'].WP01).toMatchObject({ lane: 'for_review', source: 'status-log' });
+    expect(JSON.parse((await repo.run(['board', '--json'])).stdout).features['001-demo'].WP01).toMatchObject({ lane: 'for_review', source: 'status-log' });
   });
 
-  it('continues from the lane the first move wrote, copying a compact line with an actor object and feature_slug', () => {
+  it('continues from the lane the first move wrote, copying a compact line with an actor object and feature_slug', async () => {
     const log = `{"event_id":"01JGZ6A0000000000000000000","wp_id":"WP02","from_lane":"genesis","to_lane":"planned","at":"2026-01-03T10:11:12Z","actor":{"display":"claude","id":"a1","kind":"agent"},"feature_slug":"001-demo","note":"created"}`;
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP02.md`]: wp({ lane: 'planned' }), [LOG]: log } });
-    const first = repo.kitty(['wp', 'move', 'WP02', 'doing', '--json']);
+    const first = await repo.run(['wp', 'move', 'WP02', 'doing', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const second = repo.kitty(['wp', 'move', 'WP02', 'for_review', '--note', 'done here', '--json']);
+    const second = await repo.run(['wp', 'move', 'WP02', 'for_review', '--note', 'done here', '--json']);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ from_lane: 'doing', to_lane: 'for_review', source: 'status-log' });
     const text = readFileSync(join(repo.dir, LOG), 'utf8');
@@ -169,18 +169,18 @@ describe('kitty wp move in a feature with a status log', () => {
     expect(one!.event_id).not.toBe(two!.event_id);
     expect(text.trimEnd().split('\n').at(-1)).not.toContain(': ');
     expect(moves(queued(repo)).slice(-2)).toEqual(['WP02 planned>doing', 'WP02 doing>for_review']);
-    const again = repo.kitty(['wp', 'move', 'WP02', 'for_review']);
+    const again = await repo.run(['wp', 'move', 'WP02', 'for_review']);
     expect(again.stdout).toContain('already in for_review; nothing to do');
   });
 
-  it('adds the missing final newline first, warns about a malformed line without failing, and moves a WP only the log knows', () => {
+  it('adds the missing final newline first, warns about a malformed line without failing, and moves a WP only the log knows', async () => {
     const log = [
       'not json at all',
       '{"event_id":"01JGZ6B0000000000000000000","wp_id":"WP05","from_lane":"planned","to_lane":"doing","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"001-demo"}',
     ].join('\n');
     const repo = hookedRepo();
     repo.commit('plan', { files: { [LOG]: log } });
-    const result = repo.kitty(['wp', 'move', 'WP05', 'done']);
+    const result = await repo.run(['wp', 'move', 'WP05', 'done']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`skipped ${LOG}:1: not JSON`);
     expect(result.stdout).toMatch(/^kitty: 001-demo\/WP05 doing → done in kitty-specs\/001-demo\/status\.events\.jsonl \(committed [0-9a-f]{7}\)\n$/);
@@ -192,21 +192,21 @@ describe('kitty wp move in a feature with a status log', () => {
     expect(repo.git('show', '--name-only', '--format=', 'HEAD')).toBe(LOG);
   });
 
-  it('refuses a log with uncommitted changes and the pseudo-lane genesis', () => {
+  it('refuses a log with uncommitted changes and the pseudo-lane genesis', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [LOG]: '' } });
-    expect(repo.kitty(['wp', 'move', 'WP01', 'genesis']).stderr).toContain('KITTY_ERR_UNKNOWN_LANE: unknown lane "genesis"');
+    expect((await repo.run(['wp', 'move', 'WP01', 'genesis'])).stderr).toContain('KITTY_ERR_UNKNOWN_LANE: unknown lane "genesis"');
     repo.write(LOG, '{"note":"edited by hand"}\n');
-    const dirty = repo.kitty(['wp', 'move', 'WP01', 'doing']);
+    const dirty = await repo.run(['wp', 'move', 'WP01', 'doing']);
     expect(dirty.code).toBe(1);
     expect(dirty.stderr).toContain(`KITTY_ERR_WP_DIRTY: ${LOG} has uncommitted changes`);
     expect(readFileSync(join(repo.dir, LOG), 'utf8')).toBe('{"note":"edited by hand"}\n');
   });
 
-  it('starts a log that has no transition line yet with the oldest line shape, from the frontmatter lane', () => {
+  it('starts a log that has no transition line yet with the oldest line shape, from the frontmatter lane', async () => {
     const repo = hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [LOG]: '{"event_type": "MissionCreated", "payload": {}}\n' } });
-    const result = repo.kitty(['wp', 'move', 'WP01', 'doing', '--note', 'nowhere to go', '--json']);
+    const result = await repo.run(['wp', 'move', 'WP01', 'doing', '--note', 'nowhere to go', '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`the lines of ${LOG} have no field for a note`);
     const line = JSON.parse(readFileSync(join(repo.dir, LOG), 'utf8').split('\n')[1]!) as Record<string, unknown>;

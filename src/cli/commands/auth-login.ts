@@ -16,7 +16,7 @@ import { readSecret } from '../secret.js';
 /** The project of the working directory, as committed: its server URL and uuid (nothing is written). */
 async function projectConfig(io: Io): Promise<{ serverUrl: string | null; uuid: string | null }> {
   try {
-    const repo = await repoInfo(process.cwd(), io.env);
+    const repo = await repoInfo(io.cwd, io.env);
     const read = readConfig(join(repo.root, '.kittify', 'config.yaml'));
     return read.kind === 'ok' ? { serverUrl: read.values.serverUrl, uuid: read.values.uuid } : { serverUrl: null, uuid: null };
   } catch {
@@ -88,7 +88,7 @@ Options:
     const server = await resolveServerUrl({
       flag: values.server,
       env: io.env,
-      cwd: process.cwd(),
+      cwd: io.cwd,
       projectUrl: project.serverUrl,
       loginUrl: previous?.server_url,
     });
@@ -97,9 +97,9 @@ Options:
         hint: 'pass it: `kitty auth login --server https://kitty.example.com` (or set KITTY_SERVER_URL)',
       });
     }
-    const username = values.username ?? previous?.username ?? (process.stdin.isTTY && !values['password-stdin'] ? await ask('username: ', io) : undefined);
+    const username = values.username ?? previous?.username ?? (io.stdin.isTTY && !values['password-stdin'] ? await ask('username: ', io) : undefined);
     if (!username) throw new KittyError(ErrorCode.USAGE, 'kitty auth login: no username given', { hint: 'pass --username NAME' });
-    if (!values['password-stdin'] && !process.stdin.isTTY) {
+    if (!values['password-stdin'] && !io.stdin.isTTY) {
       throw new KittyError(ErrorCode.USAGE, 'kitty auth login: stdin is not a terminal, so the password cannot be asked for', {
         hint: 'pipe it with --password-stdin: `printf %s "$PASS" | kitty auth login --password-stdin`',
       });
@@ -120,7 +120,7 @@ Options:
 
 async function ask(prompt: string, io: Io): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: io.stderr });
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
   try {
     return (await rl.question(prompt)).trim();
   } finally {

@@ -31,7 +31,7 @@ Options:
   -h, --help      show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { feature: { type: 'string' }, json: { type: 'boolean' } }, 'kitty board');
-    const repo = await repoInfo(process.cwd(), io.env);
+    const repo = await repoInfo(io.cwd, io.env);
     let wps = readWorkTree(repo.root, warner(io));
     if (values.feature) {
       const features = [...new Set(wps.map((wp) => wp.feature))];

@@ -41,7 +41,7 @@ Options:
     const bar = progress(io, 'kitty derive: commits');
     const events: Envelope[] = [];
     const summary = await captureRange({
-      cwd: process.cwd(),
+      cwd: io.cwd,
       env: io.env,
       revisions: positionals,
       dryRun,

@@ -21,7 +21,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty doctor');
-    const checks = await runDoctor({ cwd: process.cwd(), env: io.env });
+    const checks = await runDoctor({ cwd: io.cwd, env: io.env });
     const ok = checks.every((check) => check.status !== 'fail');
     if (values.json) {
       printJson(io, { ok, checks });

@@ -15,7 +15,7 @@ import { completePendingCaptures } from '../pending.js';
  */
 async function currentProject(io: Io): Promise<{ uuid: string | null; slug: string } | null> {
   try {
-    const identity = await resolveIdentity({ cwd: process.cwd(), env: io.env, write: false, warn: warner(io) });
+    const identity = await resolveIdentity({ cwd: io.cwd, env: io.env, write: false, warn: warner(io) });
     return identity.source === 'file' ? { uuid: identity.projectUuid, slug: identity.projectSlug } : null;
   } catch (error) {
     if (!(error instanceof KittyError)) throw error;

@@ -19,7 +19,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { force: { type: 'boolean' }, json: { type: 'boolean' } }, 'kitty hooks install');
-    const result = await installHooks({ cwd: process.cwd(), env: io.env, force: Boolean(values.force), warn: warner(io) });
+    const result = await installHooks({ cwd: io.cwd, env: io.env, force: Boolean(values.force), warn: warner(io) });
     if (values.json) {
       printJson(io, {
         skipped: result.skipped,

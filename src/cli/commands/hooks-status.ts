@@ -17,7 +17,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty hooks status');
-    const status = await hooksStatus({ cwd: process.cwd(), env: io.env });
+    const status = await hooksStatus({ cwd: io.cwd, env: io.env });
     const ok = status.hooks.every((hook) => hook.state === 'installed' || hook.state === 'chained');
     if (values.json) {
       printJson(io, { hooks_dir: status.hooksDir, husky: status.husky, hooks: status.hooks, unwired_husky_calls: status.unwiredHuskyCalls, ok });

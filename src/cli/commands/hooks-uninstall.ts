@@ -14,7 +14,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty hooks uninstall');
-    const result = await uninstallHooks({ cwd: process.cwd(), env: io.env });
+    const result = await uninstallHooks({ cwd: io.cwd, env: io.env });
     if (values.json) {
       printJson(io, result);
       return 0;

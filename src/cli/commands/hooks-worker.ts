@@ -55,7 +55,7 @@ do stays recorded and the next run completes it.`,
     };
     let repo: RepoInfo | null = null;
     try {
-      const result = await processPendingRequests({ cwd: process.cwd(), env: io.env, log, onRepo: (found) => (repo = found) });
+      const result = await processPendingRequests({ cwd: io.cwd, env: io.env, log, onRepo: (found) => (repo = found) });
       // in the foreground the user has just read the warnings; a busy or idle run learnt nothing new
       if (!result.busy && result.requests > 0) report(repo, foreground ? null : problemLine(warnings, null), log);
       const waiting = result.queued > 0 || readSyncRecord(io.env)?.pending === true;

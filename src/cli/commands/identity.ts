@@ -26,7 +26,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty identity');
-    const identity = await resolveIdentity({ cwd: process.cwd(), env: io.env, write: true, warn: warner(io) });
+    const identity = await resolveIdentity({ cwd: io.cwd, env: io.env, write: true, warn: warner(io) });
     if (values.json) {
       printJson(io, identityJson(identity));
       return 0;

@@ -19,7 +19,7 @@ export const command: Command = {
   help,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { strict: { type: 'boolean' }, json: { type: 'boolean' } }, 'kitty init');
-    const identity = await resolveIdentity({ cwd: process.cwd(), env: io.env, write: true, strict: Boolean(values.strict), warn: warner(io) });
+    const identity = await resolveIdentity({ cwd: io.cwd, env: io.env, write: true, strict: Boolean(values.strict), warn: warner(io) });
     if (values.json) {
       printJson(io, identityJson(identity));
       return 0;

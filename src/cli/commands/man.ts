@@ -15,7 +15,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     parse(argv, {}, 'kitty man');
-    io.stdout.write(manPage(packageVersion(), await overview(), await visibleCommandDocs()));
+    io.stdout.write(manPage(packageVersion(), overview(), await visibleCommandDocs()));
     return 0;
   },
 };

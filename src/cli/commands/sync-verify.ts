@@ -75,7 +75,7 @@ Options:
   -h, --help show this help`,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse(argv, { json: { type: 'boolean' } }, 'kitty sync verify');
-    const repo = await repoInfo(process.cwd(), io.env);
+    const repo = await repoInfo(io.cwd, io.env);
     const identity = await resolveIdentity({ cwd: repo.root, env: io.env, repo, write: false, warn: warner(io) });
     const local = readWorkTree(repo.root, warner(io)).filter((wp) => wp.lane !== null);
     let team: string | null = null;

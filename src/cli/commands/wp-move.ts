@@ -229,7 +229,7 @@ Options:
       throw new KittyError(ErrorCode.USAGE, 'kitty wp move: give a WP id and a lane', { hint: 'e.g. `kitty wp move WP01 doing`' });
     }
     const lane = laneToMove(typed);
-    const repo = await repoInfo(process.cwd(), io.env);
+    const repo = await repoInfo(io.cwd, io.env);
     const target = findTarget(readWorkTree(repo.root, warner(io)), wpId, lane, values.feature);
     const move: Move = {
       repo: repo.root,
