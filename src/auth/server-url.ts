@@ -1,7 +1,7 @@
 import { ErrorCode, KittyError } from '../errors/index.js';
 import { isLoopbackHost } from '../net/loopback.js';
 
-export type UrlSource = 'flag' | 'env' | 'config' | 'project' | 'credentials';
+type UrlSource = 'flag' | 'env' | 'config' | 'project' | 'credentials';
 
 /** Validates a server URL: http(s) only, and plain http only on a loopback host. */
 export function checkServerUrl(raw: string, source: string): string {

@@ -16,7 +16,7 @@ import { machineNodeId } from '../identity/node-id.js';
 import type { EventQueue } from '../queue/queue.js';
 import { stateDir } from '../state/paths.js';
 
-export interface CaptureOptions {
+interface CaptureOptions {
   cwd: string;
   /** The repository, when the caller already knows it (saves a git call). */
   repo?: RepoInfo;

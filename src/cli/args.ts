@@ -1,7 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ErrorCode, KittyError } from '../errors/index.js';
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
+type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `node:util` parseArgs with kitty's usage error: the unknown or malformed flag, and where help is. */
 export function parse<T extends Options>(argv: string[], options: T, command: string, allowPositionals = false) {

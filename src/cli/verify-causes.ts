@@ -10,7 +10,7 @@ export interface QueuedMove {
   state: 'pending' | 'delivered' | 'dead';
 }
 
-export interface Explained {
+interface Explained {
   cause: Cause;
   fix: string;
 }

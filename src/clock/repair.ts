@@ -9,7 +9,7 @@ export const RESET_CLOCK_HINT = 'run `kitty sync reset-clock`, then `kitty sync 
  * absurd: pending events stamped above MAX_LAMPORT (a clock poisoned before kitty bounded it);
  * unsent: every pending event, and those the server rejected for their Lamport value.
  */
-export type RestampScope = 'absurd' | 'unsent';
+type RestampScope = 'absurd' | 'unsent';
 
 export interface RestampResult {
   restamped: number;

@@ -6,11 +6,11 @@ import { frontmatterBytes } from '../workpackage/frontmatter-bytes.js';
 import { addedLines, lineIdentity, parseStatusLines, type StatusLogParse, splitLines } from '../workpackage/status-log.js';
 
 /** A WP file is a few KB; past this it is not one (and parsing it would stall the walk). */
-export const MAX_WP_BYTES = 8 * 1024 * 1024;
+const MAX_WP_BYTES = 8 * 1024 * 1024;
 /** Status logs grow for years; past this size one is skipped with a warning. */
-export const MAX_LOG_BYTES = 512 * 1024 * 1024;
+const MAX_LOG_BYTES = 512 * 1024 * 1024;
 
-export interface ReaderOptions {
+interface ReaderOptions {
   root: string;
   env: NodeJS.ProcessEnv;
   strict?: boolean;
@@ -21,7 +21,7 @@ export interface ReaderOptions {
 }
 
 /** What a commit added to a status log, and which WPs the log tracks afterwards. */
-export interface LogAddition {
+interface LogAddition {
   parse: StatusLogParse;
   tracked: ReadonlySet<string>;
   /** Lines that replaced a removed line saying the same move (a re-keying rewrite): left out. */
@@ -226,7 +226,7 @@ export class BlobReader {
   }
 }
 
-export interface TreeEntry {
+interface TreeEntry {
   name: string;
   sha: string;
   isTree: boolean;

@@ -23,7 +23,7 @@ export interface LedgerStore {
 }
 
 /** How a natural transition was decided: captured as `eventId`, or an alias. */
-export interface Decision {
+interface Decision {
   eventId: string;
   alias: boolean;
 }

@@ -7,7 +7,7 @@ import { naturalKey } from './natural.js';
 import { type CommitFacts, laneChangeKey, newEntries, type Transition } from './transitions.js';
 import type { DerivedCommit, WpCandidate } from './walk.js';
 
-export interface Resolution {
+interface Resolution {
   transitions: Transition[];
   /** Transitions named a second way (re-keyed, seen again, backfilled): already captured. */
   aliases: number;

@@ -44,7 +44,7 @@ function wpRef(featureSlug: string, wpId: string): string {
   return `${featureSlug}/${wpId}`;
 }
 
-export function historyKey(featureSlug: string, wpId: string, timestamp: string, lane: string): string {
+function historyKey(featureSlug: string, wpId: string, timestamp: string, lane: string): string {
   return `${wpRef(featureSlug, wpId)}|${timestamp}|${lane}`;
 }
 

@@ -22,7 +22,7 @@ export interface WpCandidate extends WpChange {
 }
 
 /** Transition lines a commit added to a feature's status log. */
-export interface LogCandidate {
+interface LogCandidate {
   feature: string;
   path: string;
   lines: StatusTransition[];
@@ -40,7 +40,7 @@ export interface DerivedCommit {
   renames: { from: string; to: string }[];
 }
 
-export interface WalkOptions {
+interface WalkOptions {
   /** Work-tree root (git runs here; pathspecs are from the top). */
   root: string;
   env: NodeJS.ProcessEnv;

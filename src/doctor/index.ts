@@ -17,9 +17,9 @@ import { WsSession } from '../transport/ws-session.js';
 import { fetchWsToken } from '../transport/ws-token.js';
 import { checkWorkPackages } from './work-packages.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
-export interface Check {
+interface Check {
   name: string;
   status: CheckStatus;
   detail: string;

@@ -1,7 +1,7 @@
 import { isKnownLane } from '../workpackage/lanes.js';
 import { readWorkTree } from '../workpackage/tree.js';
 
-export interface WorkPackagesFinding {
+interface WorkPackagesFinding {
   count: number;
   /** One line per problem, naming the file: malformed or unreadable frontmatter, bad status lines, unknown lanes. */
   problems: string[];

@@ -50,7 +50,7 @@ export const ErrorCode = {
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export interface KittyErrorOptions {
+interface KittyErrorOptions {
   hint?: string;
   cause?: unknown;
   /** Process exit code; 2 for usage errors, 1 otherwise. */

@@ -7,7 +7,7 @@
 /** Where a transition was read: a frontmatter `lane` change, a `history` entry, or a status-log line. */
 export type TransitionSource = 'frontmatter' | 'history' | 'status-log';
 
-export interface WPStatusChangedPayload {
+interface WPStatusChangedPayload {
   wp_id: string;
   feature_slug: string;
   from_lane: string | null;

@@ -25,7 +25,7 @@ export interface DrainOptions {
   httpOnly?: boolean;
 }
 
-export type StopReason = 'drained' | 'timeout' | 'unreachable' | 'session';
+type StopReason = 'drained' | 'timeout' | 'unreachable' | 'session';
 
 export interface DrainSummary {
   delivered: number;

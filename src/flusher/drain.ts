@@ -5,8 +5,6 @@ import { Delivery, type DrainOptions, type DrainSummary } from './delivery.js';
 import { deliverOverHttp } from './http-round.js';
 import { deliverOverWebSocket } from './ws-round.js';
 
-export type { DrainOptions, DrainSummary, StopReason } from './delivery.js';
-
 const WS_FAILURES_BEFORE_HTTP = 10;
 
 /** min(0.5 s × 2^n, 30 s) with full jitter (docs/protocol.md). */

@@ -6,8 +6,8 @@ import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import { type Env, ensureStateDir } from '../state/paths.js';
 import { writeSyncRecord } from '../state/sync-record.js';
-import { emptySummary } from './delivery.js';
-import { type DrainSummary, drain } from './drain.js';
+import { type DrainSummary, emptySummary } from './delivery.js';
+import { drain } from './drain.js';
 import { flusherLockPath, runningFlusher, startFlusherDetached } from './launch.js';
 
 export interface FlushRun extends DrainSummary {
@@ -16,7 +16,7 @@ export interface FlushRun extends DrainSummary {
 }
 
 /** How a background flusher retries a server it cannot reach: waits double from `firstMs` up to `maxMs`, for `forMs` in all. */
-export interface RetrySchedule {
+interface RetrySchedule {
   firstMs: number;
   maxMs: number;
   forMs: number;

@@ -4,7 +4,7 @@ import { CLOSE_REVOKED, deadAfterMs, FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSess
 import { fetchWsToken } from '../transport/ws-token.js';
 import type { Delivery, Prepared } from './delivery.js';
 
-export type WsOutcome = 'drained' | 'timeout' | 'closed';
+type WsOutcome = 'drained' | 'timeout' | 'closed';
 
 /** Sends pending events over one WebSocket session until none is left, the deadline, or a close. */
 export async function deliverOverWebSocket(delivery: Delivery): Promise<WsOutcome> {

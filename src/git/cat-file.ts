@@ -5,8 +5,6 @@ import type { ThreadData, ThreadReply } from './cat-file-thread.js';
 import { type GitObject, type ObjectRequest, ObjectStream, TailCache } from './object-stream.js';
 import { gitMissingError } from './run.js';
 
-export type { GitObject, ObjectRequest } from './object-stream.js';
-
 interface Waiter {
   resolve: (object: GitObject | null) => void;
   reject: (error: Error) => void;
@@ -18,7 +16,7 @@ interface Channel {
   close(): Promise<void>;
 }
 
-export interface CatFileOptions {
+interface CatFileOptions {
   /** Objects larger than this are answered with `data: null` (default: no limit). */
   maxBytes?: number;
   /**

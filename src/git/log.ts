@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 import { gitMissingError, notARepoError } from './run.js';
 
-export const ZERO_SHA = /^0+$/;
+const ZERO_SHA = /^0+$/;
 
 /** A path a commit changed, with its blob in each parent and in the commit (null: absent). */
 export interface PathChange {

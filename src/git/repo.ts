@@ -11,7 +11,7 @@ export interface RepoInfo {
   commonDir: string;
 }
 
-export const REV_PARSE_REPO_ARGS = ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'] as const;
+const REV_PARSE_REPO_ARGS = ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'] as const;
 
 /** `$'…'` quoting: the one shell form in which a hint can show a newline and still be pasted. */
 function ansiQuote(value: string): string {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ErrorCode, errnoCode, KittyError } from '../errors/index.js';
 
-export interface GitOptions {
+interface GitOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Exit codes that are answers rather than failures (e.g. 1 for `config --get` of a missing key). */
@@ -10,7 +10,7 @@ export interface GitOptions {
   input?: string;
 }
 
-export interface GitResult {
+interface GitResult {
   stdout: string;
   code: number;
 }

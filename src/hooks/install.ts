@@ -11,11 +11,11 @@ import { type HooksLocation, kittyDirOf, locateHooks } from './location.js';
 import { CHAINED_SUFFIX, HOOK_NAMES, type HookName, isStub, STUB_VERSION, stubFacts, stubText } from './stub.js';
 import { readTips, recordTips } from './tips.js';
 
-export const HUSKY_MARK = '# kitty (managed by `kitty hooks install`)';
+const HUSKY_MARK = '# kitty (managed by `kitty hooks install`)';
 
-export type HookAction = 'installed' | 'updated' | 'chained' | 'husky-line';
+type HookAction = 'installed' | 'updated' | 'chained' | 'husky-line';
 
-export interface InstallResult {
+interface InstallResult {
   skipped: string | null;
   hooksDir: string;
   husky: boolean;
@@ -25,9 +25,9 @@ export interface InstallResult {
   unqueued: number | null;
 }
 
-export type HookState = 'installed' | 'chained' | 'stale' | 'missing' | 'foreign';
+type HookState = 'installed' | 'chained' | 'stale' | 'missing' | 'foreign';
 
-export interface HookStatus {
+interface HookStatus {
   name: HookName;
   state: HookState;
   path: string;
@@ -36,7 +36,7 @@ export interface HookStatus {
   detail: string | null;
 }
 
-export interface HooksContext {
+interface HooksContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
 }
@@ -94,6 +94,61 @@ async function baselineTips(repo: RepoInfo, env: NodeJS.ProcessEnv): Promise<boo
   return true;
 }
 
+function createStubDir(stubDir: string): void {
+  try {
+    mkdirSync(stubDir, { recursive: true });
+  } catch (cause) {
+    throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot create the hooks dir ${stubDir}`, {
+      cause,
+      hint: `check its permissions: \`ls -ld ${stubDir}\``,
+    });
+  }
+}
+
+/** A user's hook is never overwritten: the stub runs it from `chainedPath`. */
+function chainUserHook(path: string, chainedPath: string, existing: string): void {
+  // `git lfs update --force` writes its hook over kitty's stub again: the same text is already chained
+  if (read(chainedPath) === existing) {
+    rmSync(path);
+  } else if (existsSync(chainedPath)) {
+    throw new KittyError(ErrorCode.HOOKS_CONFLICT, `both ${path} and ${chainedPath} exist and neither is kitty's`, {
+      hint: `keep the hook you want as ${chainedPath}, remove ${path}, then rerun \`kitty hooks install\``,
+    });
+  } else {
+    renameSync(path, chainedPath);
+  }
+}
+
+function addHuskyLine(huskyPath: string, hook: HookName): void {
+  const text = read(huskyPath);
+  if (text === null) writeExecutable(huskyPath, `${huskyLine(hook)}\n`);
+  else if (!text.includes(HUSKY_MARK)) writeFileSync(huskyPath, `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${huskyLine(hook)}\n`);
+}
+
+function installHook(hook: HookName, stubDir: string, location: HooksLocation, result: InstallResult): void {
+  const path = join(stubDir, hook);
+  const existing = read(path);
+  const chainedPath = `${path}${CHAINED_SUFFIX}`;
+  let action: HookAction = existing === null ? 'installed' : 'updated';
+  if (existing !== null && !isStub(existing)) {
+    chainUserHook(path, chainedPath, existing);
+    action = 'chained';
+    if (existing.includes('git lfs')) result.notes.push(`git-lfs's ${hook} hook is kept as ${chainedPath} and still runs`);
+  }
+  try {
+    writeExecutable(path, stubText(hook));
+  } catch (cause) {
+    throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot write ${path}`, { cause, hint: `check the permissions of ${stubDir}` });
+  }
+  if (location.husky) {
+    const huskyPath = join(location.husky.dir, hook);
+    addHuskyLine(huskyPath, hook);
+    result.hooks.push({ name: hook, action: 'husky-line', path: huskyPath, chained: null });
+  } else {
+    result.hooks.push({ name: hook, action, path, chained: action === 'chained' || existsSync(chainedPath) ? chainedPath : null });
+  }
+}
+
 /**
  * Installs the hook stubs. Idempotent; never clobbers: a user's hook is kept as `<hook>.pre-kitty`
  * and chained, husky gets one marked line per hook, and a shared global hooks dir is refused.
@@ -114,49 +169,8 @@ export async function installHooks(context: HooksContext & { force?: boolean; wa
   await resolveIdentity({ cwd: repo.root, env, repo, write: true, warn: context.warn });
 
   const stubDir = location.husky ? join(kittyDirOf(repo), 'hooks') : location.dir;
-  try {
-    mkdirSync(stubDir, { recursive: true });
-  } catch (cause) {
-    throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot create the hooks dir ${stubDir}`, {
-      cause,
-      hint: `check its permissions: \`ls -ld ${stubDir}\``,
-    });
-  }
-  for (const hook of HOOK_NAMES) {
-    const path = join(stubDir, hook);
-    const existing = read(path);
-    const chainedPath = `${path}${CHAINED_SUFFIX}`;
-    let action: HookAction = existing === null ? 'installed' : 'updated';
-    if (existing !== null && !isStub(existing)) {
-      // `git lfs update --force` writes its hook over kitty's stub again: the same text is already chained
-      if (read(chainedPath) === existing) {
-        rmSync(path);
-      } else if (existsSync(chainedPath)) {
-        throw new KittyError(ErrorCode.HOOKS_CONFLICT, `both ${path} and ${chainedPath} exist and neither is kitty's`, {
-          hint: `keep the hook you want as ${chainedPath}, remove ${path}, then rerun \`kitty hooks install\``,
-        });
-      } else {
-        renameSync(path, chainedPath);
-      }
-      action = 'chained';
-      if (existing.includes('git lfs')) result.notes.push(`git-lfs's ${hook} hook is kept as ${chainedPath} and still runs`);
-    }
-    try {
-      writeExecutable(path, stubText(hook));
-    } catch (cause) {
-      throw new KittyError(ErrorCode.HOOKS_DIR_UNWRITABLE, `cannot write ${path}`, { cause, hint: `check the permissions of ${stubDir}` });
-    }
-    if (location.husky) {
-      const huskyPath = join(location.husky.dir, hook);
-      const text = read(huskyPath);
-      if (text === null) writeExecutable(huskyPath, `${huskyLine(hook)}\n`);
-      else if (!text.includes(HUSKY_MARK)) writeFileSync(huskyPath, `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${huskyLine(hook)}\n`);
-      action = 'husky-line';
-      result.hooks.push({ name: hook, action, path: huskyPath, chained: null });
-    } else {
-      result.hooks.push({ name: hook, action, path, chained: action === 'chained' || existsSync(chainedPath) ? chainedPath : null });
-    }
-  }
+  createStubDir(stubDir);
+  for (const hook of HOOK_NAMES) installHook(hook, stubDir, location, result);
   if (location.husky && !location.husky.generated) {
     result.notes.push(
       `husky's generated dir ${join(location.husky.dir, '_')} is missing in this worktree, so no hook runs here yet: run \`npx husky\` in ${repo.root}`,
@@ -202,7 +216,7 @@ export async function uninstallHooks(context: HooksContext): Promise<{ removed: 
   return { removed, restored };
 }
 
-export interface HooksStatusResult {
+interface HooksStatusResult {
   hooksDir: string;
   husky: HooksLocation['husky'];
   hooks: HookStatus[];

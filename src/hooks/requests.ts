@@ -62,7 +62,7 @@ export function parseRequest(text: string, path: string): CaptureRequest | null 
   return 'partial';
 }
 
-export function requestsDir(kittyDir: string): string {
+function requestsDir(kittyDir: string): string {
   return join(kittyDir, 'requests');
 }
 

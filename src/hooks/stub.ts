@@ -4,7 +4,7 @@ import { CLI_PATH } from '../package.js';
 export const HOOK_NAMES = ['post-commit', 'post-merge', 'post-rewrite', 'post-applypatch'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
-export const STUB_MARKER = 'kitty-hook: managed by `kitty hooks install`';
+const STUB_MARKER = 'kitty-hook: managed by `kitty hooks install`';
 export const STUB_VERSION = 4;
 /** A user's hook that kitty's stub replaced is kept under this suffix and still runs. */
 export const CHAINED_SUFFIX = '.pre-kitty';

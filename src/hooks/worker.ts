@@ -12,7 +12,7 @@ import { kittyDirOf } from './location.js';
 import { type CaptureRequest, listRequests, readRequest, removeRequest, setAside } from './requests.js';
 import { readTips, recordTips } from './tips.js';
 
-export interface WorkerOptions {
+interface WorkerOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
@@ -22,7 +22,7 @@ export interface WorkerOptions {
   onRepo?: (repo: RepoInfo) => void;
 }
 
-export interface WorkerResult {
+interface WorkerResult {
   /** Work-tree root of the repository the requests came from. */
   root: string;
   requests: number;

@@ -24,7 +24,7 @@ export interface Identity {
   configPath: string;
 }
 
-export interface ResolveOptions {
+interface ResolveOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Backfill a missing or partial config (init, identity, derive); false only reads. */

@@ -14,7 +14,7 @@ export function isUuid(value: unknown): value is string {
 }
 
 /** What the config says of the uuid: a usable one, none at all, or one that is there but cannot be read. */
-export type StatedUuid = { kind: 'ok'; uuid: string } | { kind: 'none' } | { kind: 'lost'; seen: string };
+type StatedUuid = { kind: 'ok'; uuid: string } | { kind: 'none' } | { kind: 'lost'; seen: string };
 
 /** Pure. */
 export function statedUuid(read: ConfigRead): StatedUuid {
@@ -84,7 +84,7 @@ function uuidLostError(configPath: string, seen: string): KittyError {
   );
 }
 
-export interface UuidChoice {
+interface UuidChoice {
   uuid: string;
   /** Said to the user when the uuid did not come from the config as it stands. */
   note: string | null;

@@ -24,13 +24,13 @@ export interface QueuedEvent {
   envelope: Envelope;
 }
 
-export interface QuarantinedRow {
+interface QuarantinedRow {
   seq: number;
   eventId: string;
   error: string;
 }
 
-export interface EnqueueResult {
+interface EnqueueResult {
   inserted: Envelope[];
   /** Already in the queue (same event_id): captured before, kept once. */
   ignored: number;
@@ -38,7 +38,7 @@ export interface EnqueueResult {
   tooLarge: { eventId: string; reason: string }[];
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   env: Env;
   /** Busy timeout: how long a writer waits for another process's transaction. */
   timeoutMs?: number;

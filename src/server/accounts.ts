@@ -3,12 +3,12 @@ import type { Limits } from './limits.js';
 import { Backoff, Semaphore } from './ratelimit.js';
 import type { Store, User } from './store/types.js';
 
-export interface Lifetimes {
+interface Lifetimes {
   access: number;
   refresh: number;
 }
 
-export interface TokenResponse {
+interface TokenResponse {
   access: string;
   refresh: string;
   access_lifetime: number;

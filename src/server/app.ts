@@ -12,9 +12,7 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { resolvePassword, type UserSpec } from './users.js';
 
-export { ingestEvents } from './ingest.js';
-
-export interface ServerOptions {
+interface ServerOptions {
   host: string;
   port: number;
   dataDir: string;
@@ -33,7 +31,7 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface RunningServer {
+interface RunningServer {
   url: string;
   store: Store;
   close(): Promise<void>;
@@ -85,11 +83,9 @@ function listen(server: Server, options: ServerOptions): Promise<void> {
   });
 }
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const env = options.env ?? process.env;
-  const limits = resolveLimits(env, options.limits);
+/** Passwords are resolved before the store opens; a store that then fails to take a user is closed, not leaked. */
+async function openStoreWithUsers(options: ServerOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Store> {
   const users = (options.users ?? []).map((user) => resolvePassword(user, env));
-  const log = options.log ?? (() => undefined);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, log });
   try {
     for (const user of users) await store.addUser(user.username, user.team, user.password);
@@ -97,6 +93,38 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.close();
     throw error;
   }
+  return store;
+}
+
+function httpServer(options: ServerOptions, limits: Limits, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server: Server = options.tls
+    ? createHttpsServer({ ...httpOptions(limits), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler)
+    : createHttpServer(httpOptions(limits), handler);
+  // past it, Node closes new connections at once instead of running out of descriptors
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
+
+/** A failed purge is only logged: the next one, a minute later, catches up. */
+function purgeTokensEveryMinute(store: Store, log: (line: string) => void): NodeJS.Timeout {
+  const purge = setInterval(() => {
+    store.purgeExpiredTokens().catch((error: unknown) => log(`purging expired tokens failed (tried again in a minute): ${(error as Error).message}`));
+  }, 60_000);
+  purge.unref();
+  return purge;
+}
+
+function serverUrl(server: Server, tls: boolean): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const limits = resolveLimits(env, options.limits);
+  const log = options.log ?? (() => undefined);
+  const store = await openStoreWithUsers(options, env, log);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const sockets = new EventSockets({ store, limits, heartbeatMs, log });
   const live = new LiveFeed(heartbeatMs);
@@ -105,10 +133,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     live.apply(change);
   });
   const lifetimes = { access: options.accessLifetime ?? 900, refresh: options.refreshLifetime ?? 7 * 24 * 3600 };
-  const accounts = new Accounts(store, limits, lifetimes);
   const ctx: RouteContext = {
     store,
-    accounts,
+    accounts: new Accounts(store, limits, lifetimes),
     live,
     limits,
     budget: new BodyBudget(limits.bodyBudgetBytes),
@@ -116,18 +143,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wsTokenLifetime: WS_TOKEN_LIFETIME,
   };
   const fail = errorHandler(log);
-  const handler = (req: IncomingMessage, res: ServerResponse): void => void route(ctx, req, res).catch((error: unknown) => fail(req, res, error));
-
-  const server: Server = options.tls
-    ? createHttpsServer({ ...httpOptions(limits), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler)
-    : createHttpServer(httpOptions(limits), handler);
-  // past it, Node closes new connections at once instead of running out of descriptors
-  server.maxConnections = limits.maxConnections;
+  const server = httpServer(options, limits, (req, res) => void route(ctx, req, res).catch((error: unknown) => fail(req, res, error)));
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => sockets.handleUpgrade(req, socket, head));
-  const purge = setInterval(() => {
-    store.purgeExpiredTokens().catch((error: unknown) => log(`purging expired tokens failed (tried again in a minute): ${(error as Error).message}`));
-  }, 60_000);
-  purge.unref();
+  const purge = purgeTokensEveryMinute(store, log);
   try {
     await listen(server, options);
   } catch (error) {
@@ -138,10 +156,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   // after listening, an accept error (EMFILE) must not end the process
   server.on('error', (error) => log(`server error: ${error.message}`));
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
+    url: serverUrl(server, Boolean(options.tls)),
     store,
     close: () =>
       new Promise<void>((resolve) => {

@@ -78,7 +78,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 /** The variable an operator (or a test) sets to a JSON object of overrides, e.g. `{"maxConnections":200}`. */
 export const LIMITS_ENV = 'KITTY_SERVER_LIMITS';
 
-export class LimitsError extends Error {
+class LimitsError extends Error {
   readonly code = 'KITTY_SERVER_BAD_LIMITS';
 }
 

@@ -6,7 +6,7 @@ interface Entry {
   lastFailure: number;
 }
 
-export interface BackoffOptions {
+interface BackoffOptions {
   free: number;
   baseMs: number;
   maxMs: number;

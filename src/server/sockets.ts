@@ -6,7 +6,7 @@ import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
 import type { Session, Store } from './store/types.js';
 
-export interface SocketOptions {
+interface SocketOptions {
   store: Store;
   limits: Limits;
   heartbeatMs: number;
@@ -14,7 +14,7 @@ export interface SocketOptions {
 }
 
 /** WebSocket close code for a session revoked while connected (4000-4999: application codes). */
-export const CLOSE_REVOKED = 4001;
+const CLOSE_REVOKED = 4001;
 
 /** Frames a connection may have waiting for the store before the server stops reading it. */
 const FRAMES_QUEUED = 4;

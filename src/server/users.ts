@@ -6,7 +6,7 @@ export interface UserSpec {
   team: string;
 }
 
-export class UserSpecError extends Error {
+class UserSpecError extends Error {
   readonly code = 'KITTY_SERVER_USER_PASSWORD';
 }
 

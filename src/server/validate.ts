@@ -11,14 +11,14 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const WP_ID = /^WP\d{2,}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export const KNOWN_EVENT_TYPES = new Set(['WPStatusChanged', 'WPCreated', 'FeatureCreated']);
+const KNOWN_EVENT_TYPES = new Set(['WPStatusChanged', 'WPCreated', 'FeatureCreated']);
 
-export interface Rejection {
+interface Rejection {
   code: string;
   message: string;
 }
 
-export type ValidationLimits = Pick<Limits, 'envelopeBytes' | 'envelopeDepth' | 'futureSkewMs'>;
+type ValidationLimits = Pick<Limits, 'envelopeBytes' | 'envelopeDepth' | 'futureSkewMs'>;
 
 const reject = (code: string, message: string): Rejection => ({ code, message });
 const invalid = (message: string): Rejection => reject('invalid_envelope', message);

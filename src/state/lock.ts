@@ -9,7 +9,7 @@ interface Owner {
   at: number;
 }
 
-export interface LockOptions {
+interface LockOptions {
   timeoutMs?: number;
   /** A lock older than this is taken over even if its owner looks alive (a hung or recycled pid). */
   staleMs?: number;

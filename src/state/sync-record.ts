@@ -7,7 +7,7 @@ import { type Env, stateDir } from './paths.js';
  * What the last flush attempt left behind, for `kitty sync status` and for whoever may restart the
  * flusher: the queue keeps per-event errors only, and a server that is down is no event's fault.
  */
-export interface SyncRecord {
+interface SyncRecord {
   /** The last attempt's error; null once an attempt delivered everything. */
   last_error: string | null;
   /** ISO time of that attempt. */

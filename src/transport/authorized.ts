@@ -6,7 +6,7 @@ import type { Env } from '../state/paths.js';
 /** What a call answers when the server refused its access token (HTTP 401). */
 export const UNAUTHORIZED = Symbol('unauthorized');
 
-export interface Authorized {
+interface Authorized {
   token: string;
   credentials: Credentials;
 }

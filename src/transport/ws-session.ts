@@ -18,7 +18,7 @@ export function deadAfterMs(env: NodeJS.ProcessEnv): number {
 /** The server's close code for a session revoked while connected (a logout elsewhere, a replayed refresh token). */
 export const CLOSE_REVOKED = 4001;
 
-export interface WsHandlers {
+interface WsHandlers {
   onAck(results: EventResult[], serverClock: number | null): void;
   /** `code`: the WebSocket close code, when the server closed the connection. */
   onClose(reason: string, code?: number): void;

@@ -18,7 +18,7 @@ export interface WorkPackageState {
   title: string | null;
 }
 
-export interface Frontmatter {
+interface Frontmatter {
   text: string;
   /** 1-based line of the first frontmatter line in the file, for error positions. */
   firstLine: number;

@@ -5,8 +5,8 @@ import { closest } from 'fastest-levenshtein';
  * whether two names are one lane.
  */
 export const GENESIS = 'genesis';
-export const FOUR_LANES = ['planned', 'doing', 'for_review', 'done'] as const;
-export const NINE_LANES = ['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'] as const;
+const FOUR_LANES = ['planned', 'doing', 'for_review', 'done'] as const;
+const NINE_LANES = ['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'] as const;
 
 const KNOWN = new Set<string>([GENESIS, ...FOUR_LANES, ...NINE_LANES]);
 

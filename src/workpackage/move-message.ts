@@ -1,7 +1,7 @@
 /** The commit message of `kitty wp move` when neither -m nor `wp_move.message` in the config gives one. */
 export const DEFAULT_MOVE_MESSAGE = '{wp}: {from} → {to}';
 
-export interface MoveFacts {
+interface MoveFacts {
   wp: string;
   from: string | null;
   to: string;

@@ -2,7 +2,7 @@ import { parseDocument, stringify } from 'yaml';
 import { appendSequenceItem, spliceYaml } from '../yaml/edit.js';
 import { findFrontmatter } from './frontmatter.js';
 
-export interface HistoryItem {
+interface HistoryItem {
   timestamp: string;
   lane: string;
   agent: string;

@@ -1,6 +1,6 @@
 import { SPECS_DIR, STATUS_LOG_NAME } from '../constants.js';
 
-export type SpecPath = { kind: 'wp'; feature: string; wpId: string; folderLane: string | null } | { kind: 'status-log'; feature: string };
+type SpecPath = { kind: 'wp'; feature: string; wpId: string; folderLane: string | null } | { kind: 'status-log'; feature: string };
 
 const WP_FILE = /^(WP\d{2,})(?:[-_.][^/]*)?\.md$/;
 

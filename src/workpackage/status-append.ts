@@ -16,7 +16,7 @@ export interface LogMove {
 }
 
 /** The last transition line of a log, parsed, with its exact text (for its JSON style). */
-export interface TemplateLine {
+interface TemplateLine {
   record: Record<string, unknown>;
   raw: string;
 }

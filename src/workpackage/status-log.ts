@@ -15,7 +15,7 @@ export interface StatusTransition {
   actor: string | null;
 }
 
-export interface StatusLogProblem {
+interface StatusLogProblem {
   line: number;
   message: string;
 }
@@ -31,7 +31,7 @@ export interface StatusLogParse {
  * A status record is a few hundred bytes, but a note or evidence field can carry a pasted log: such
  * a line is still a move. Past this length it is skipped with a warning rather than parsed.
  */
-export const MAX_STATUS_LINE_CHARS = 64 * 1024 * 1024;
+const MAX_STATUS_LINE_CHARS = 64 * 1024 * 1024;
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() ? value.trim() : null;

@@ -5,7 +5,7 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
 /** A database the server cannot use: `code` says whether the URL is wrong or the database did not answer. */
-export class DatabaseError extends Error {
+class DatabaseError extends Error {
   constructor(
     readonly code: 'KITTY_SERVER_DATABASE_URL' | 'KITTY_SERVER_DATABASE_UNREACHABLE',
     message: string,
@@ -61,7 +61,7 @@ async function connectPool(url: string, log: (line: string) => void): Promise<pg
   return pool;
 }
 
-export interface StoreOptions {
+interface StoreOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
   log: (line: string) => void;

@@ -66,13 +66,13 @@ const MIGRATIONS: string[][] = [
   ],
 ];
 
-export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Any fixed 64-bit number: every kitty that migrates this database takes the same lock. */
 const MIGRATION_LOCK = 0x6b69_7474_7973;
 
 /** The database's schema version; 0 when kitty never migrated it. */
-export async function schemaVersion(db: Pool | PoolClient): Promise<number> {
+async function schemaVersion(db: Pool | PoolClient): Promise<number> {
   const table = await db.query<{ present: boolean }>("SELECT to_regclass('kitty_schema') IS NOT NULL AS present");
   if (!table.rows[0]!.present) return 0;
   const row = await db.query<{ version: number }>('SELECT version FROM kitty_schema');

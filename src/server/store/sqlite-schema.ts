@@ -148,7 +148,7 @@ export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, pr
     last_ts_key = MAX(excluded.last_ts_key, projects.last_ts_key)`;
 
 const MIGRATIONS: ((db: Db) => void)[] = [toVersion1];
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Brings the database to SCHEMA_VERSION, each step in one IMMEDIATE transaction that re-reads the
