@@ -58,7 +58,7 @@ export function retryAfterSeconds(response: Response, now = Date.now()): number 
 }
 
 /** The stable `code` of a JSON error body, if the server sent one. */
-async function errorCode(response: Response): Promise<string | null> {
+export async function errorCode(response: Response): Promise<string | null> {
   try {
     const body = (await response.json()) as { code?: unknown };
     return typeof body?.code === 'string' ? body.code : null;

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Credentials, readCredentials } from '../auth/credentials.js';
 import { resolveServerUrl } from '../auth/server-url.js';
@@ -19,7 +19,7 @@ import { checkWorkPackages } from './work-packages.js';
 
 type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
-interface Check {
+export interface Check {
   name: string;
   status: CheckStatus;
   detail: string;
@@ -102,7 +102,10 @@ async function checkRepository(options: { cwd: string; env: NodeJS.ProcessEnv },
 async function checkHooksDir({ env, repo, add }: Context): Promise<void> {
   try {
     const location = await locateHooks(repo, env);
-    const target = existsSync(location.dir) ? location.dir : dirname(location.dir);
+    // `kitty hooks install` creates the dir and its missing parents: the nearest folder that exists must be writable
+    let target = location.dir;
+    while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
+    if (!statSync(target).isDirectory()) throw new Error(`${target} is not a directory`);
     accessSync(target, constants.W_OK);
     add('hooks dir', 'ok', `${location.dir} is writable${location.husky ? ' (husky)' : ''}`);
     if (location.husky && !location.husky.generated) {
@@ -235,8 +238,9 @@ async function checkServer({ env, repo, add }: Context, credentials: Credentials
 async function checkHealth(server: string, add: Add): Promise<boolean> {
   try {
     const response = await fetch(`${server}/api/health/`, { signal: AbortSignal.timeout(5_000) });
-    const body = (await response.json()) as { status?: string; version?: string };
-    if (response.ok && body.status === 'ok') {
+    // a proxy's HTML error page answered too: it is an answer, not an unreachable server
+    const body = (await response.json().catch(() => null)) as { status?: string; version?: string } | null;
+    if (response.ok && body?.status === 'ok') {
       add('server', 'ok', `${server} answers (version ${body.version ?? '?'})`);
       return true;
     }

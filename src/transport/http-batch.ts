@@ -8,7 +8,7 @@ import { type EventResult, TransportError } from './types.js';
 const BODY_OVERHEAD_BYTES = Buffer.byteLength(JSON.stringify({ events: [] }));
 
 /** What one drain learned of the server's batch limit: later batches are built to fit it. */
-interface BatchLimits {
+export interface BatchLimits {
   maxEvents: number;
 }
 

@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/server/limits.js';
+import { checkShape, checkTimestamp, timestampKey, validateEnvelope } from '../../src/server/validate.js';
+import { draft } from '../helpers/events.js';
+
+const ID = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const HOUR = 3600_000;
+
+/** A valid event with `changes` applied (undefined removes a field). */
+function event(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = { ...draft(ID), lamport_clock: 1 } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete base[key];
+    else base[key] = value;
+  }
+  return base;
+}
+
+function payload(changes: Record<string, unknown>): Record<string, unknown> {
+  return { ...(draft(ID).payload as Record<string, unknown>), ...changes };
+}
+
+const validate = (value: unknown) => validateEnvelope(value, DEFAULT_LIMITS, NOW);
+
+describe('validateEnvelope', () => {
+  it('accepts a valid event, and one without the optional causation_id and project_slug', () => {
+    expect(validate(event())).toBeNull();
+    expect(validate(event({ causation_id: undefined, project_slug: undefined }))).toBeNull();
+    expect(validate(event({ causation_id: ID, project_slug: null }))).toBeNull();
+    expect(validate(event({ event_type: 'FeatureCreated', payload: {} }))).toBeNull();
+  });
+
+  it('refuses what is not a JSON object', () => {
+    for (const value of [null, [], 'x', 3]) expect(validate(value)).toEqual({ code: 'invalid_envelope', message: 'event is not a JSON object' });
+  });
+
+  it.each([
+    [{ event_id: undefined }, 'event_id must be a 26-char ULID, got undefined'],
+    [{ event_id: ID.toLowerCase() }, `event_id must be a 26-char ULID, got "${ID.toLowerCase()}"`],
+    [{ event_type: 'WPDeleted' }, 'unknown event_type "WPDeleted"'],
+    [{ event_type: '' }, 'unknown event_type ""'],
+    [{ aggregate_id: '' }, 'aggregate_id is required'],
+    [{ aggregate_type: 7 }, 'aggregate_type is required'],
+    [{ payload: [] }, 'payload must be an object'],
+    [{ node_id: 'ABCDEFABCDEF' }, 'node_id must be 12 lower-case hex chars, got "ABCDEFABCDEF"'],
+    [{ node_id: 12 }, 'node_id must be 12 lower-case hex chars, got 12'],
+    [{ lamport_clock: 0 }, 'lamport_clock must be an integer >= 1, got 0'],
+    [{ lamport_clock: 1.5 }, 'lamport_clock must be an integer >= 1, got 1.5'],
+    [{ lamport_clock: '3' }, 'lamport_clock must be an integer >= 1, got "3"'],
+    [{ causation_id: 'not-a-ulid' }, 'causation_id must be a ULID or null'],
+    [{ causation_id: '' }, 'causation_id must be a ULID or null'],
+    [{ team_slug: undefined }, 'team_slug is required'],
+    [{ project_uuid: '0b5c7d4e-1f2a-1b3c-8d9e-0f1a2b3c4d5e' }, 'project_uuid must be a UUID v4, got "0b5c7d4e-1f2a-1b3c-8d9e-0f1a2b3c4d5e"'],
+    [{ project_uuid: undefined }, 'project_uuid must be a UUID v4, got undefined'],
+    [{ project_slug: 'Not_Kebab' }, 'project_slug must be kebab-case or null'],
+    [{ project_slug: '' }, 'project_slug must be kebab-case or null'],
+    [{ git: 'main' }, 'git must be an object'],
+    [{ schema_version: '2.0.0' }, 'unsupported schema_version "2.0.0"'],
+    [{ schema_version: undefined }, 'unsupported schema_version undefined'],
+  ])('refuses the field %j: %s', (changes, message) => {
+    expect(validate(event(changes))).toEqual({ code: 'invalid_envelope', message });
+  });
+
+  it.each([
+    [{ wp_id: 'WP1' }, 'payload.wp_id must match WPnn, got "WP1"'],
+    [{ wp_id: undefined }, 'payload.wp_id must match WPnn, got undefined'],
+    [{ wp_id: 'WP02' }, 'payload.wp_id must equal aggregate_id'],
+    [{ feature_slug: '' }, 'payload.feature_slug is required'],
+    [{ from_lane: '' }, 'payload.from_lane must be a lane or null'],
+    [{ from_lane: undefined }, 'payload.from_lane must be a lane or null'],
+    [{ to_lane: null }, 'payload.to_lane is required'],
+  ])('refuses the WPStatusChanged payload %j: %s', (changes, message) => {
+    const changed = payload(changes);
+    for (const [key, value] of Object.entries(changes)) if (value === undefined) delete changed[key];
+    expect(validate(event({ payload: changed }))).toEqual({ code: 'invalid_envelope', message });
+  });
+
+  it('accepts a move from a lane, and checks the payload only of WPStatusChanged', () => {
+    expect(validate(event({ payload: payload({ from_lane: 'doing' }) }))).toBeNull();
+    expect(validate(event({ event_type: 'WPCreated', payload: { wp_id: 'nope' } }))).toBeNull();
+  });
+
+  it('checks the shape before the fields, and the timestamp last', () => {
+    expect(validate(event({ event_id: 'bad', note: 'a\u0000b' }))).toMatchObject({ code: 'string_nul' });
+    expect(validate(event({ event_id: 'bad', timestamp: 'never' }))).toMatchObject({ code: 'invalid_envelope' });
+    expect(validate(event({ timestamp: 'never' }))).toEqual({ code: 'timestamp_invalid', message: 'timestamp must be ISO 8601 UTC (…Z), got "never"' });
+  });
+});
+
+describe('checkShape', () => {
+  const limits = { envelopeBytes: DEFAULT_LIMITS.envelopeBytes, envelopeDepth: DEFAULT_LIMITS.envelopeDepth };
+
+  it.each([
+    ['an envelope', { ...draft(ID), lamport_clock: 12 }],
+    ['an empty object', {}],
+    ['an empty array', []],
+    ['scalars of every kind', { n: -12.5, t: true, f: false, z: null, list: [1, 'two', null, [], {}] }],
+    ['escapes and non-ASCII', { 'quote"key': 'tab\there, new\nline, back\\slash, é, 😀, \u0001' }],
+    ['a string alone', 'plain'],
+  ])('counts %s to the byte: it passes at its JSON size and is refused one byte below', (_name, value) => {
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    expect(checkShape(value, { ...limits, envelopeBytes: bytes })).toBeNull();
+    expect(checkShape(value, { ...limits, envelopeBytes: bytes - 1 })).toEqual({
+      code: 'envelope_too_large',
+      message: `event is larger than ${bytes - 1} bytes as JSON`,
+    });
+  });
+
+  it('refuses a huge array by its punctuation, and a long string by its length, before walking them', () => {
+    expect(checkShape({ a: new Array(100_000).fill(0) }, limits)).toMatchObject({ code: 'envelope_too_large' });
+    expect(checkShape({ a: 'x'.repeat(limits.envelopeBytes + 1) }, limits)).toMatchObject({ code: 'envelope_too_large' });
+    expect(checkShape({ ['k'.repeat(limits.envelopeBytes)]: 1 }, limits)).toMatchObject({ code: 'envelope_too_large' });
+  });
+
+  it('names where a value nests too deep', () => {
+    expect(checkShape({ a: { b: {} } }, { ...limits, envelopeDepth: 2 })).toEqual({
+      code: 'envelope_too_deep',
+      message: 'a.b is nested deeper than 2 levels',
+    });
+    expect(checkShape({ a: [[1]] }, { ...limits, envelopeDepth: 2 })).toEqual({ code: 'envelope_too_deep', message: 'a[0] is nested deeper than 2 levels' });
+    expect(checkShape({}, { ...limits, envelopeDepth: 0 })).toEqual({ code: 'envelope_too_deep', message: 'event is nested deeper than 0 levels' });
+    expect(checkShape({ a: { b: {} } }, { ...limits, envelopeDepth: 3 })).toBeNull();
+  });
+
+  it('walks 200,000 levels of nesting without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(checkShape({ deep }, limits)).toMatchObject({ code: 'envelope_too_deep', message: `deep${'[0]'.repeat(31)} is nested deeper than 32 levels` });
+  });
+
+  it('refuses a NUL or a lone surrogate in a value or a key, naming it JSON-escaped', () => {
+    expect(checkShape({ git: { branch: 'a\u0000b' } }, limits)).toEqual({ code: 'string_nul', message: 'git.branch contains a NUL character' });
+    expect(checkShape({ list: ['ok', '\uD800x'] }, limits)).toEqual({
+      code: 'string_lone_surrogate',
+      message: 'list[1] contains a lone UTF-16 surrogate (not valid Unicode)',
+    });
+    expect(checkShape({ x: 'x\uDC00' }, limits)).toMatchObject({ code: 'string_lone_surrogate' });
+    expect(checkShape({ 'a\u0000b': 1 }, limits)).toEqual({ code: 'string_nul', message: '"a\\u0000b" (key) contains a NUL character' });
+    expect(checkShape({ p: { ['\uDBFF'.repeat(2)]: 1 } }, limits)).toEqual({
+      code: 'string_lone_surrogate',
+      message: 'p."\\udbff\\udbff" (key) contains a lone UTF-16 surrogate (not valid Unicode)',
+    });
+    expect(checkShape('\u0000', limits)).toEqual({ code: 'string_nul', message: 'event contains a NUL character' });
+    // a pair is fine
+    expect(checkShape({ x: '\uD83D\uDE00' }, limits)).toBeNull();
+  });
+
+  it('cuts a long odd key to 64 characters in the path', () => {
+    const key = `${'é'.repeat(100)}\u0000`;
+    expect(checkShape({ [key]: 1 }, limits)).toEqual({ code: 'string_nul', message: `"${'é'.repeat(64)}" (key) contains a NUL character` });
+  });
+});
+
+describe('checkTimestamp', () => {
+  it('accepts real UTC instants up to the skew past now, fractions to the nanosecond', () => {
+    expect(checkTimestamp('2024-02-29T23:59:59Z', NOW, HOUR)).toBeNull();
+    expect(checkTimestamp('2026-01-01T01:00:00Z', NOW, HOUR)).toBeNull();
+    expect(checkTimestamp('2025-12-31T12:00:00.123456789Z', NOW, HOUR)).toBeNull();
+    expect(checkTimestamp('0050-06-01T00:00:00Z', NOW, HOUR)).toBeNull();
+  });
+
+  it('refuses what is not ISO 8601 UTC', () => {
+    for (const value of [undefined, 17, '2026-01-01T00:00:00+01:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00.1234567890Z']) {
+      expect(checkTimestamp(value, NOW, HOUR)).toEqual({
+        code: 'timestamp_invalid',
+        message: `timestamp must be ISO 8601 UTC (…Z), got ${JSON.stringify(value)}`,
+      });
+    }
+  });
+
+  it.each(['2023-02-29T00:00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:60Z'])(
+    'refuses %s, which is no real date and time',
+    (value) => {
+      expect(checkTimestamp(value, NOW, HOUR)).toEqual({ code: 'timestamp_invalid', message: `timestamp "${value}" is not a real date and time` });
+    },
+  );
+
+  it('refuses a timestamp past the allowed skew, in hours', () => {
+    expect(checkTimestamp('2026-01-01T01:00:01Z', NOW, HOUR)).toEqual({
+      code: 'timestamp_in_future',
+      message: "timestamp 2026-01-01T01:00:01Z is more than 1 h ahead of the server's clock (2026-01-01T00:00:00.000Z)",
+    });
+    expect(checkTimestamp('2026-01-02T00:00:01Z', NOW, DEFAULT_LIMITS.futureSkewMs)).toMatchObject({
+      code: 'timestamp_in_future',
+      message: expect.stringContaining('more than 24 h ahead'),
+    });
+  });
+});
+
+describe('timestampKey', () => {
+  it('pads the fraction to nine digits, so keys sort like the instants', () => {
+    expect(timestampKey('2026-01-01T00:00:00Z')).toBe('2026-01-01T00:00:00.000000000Z');
+    expect(timestampKey('2026-01-01T00:00:00.5Z')).toBe('2026-01-01T00:00:00.500000000Z');
+    expect(timestampKey('2026-01-01T00:00:00.123456789Z')).toBe('2026-01-01T00:00:00.123456789Z');
+    const sorted = ['2026-01-01T00:00:00.5Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.05Z'].map(timestampKey).sort();
+    expect(sorted).toEqual(['2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.050000000Z', '2026-01-01T00:00:00.500000000Z']);
+  });
+});
