@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialsPath } from '../auth/credentials.js';
 import { CLI_PATH } from '../package.js';
-import { type Env, stateDir } from '../state/paths.js';
+import { type Env, ensureStateDir, stateDir } from '../state/paths.js';
 
 // Kept apart from runner.ts so the hook worker, which only starts a flusher, never loads the transport.
 
@@ -30,7 +30,10 @@ export function runningFlusher(env: Env): { pid: number; background: boolean } |
  */
 export function startFlusherDetached(env: Env): boolean {
   if (runningFlusher(env) !== null || !existsSync(credentialsPath(env))) return false;
-  const child = spawn(process.execPath, [CLI_PATH, 'sync', 'run'], { detached: true, stdio: 'ignore', env: env as NodeJS.ProcessEnv });
+  // it outlives the command that started it, so it works in its own state dir rather than holding
+  // on to wherever that command ran (a repository the user may delete or unmount meanwhile)
+  const cwd = ensureStateDir(env);
+  const child = spawn(process.execPath, [CLI_PATH, 'sync', 'run'], { cwd, detached: true, stdio: 'ignore', env: env as NodeJS.ProcessEnv });
   child.unref();
   return true;
 }
