@@ -94,6 +94,9 @@ export async function* streamLog(
     child.on('error', (error) => reject(errnoCode(error) === 'ENOENT' ? gitMissingError(error) : error));
     child.on('close', (code) => resolve(code ?? 1));
   });
+  // awaited only after stdout ends: a spawn failure (no git) rejects before that, and unhandled
+  // until then it would end the process instead of reaching the caller
+  exited.catch(() => undefined);
   const decoder = new StringDecoder('utf8');
   let pending = '';
   try {
