@@ -126,16 +126,18 @@ describe.each(eachStore())('accounts ($name)', (store) => {
     expect((await call(server.url, 'POST', '/api/v1/token/revoke/', { body: { refresh: 'never-issued' } })).json).toEqual({ status: 'revoked' });
   });
 
-  it('a replayed refresh token that was already rotated revokes its whole chain', async () => {
+  it('a replayed refresh token that was already rotated revokes its whole chain, open WebSocket included', async () => {
     const server = await start({ limits: { refreshReuseGraceMs: 0 } });
     const first = await login(server.url);
     const refresh = async (token: string) => call(server.url, 'POST', '/api/v1/token/refresh/', { body: { refresh: token } });
     const second = (await refresh(first.refresh)).json;
     const third = (await refresh(second.refresh)).json;
     expect((await call(server.url, 'GET', '/api/v1/projects/', { token: third.access })).status).toBe(200);
+    const socket = await openSocket(server.url, third.access);
     const replay = await refresh(first.refresh);
     expect(replay.status).toBe(401);
     expect(replay.json).toMatchObject({ code: 'refresh_reused', error: expect.stringContaining('the session is revoked') });
+    expect(await socket.closed).toBe(4001);
     expect((await call(server.url, 'GET', '/api/v1/projects/', { token: third.access })).status).toBe(401);
     expect((await refresh(third.refresh)).status).toBe(401);
   });

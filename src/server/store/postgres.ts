@@ -191,6 +191,8 @@ export class PostgresStore implements Store {
     if (row.rotated_at !== null) {
       if (now - Number(row.rotated_at) <= graceMs) return { kind: 'reused', revoked: false };
       await client.query('DELETE FROM tokens WHERE family = $1', [row.family]);
+      // a replay ends the session as a logout does: every instance closes its sockets (on commit)
+      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ kind: 'revoked', family: row.family })]);
       return { kind: 'reused', revoked: true };
     }
     await client.query('UPDATE tokens SET rotated_at = $1 WHERE hash = $2', [now, hash]);

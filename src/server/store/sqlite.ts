@@ -155,19 +155,24 @@ export class SqliteStore implements Store {
   async useRefreshToken(token: string, graceMs: number): Promise<RefreshOutcome> {
     const hash = tokenHash(token);
     const now = Date.now();
-    return this.db
+    const revoked: { family?: string } = {};
+    const outcome = this.db
       .transaction((): RefreshOutcome => {
         const row = this.stmts.tokenSession!.get(hash, 'refresh', now) as (Session & { rotatedAt: number | null }) | undefined;
         if (!row) return { kind: 'invalid' };
         if (row.rotatedAt !== null) {
           if (now - row.rotatedAt <= graceMs) return { kind: 'reused', revoked: false };
           this.stmts.deleteFamily!.run(row.family);
+          revoked.family = row.family;
           return { kind: 'reused', revoked: true };
         }
         this.stmts.rotate!.run(now, hash);
         return { kind: 'ok', session: { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family } };
       })
       .immediate();
+    // a replay ends the session as a logout does: its open sockets close too
+    if (revoked.family) this.changes.emit({ kind: 'revoked', family: revoked.family });
+    return outcome;
   }
 
   async revokeFamilyOf(refreshToken: string): Promise<string | null> {
