@@ -2,6 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { BASE_HEADERS } from './http.js';
 import type { Change, Session } from './store/types.js';
 
+/** setTimeout's longest delay; a token living longer is rechecked when its stream reconnects. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Subscriber {
   res: ServerResponse;
   team: string;
@@ -30,7 +33,14 @@ export class LiveFeed {
     res.write(': live\n\n');
     const subscriber = { res, team: session.teamSlug, project, family: session.family };
     this.subscribers.add(subscriber);
-    res.once('close', () => this.subscribers.delete(subscriber));
+    // the stream ends with the token that opened it: the page reconnects with a refreshed one, so a
+    // stream never outlives its authorization (an expired or stolen token keeps nothing open)
+    const expiry = session.expiresAt === undefined ? null : setTimeout(() => res.end(), Math.min(MAX_TIMER_MS, Math.max(0, session.expiresAt - Date.now())));
+    expiry?.unref();
+    res.once('close', () => {
+      if (expiry) clearTimeout(expiry);
+      this.subscribers.delete(subscriber);
+    });
   }
 
   apply(change: Change): void {

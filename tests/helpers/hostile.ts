@@ -192,6 +192,8 @@ export interface LiveStream {
   changed: Promise<void>;
   /** How many `event: changed` messages arrived so far. */
   changes(): number;
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
 }
 
 /** A project's live stream (the dashboard's feed), resolved once the server has subscribed it. */
@@ -203,12 +205,13 @@ export function liveStream(url: string, access: string, project: string): Promis
       let settle!: () => void;
       const changed = new Promise<void>((done) => (settle = done));
       const changes = (): number => text.split('event: changed').length - 1;
+      const ended = new Promise<void>((done) => res.once('end', () => done()));
       res.on('data', (chunk: Buffer) => {
         text += chunk.toString();
         if (changes() > 0) settle();
       });
       // the stream says ": live" once it is subscribed: only then can a change be missed no more
-      res.once('data', () => resolve({ changed, changes }));
+      res.once('data', () => resolve({ changed, changes, ended }));
     });
     req.on('error', reject);
     req.end();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/gitdir.js';
-import { type Answer, call, login, openSocket, type StartOptions, startHostileServer } from '../helpers/hostile.js';
+import { type Answer, call, liveStream, login, openSocket, type StartOptions, startHostileServer } from '../helpers/hostile.js';
 import { eachStore } from '../helpers/postgres.js';
 
 /** CPU time the process has used, in clock ticks (utime + stime): work done, not time passed. */
@@ -140,6 +140,15 @@ describe.each(eachStore())('accounts ($name)', (store) => {
     expect(await socket.closed).toBe(4001);
     expect((await call(server.url, 'GET', '/api/v1/projects/', { token: third.access })).status).toBe(401);
     expect((await refresh(third.refresh)).status).toBe(401);
+  });
+
+  it('a live stream ends when the access token that opened it expires, not before', async () => {
+    const server = await start({ args: ['--access-lifetime', '1'] });
+    const session = await login(server.url);
+    const stream = await liveStream(server.url, session.access, '0190b6a2-0000-7000-8000-000000000001');
+    await stream.ended;
+    // ended at the expiry: the token that opened it is refused from then on
+    expect((await call(server.url, 'GET', '/api/v1/projects/', { token: session.access })).status).toBe(401);
   });
 
   it('a rotated refresh token used again at once (two local processes refreshing together) is refused without ending the session', async () => {

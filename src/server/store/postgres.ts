@@ -26,7 +26,7 @@ import {
 /** Aborted by the database to break a deadlock or a serialization conflict: safe to run again, since nothing of it was kept. */
 const RETRYABLE = new Set(['40P01', '40001']);
 
-type SessionRow = { id: string; username: string; team_slug: string; family: string; rotated_at: string | null };
+type SessionRow = { id: string; username: string; team_slug: string; family: string; rotated_at: string | null; expires_at?: string };
 
 const session = (row: SessionRow): Session => ({ id: Number(row.id), username: row.username, teamSlug: row.team_slug, family: row.family });
 
@@ -157,11 +157,11 @@ export class PostgresStore implements Store {
     const sql =
       kind === 'ws'
         ? `DELETE FROM tokens t USING users u WHERE t.hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND t.rotated_at IS NULL AND u.id = t.user_id
-           RETURNING u.id, u.username, u.team_slug, t.family, t.rotated_at`
-        : `SELECT u.id, u.username, u.team_slug, t.family, t.rotated_at FROM tokens t JOIN users u ON u.id = t.user_id
+           RETURNING u.id, u.username, u.team_slug, t.family, t.rotated_at, t.expires_at`
+        : `SELECT u.id, u.username, u.team_slug, t.family, t.rotated_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
            WHERE t.hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND t.rotated_at IS NULL`;
     const { rows } = await this.query<SessionRow>(sql, [tokenHash(token), kind, Date.now()]);
-    return rows[0] ? session(rows[0]) : null;
+    return rows[0] ? { ...session(rows[0]), expiresAt: Number(rows[0].expires_at) } : null;
   }
 
   async useRefreshToken(token: string, graceMs: number): Promise<RefreshOutcome> {

@@ -60,7 +60,7 @@ function prepare(db: Db): Record<string, Statement> {
     insertUser:
       'INSERT INTO users (username, team_slug, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET team_slug = excluded.team_slug, password_hash = excluded.password_hash',
     insertToken: 'INSERT INTO tokens (hash, user_id, kind, expires_at, family) VALUES (?, ?, ?, ?, ?)',
-    tokenSession: `SELECT u.id, u.username, u.team_slug AS teamSlug, t.family, t.rotated_at AS rotatedAt FROM tokens t JOIN users u ON u.id = t.user_id
+    tokenSession: `SELECT u.id, u.username, u.team_slug AS teamSlug, t.family, t.rotated_at AS rotatedAt, t.expires_at AS expiresAt FROM tokens t JOIN users u ON u.id = t.user_id
       WHERE t.hash = ? AND t.kind = ? AND t.expires_at > ?`,
     rotate: 'UPDATE tokens SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL',
     deleteToken: 'DELETE FROM tokens WHERE hash = ?',
@@ -149,7 +149,7 @@ export class SqliteStore implements Store {
     const row = this.stmts.tokenSession!.get(hash, kind, Date.now()) as (Session & { rotatedAt: number | null }) | undefined;
     if (!row || row.rotatedAt !== null) return null;
     if (kind === 'ws') this.stmts.deleteToken!.run(hash);
-    return { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family };
+    return { id: row.id, username: row.username, teamSlug: row.teamSlug, family: row.family, expiresAt: row.expiresAt };
   }
 
   async useRefreshToken(token: string, graceMs: number): Promise<RefreshOutcome> {

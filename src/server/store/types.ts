@@ -9,6 +9,8 @@ export interface User {
 /** A user as a token proves them, with the session (token family) the token belongs to. */
 export interface Session extends User {
   family: string;
+  /** When the token this session was found by stops being valid (ms since the epoch), if looked up by one. */
+  expiresAt?: number;
 }
 
 export interface EventResult {
