@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type ServerOptions as HttpOptions, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Accounts } from './accounts.js';
+import { plain } from './client-address.js';
 import { BodyBudget, closeAfterAnswer, HttpError, requestUrl, sendJson } from './http.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { LiveFeed } from './live.js';
@@ -23,6 +24,8 @@ interface ServerOptions {
   tls?: { cert: string; key: string };
   accessLifetime?: number;
   refreshLifetime?: number;
+  /** Addresses of reverse proxies trusted to name the client in X-Forwarded-For. */
+  trustedProxies?: readonly string[];
   heartbeatMs?: number;
   version: string;
   log?: (line: string) => void;
@@ -141,6 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     budget: new BodyBudget(limits.bodyBudgetBytes),
     version: options.version,
     wsTokenLifetime: WS_TOKEN_LIFETIME,
+    trustedProxies: new Set((options.trustedProxies ?? []).map(plain)),
   };
   const fail = errorHandler(log);
   const server = httpServer(options, limits, (req, res) => void route(ctx, req, res).catch((error: unknown) => fail(req, res, error)));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Accounts } from './accounts.js';
+import { clientAddress } from './client-address.js';
 import { BASE_HEADERS, type BodyBudget, bearer, HttpError, parseJson, readBody, requestUrl, sendJson, sendText } from './http.js';
 import { ingestEvents } from './ingest.js';
 import type { Limits } from './limits.js';
@@ -15,6 +16,8 @@ export interface RouteContext {
   budget: BodyBudget;
   version: string;
   wsTokenLifetime: number;
+  /** Reverse proxies whose X-Forwarded-For names the client (`--trust-proxy`). */
+  trustedProxies: ReadonlySet<string>;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
   const asset = DASHBOARD[path];
   if (asset && method === 'GET') return serveAsset(res, asset);
   if (path === '/api/v1/token/' && post)
-    return sendJson(res, 200, await ctx.accounts.login(await body(ctx, req, ctx.limits.tokenBodyBytes), req.socket.remoteAddress ?? ''));
+    return sendJson(res, 200, await ctx.accounts.login(await body(ctx, req, ctx.limits.tokenBodyBytes), clientAddress(req, ctx.trustedProxies)));
   if (path === '/api/v1/token/refresh/' && post) return sendJson(res, 200, await ctx.accounts.refresh(await body(ctx, req, ctx.limits.tokenBodyBytes)));
   if (path === '/api/v1/token/revoke/' && post) return sendJson(res, 200, await ctx.accounts.revoke(await body(ctx, req, ctx.limits.tokenBodyBytes)));
   if (path === '/api/v1/ws-token/' && post) {

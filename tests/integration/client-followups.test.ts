@@ -191,6 +191,10 @@ describe('the client follows what the hardened server answers', () => {
     );
     expect(limits.stderr).not.toContain('another port');
 
+    const proxy = await runKittyHere(['server', '--port', '0', '--data', tempDir(), '--trust-proxy', 'proxy.example'], tempDir(), testEnv(tempDir()));
+    expect(proxy.code).toBe(2);
+    expect(proxy.stderr).toMatch(/^kitty: error KITTY_ERR_USAGE: kitty server: --trust-proxy takes the proxy's IP address, got "proxy\.example"; hint: /);
+
     const password = await runKittyHere(
       ['server', '--port', '0', '--data', tempDir(), '--user', 'ann:env:KITTY_TEST_NO_SUCH_VAR:acme'],
       tempDir(),

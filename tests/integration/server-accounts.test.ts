@@ -111,6 +111,27 @@ describe.each(eachStore())('accounts ($name)', (store) => {
     expect(waits[1]).toBeGreaterThan(waits[0]!);
   });
 
+  it('behind a trusted proxy, failed logins back off per client it names; a peer that is no trusted proxy cannot name one', async () => {
+    const server = await start({ limits: { loginFreeFailuresPerAddress: 2 }, args: ['--trust-proxy', '127.0.0.1'] });
+    let n = 0;
+    // a new user each time: only the per-address backoff is in play
+    const via = (client: string, from?: string) =>
+      call(server.url, 'POST', '/api/v1/token/', {
+        body: { username: `u${n++}`, password: 'x' },
+        headers: { 'x-forwarded-for': `203.0.113.9, ${client}` },
+        from,
+      });
+    expect((await via('198.51.100.1')).status).toBe(401);
+    expect((await via('198.51.100.1')).status).toBe(401);
+    expect((await via('198.51.100.1')).status).toBe(429);
+    // another client through the same proxy is an address of its own
+    expect((await via('198.51.100.2')).status).toBe(401);
+    // 127.0.0.6 is no trusted proxy: it is the address, whatever client it names
+    expect((await via('198.51.100.3', '127.0.0.6')).status).toBe(401);
+    expect((await via('198.51.100.4', '127.0.0.6')).status).toBe(401);
+    expect((await via('198.51.100.5', '127.0.0.6')).status).toBe(429);
+  });
+
   it('POST /api/v1/token/revoke/ ends the session: its tokens and its open WebSocket; other sessions go on', async () => {
     const server = await start();
     const session = await login(server.url);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { isLoopbackHost } from '../../net/loopback.js';
@@ -93,6 +94,8 @@ Options:
   --tls-cert FILE      serve https/wss with this certificate …
   --tls-key FILE       … and key
   --access-lifetime S  access token lifetime in seconds (default 900)
+  --trust-proxy ADDR   a reverse proxy at ADDR (an IP address) names the client in X-Forwarded-For,
+                       so failed logins back off per client, not per proxy; repeatable
   -h, --help           show this help
 
 Users: \`kitty server user add NAME --team SLUG [--data DIR | --database URL]\` (password from stdin).
@@ -115,6 +118,7 @@ ${limitsHelp()}`,
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'access-lifetime': { type: 'string' },
+        'trust-proxy': { type: 'string', multiple: true },
       },
       'kitty server',
     );
@@ -126,6 +130,7 @@ ${limitsHelp()}`,
       });
     }
     const users = (values.user ?? []).map(parseUser);
+    const trustedProxies = (values['trust-proxy'] ?? []).map(proxyAddress);
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
@@ -136,6 +141,7 @@ ${limitsHelp()}`,
         users,
         tls,
         accessLifetime: positiveInt(values['access-lifetime'], '--access-lifetime', 900) || 900,
+        trustedProxies,
         version: packageVersion(),
         log: (line) => io.stderr.write(`kitty server: ${line}\n`),
         env: io.env,
@@ -156,3 +162,10 @@ ${limitsHelp()}`,
     return 0;
   },
 };
+
+function proxyAddress(value: string): string {
+  if (isIP(value)) return value;
+  throw new KittyError(ErrorCode.USAGE, `kitty server: --trust-proxy takes the proxy's IP address, got "${value}"`, {
+    hint: 'e.g. `kitty server --trust-proxy 10.0.0.5` (repeat it for each proxy)',
+  });
+}
