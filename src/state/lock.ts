@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../errors/index.js';
@@ -51,6 +51,44 @@ function isStale(owner: Owner | null, staleMs: number): boolean {
   return owner.host === hostname() && !alive(owner.pid);
 }
 
+/** A takeover guard older than this was left by a process that died while taking a lock over. */
+const GUARD_STALE_MS = 5_000;
+
+/**
+ * Removes a stale lock, unless it is no longer the one found stale. Two waiters that both found it
+ * stale must not both remove "it": the second would remove the fresh lock the first has just made,
+ * and both would hold it. So takeovers take turns under a guard file, and each removes the lock only
+ * if its owner line is still the stale one.
+ */
+function takeOver(path: string, stale: Owner): void {
+  const guard = `${path}.takeover`;
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx', 0o644);
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw error;
+    removeIfOlder(guard, GUARD_STALE_MS);
+    return;
+  }
+  try {
+    const owner = readOwner(path);
+    if (owner && owner.pid === stale.pid && owner.host === stale.host && owner.at === stale.at) unlinkSync(path);
+  } catch {
+    // already gone: released, or removed by a takeover before ours
+  } finally {
+    closeSync(fd);
+    unlinkSync(guard);
+  }
+}
+
+function removeIfOlder(path: string, ageMs: number): void {
+  try {
+    if (Date.now() - statSync(path).mtimeMs > ageMs) unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
 /**
  * An exclusive lock file (O_EXCL) for short critical sections across processes. A lock left by a
  * killed process is recognised by its dead pid and taken over, so a crash never leaves it stuck.
@@ -72,11 +110,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
       if (errnoCode(error) !== 'EEXIST') throw error;
       const owner = readOwner(path);
       if (isStale(owner, staleMs)) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // another waiter removed it first
-        }
+        takeOver(path, owner!);
         continue;
       }
       if (Date.now() >= deadline) throw new LockTimeoutError(path, owner);

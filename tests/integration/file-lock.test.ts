@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, withFileLock } from '../../src/state/lock.js';
-import { tempDir } from '../helpers/gitdir.js';
+import { ROOT, tempDir } from '../helpers/gitdir.js';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -71,6 +72,39 @@ describe('withFileLock', () => {
     writeFileSync(lockIn(dir), `${process.pid} ${hostname()} ${Date.now() - 60_000} background\n`);
     expect(await withFileLock(lockIn(dir), () => 'old owner', { timeoutMs: 5_000, staleMs: 30_000 })).toBe('old owner');
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('processes that find one stale lock at once take it over one at a time: never two holders', async () => {
+    const dir = tempDir();
+    const path = lockIn(dir);
+    const lock = pathToFileURL(join(ROOT, 'dist', 'state', 'lock.js')).href;
+    const takers = 8;
+    // without turns, two takers removed each other's fresh lock in about half of such rounds
+    for (let round = 0; round < 5; round++) {
+      const journal = join(dir, `journal-${round}`);
+      const ready = join(dir, `ready-${round}`);
+      const go = join(dir, `go-${round}`);
+      mkdirSync(ready);
+      // each process says it is ready, waits for the others, then holds the lock while it writes in/out
+      const script = `
+        import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+        import { setTimeout as sleep } from 'node:timers/promises';
+        const { withFileLock } = await import(${JSON.stringify(lock)});
+        writeFileSync(${JSON.stringify(ready)} + '/' + process.pid, '');
+        while (!existsSync(${JSON.stringify(go)})) await sleep(1);
+        await withFileLock(${JSON.stringify(path)}, async () => {
+          appendFileSync(${JSON.stringify(journal)}, 'in\\n');
+          await sleep(5);
+          appendFileSync(${JSON.stringify(journal)}, 'out\\n');
+        }, { timeoutMs: 30_000 });`;
+      writeFileSync(path, `${deadPid()} ${hostname()} ${Date.now()}\n`);
+      const children = Array.from({ length: takers }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' }));
+      const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      while (readdirSync(ready).length < takers) await sleep(2);
+      writeFileSync(go, '');
+      expect(await Promise.all(exits)).toEqual(Array(takers).fill(0));
+      expect(readFileSync(journal, 'utf8'), `round ${round}`).toBe('in\nout\n'.repeat(takers));
+    }
   });
 
   it('waits out a live owner, or one of another host, and times out naming it', async () => {
