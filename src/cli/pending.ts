@@ -1,4 +1,4 @@
-import { describeError, isKittyError } from '../errors/index.js';
+import { describeWarning, isKittyError } from '../errors/index.js';
 import { fileLogger } from '../state/log.js';
 import { type Io, sanitize } from './output.js';
 
@@ -16,7 +16,7 @@ export async function completePendingCaptures(io: Io, options: { repoOptional?: 
   } catch (error) {
     if (isKittyError(error) && (error.code === 'KITTY_ERR_NOT_A_REPO' || error.code === 'KITTY_ERR_GIT_MISSING')) return;
     if (options.repoOptional && isKittyError(error) && error.code === 'KITTY_ERR_REPO_PATH_UNSUPPORTED') {
-      io.stderr.write(`kitty: warning: ${sanitize(describeError(error))}; capture skipped\n`);
+      io.stderr.write(`kitty: warning: ${sanitize(describeWarning(error))}; capture skipped\n`);
       return;
     }
     throw error;

@@ -77,7 +77,12 @@ export function isKittyError(error: unknown): error is KittyError {
 
 /** The one-line form every user-facing failure takes: code, message naming the value, the fix. */
 export function describeError(error: KittyError): string {
-  return `error ${error.code}: ${error.message}${error.hint ? `; hint: ${error.hint}` : ''}`;
+  return `error ${describeWarning(error)}`;
+}
+
+/** The same line for a problem the command went on despite (after `kitty: warning: `). */
+export function describeWarning(error: KittyError): string {
+  return `${error.code}: ${error.message}${error.hint ? `; hint: ${error.hint}` : ''}`;
 }
 
 /** errno-style code of a Node system error, if any. */

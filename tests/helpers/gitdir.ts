@@ -12,27 +12,34 @@ export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 // import.meta.url is where the hooks and the background flusher find kitty's entry point
 const RUN = pathToFileURL(join(ROOT, 'dist', 'cli', 'run.js')).href;
 
+/** Temp dirs of the running tests, not yet removed. */
+const liveDirs = new Set<string>();
+
 /** A temp dir removed after the current test. */
 export function tempDir(prefix = 'kitty-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  liveDirs.add(dir);
   onTestFinished(async () => {
     // a background hook worker may still be finishing inside the repo (tips, request files, logs)
-    await waitForProcessesIn(dir);
+    // while writing into the test's KITTY_HOME: every process in any of these dirs ends first
+    await waitForProcessesIn([...liveDirs]);
+    liveDirs.delete(dir);
     rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
   return dir;
 }
 
 /**
- * Waits until no process runs with its working directory inside `dir` (Linux /proc; elsewhere a no-op),
- * then kills what is left: a flusher whose server the test already stopped would retry for a while.
+ * Waits until no process runs with its working directory inside `dirs` (Linux /proc; elsewhere a
+ * no-op), then kills what is left: a flusher whose server the test already stopped would retry for a while.
  */
-async function waitForProcessesIn(dir: string, timeoutMs = 8_000): Promise<void> {
+async function waitForProcessesIn(dirs: readonly string[], timeoutMs = 8_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && processesIn(dir).length > 0) {
+  const inDirs = (): number[] => dirs.flatMap((dir) => processesIn(dir));
+  while (Date.now() < deadline && inDirs().length > 0) {
     await new Promise((settle) => setTimeout(settle, 50));
   }
-  for (const pid of processesIn(dir)) {
+  for (const pid of inDirs()) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -1,6 +1,6 @@
 type Envelope = QueuedEvent['envelope'];
 
-import { describeError, ErrorCode, KittyError } from '../../errors/index.js';
+import { describeWarning, ErrorCode, KittyError } from '../../errors/index.js';
 import { resolveIdentity } from '../../identity/index.js';
 import { EVENT_STATES, EventQueue, type EventState, type QueuedEvent } from '../../queue/queue.js';
 import { parse } from '../args.js';
@@ -20,7 +20,7 @@ async function currentProject(io: Io): Promise<{ uuid: string | null; slug: stri
   } catch (error) {
     if (!(error instanceof KittyError)) throw error;
     if (error.code !== ErrorCode.NOT_A_REPO && error.code !== ErrorCode.GIT_MISSING)
-      io.stderr.write(`kitty: warning: ${sanitize(describeError(error))}; listing every project\n`);
+      io.stderr.write(`kitty: warning: ${sanitize(describeWarning(error))}; listing every project\n`);
     return null;
   }
 }
