@@ -149,7 +149,12 @@ async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: Captur
   return { context: { projectUuid, projectSlug, nodeId, teamSlug: LOCAL_TEAM_SLUG, branch }, missingUuidReason };
 }
 
-/** The moves of `olds` (commits a rewrite replaced) whose events are already in the queue. */
+/**
+ * The moves of `olds` (commits a rewrite replaced) whose events are already in the queue. An old
+ * commit that was itself a rewrite of another old one (amended twice) queued only the rest of its
+ * way, so each old's moves are also tried reconciled against what the others captured, until
+ * nothing more is found: the old commits come in no reliable order.
+ */
 async function capturedTransitions(
   olds: readonly string[],
   repo: RepoInfo,
@@ -157,12 +162,22 @@ async function capturedTransitions(
   queue: EventQueue,
   options: CaptureOptions,
 ): Promise<Transition[]> {
-  const captured: Transition[] = [];
+  const commits: { derived: DerivedCommit; transitions: Transition[] }[] = [];
   const walk = deriveCommits({ root: repo.root, env: options.env, revisions: ['--no-walk', ...olds], warn: options.warn });
-  for await (const old of walk) {
-    for (const transition of resolveCommit(old, new Ledger(null), context.projectUuid).transitions) {
-      const { event_id } = buildEnvelope(transition, context, { sha: old.commit.sha, authorDate: old.authorDate });
-      if (queue.has(event_id)) captured.push(transition);
+  for await (const old of walk) commits.push({ derived: old, transitions: resolveCommit(old, new Ledger(null), context.projectUuid).transitions });
+  const captured: Transition[] = [];
+  const seen = new Set<string>();
+  for (let found = true; found; ) {
+    found = false;
+    for (const { derived, transitions } of commits) {
+      const facts = { authorDate: derived.authorDate, authorName: derived.commit.authorName };
+      for (const transition of [...transitions, ...reconcileRewrite(transitions, captured, facts)]) {
+        const { event_id } = buildEnvelope(transition, context, { sha: derived.commit.sha, authorDate: derived.authorDate });
+        if (seen.has(event_id) || !queue.has(event_id)) continue;
+        seen.add(event_id);
+        captured.push(transition);
+        found = true;
+      }
     }
   }
   return captured;

@@ -13,10 +13,7 @@ export function reconcileRewrite(transitions: readonly Transition[], captured: r
       result.push(transition);
       continue;
     }
-    let lane = transition.fromLane;
-    for (const old of captured) {
-      if (old.featureSlug === transition.featureSlug && old.wpId === transition.wpId && old.fromLane === lane) lane = old.toLane;
-    }
+    const lane = followCaptured(transition, captured);
     if (lane === transition.fromLane) {
       result.push(transition);
     } else if (lane !== transition.toLane) {
@@ -28,4 +25,25 @@ export function reconcileRewrite(transitions: readonly Transition[], captured: r
     }
   }
   return result;
+}
+
+/**
+ * Where the WP's captured old moves lead from the transition's starting lane. The old commits come
+ * in no particular order (a chain of rewrites is found newest first), so the chain is followed by
+ * lane, not by position: each captured move is taken at most once, which also ends a cycle.
+ */
+function followCaptured(transition: Transition, captured: readonly Transition[]): string | null {
+  const mine = captured.filter((old) => old.featureSlug === transition.featureSlug && old.wpId === transition.wpId);
+  const used = new Set<Transition>();
+  let lane = transition.fromLane;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const old of mine) {
+      if (used.has(old) || old.fromLane !== lane) continue;
+      used.add(old);
+      lane = old.toLane;
+      moved = true;
+    }
+  }
+  return lane;
 }

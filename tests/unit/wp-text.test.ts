@@ -89,6 +89,13 @@ describe('reconcileRewrite', () => {
 
   it('drops a move the old commits already made, along a chain of them', () => {
     expect(reconcileRewrite([move('planned', 'done')], [move('planned', 'doing'), move('doing', 'done')], commit)).toEqual([]);
+    // the old commits of a chain of rewrites come newest first
+    expect(reconcileRewrite([move('planned', 'done')], [move('doing', 'done'), move('planned', 'doing')], commit)).toEqual([]);
+    expect(reconcileRewrite([move('planned', 'done')], [move('doing', 'for_review'), move('planned', 'doing')], commit)).toMatchObject([
+      { fromLane: 'for_review', toLane: 'done' },
+    ]);
+    // a WP moved back and forth: each old move is followed once
+    expect(reconcileRewrite([move('planned', 'done')], [move('planned', 'doing'), move('doing', 'planned')], commit)).toEqual([move('planned', 'done')]);
     expect(reconcileRewrite([move(null, 'doing')], [move(null, 'doing')], commit)).toEqual([]);
   });
 
