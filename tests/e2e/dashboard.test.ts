@@ -50,6 +50,25 @@ describe.skipIf(!browserAvailable)('dashboard in a real browser', () => {
   });
 });
 
+describe.skipIf(!browserAvailable)('dashboard sessions', () => {
+  it('outlives its access token: the page refreshes it and goes on moving cards, with no login asked', async () => {
+    const server = await startServer({ args: ['--access-lifetime', '1'] });
+    const repo = hookedRepo();
+    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }) } });
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
+    const page = await openProject(server.url);
+    await page.locator('[data-lane="planned"] [data-wp="WP01"]').waitFor();
+    // the live stream ends with the token that opened it; reopening it needs a refreshed one
+    await page.waitForRequest((request) => request.url().endsWith('/api/v1/token/refresh/'), { timeout: 10_000 });
+
+    expect((await repo.run(['wp', 'move', 'WP01', 'doing'])).code).toBe(0);
+    expect((await repo.run(['sync', 'flush'])).code).toBe(0);
+    await page.locator('[data-lane="doing"] [data-wp="WP01"]').waitFor({ timeout: 5_000 });
+    expect(await page.getByLabel('Password').count()).toBe(0);
+  });
+});
+
 describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
   it('shows titles and charts, keeps the project in its address across a reload, says when live updates stop, and logs out', async () => {
     const server = await startServer();

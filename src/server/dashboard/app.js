@@ -21,13 +21,39 @@ function el(tag, attrs = {}, ...children) {
 }
 
 async function request(path, signal) {
-  const response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` }, signal });
+  let response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` }, signal });
+  // an access token lives minutes: refreshed once, the request goes again; the session ends only
+  // when the refresh is refused too
+  if (response.status === 401 && (await refreshed())) response = await fetch(path, { headers: { authorization: `Bearer ${session.access}` }, signal });
   if (response.status === 401) {
     session = null;
     showLogin('Your session ended; log in again.');
     throw new Error('unauthorized');
   }
   return response;
+}
+
+/** New tokens for the session (the refresh token rotates); false when the server refuses. Concurrent callers share one refresh. */
+let refreshing = null;
+function refreshed() {
+  const current = session;
+  refreshing ??= fetch('/api/v1/token/refresh/', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh: current.refresh }),
+  })
+    .then(async (response) => {
+      // logged out, or in again, meanwhile: whatever session there is now decides
+      if (session !== current) return session !== null;
+      if (!response.ok) return false;
+      session = { ...current, ...(await response.json()) };
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
 }
 
 async function api(path) {
