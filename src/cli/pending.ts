@@ -1,4 +1,8 @@
 import { describeWarning, isKittyError } from '../errors/index.js';
+import { repoInfo } from '../git/repo.js';
+import { kittyDirOf } from '../hooks/location.js';
+import { listRequests } from '../hooks/requests.js';
+import { assertLinePaths } from '../identity/repo-path.js';
 import { fileLogger } from '../state/log.js';
 import { type Io, sanitize } from './output.js';
 
@@ -10,9 +14,12 @@ import { type Io, sanitize } from './output.js';
  */
 export async function completePendingCaptures(io: Io, options: { repoOptional?: boolean } = {}): Promise<void> {
   try {
-    // loaded here, not with the command: a dry run never needs the capture machinery's SQLite
+    const repo = await repoInfo(io.cwd, io.env);
+    await assertLinePaths(repo, io.cwd, io.env);
+    // most of the time nothing waits, and the capture machinery (SQLite, YAML, derive) is not loaded
+    if (listRequests(kittyDirOf(repo)).length === 0) return;
     const { processPendingRequests } = await import('../hooks/worker.js');
-    await processPendingRequests({ cwd: io.cwd, env: io.env, log: fileLogger('hooks', io.env), waitMs: 5_000 });
+    await processPendingRequests({ cwd: io.cwd, env: io.env, log: fileLogger('hooks', io.env), waitMs: 5_000, repo });
   } catch (error) {
     if (isKittyError(error) && (error.code === 'KITTY_ERR_NOT_A_REPO' || error.code === 'KITTY_ERR_GIT_MISSING')) return;
     if (options.repoOptional && isKittyError(error) && error.code === 'KITTY_ERR_REPO_PATH_UNSUPPORTED') {

@@ -20,6 +20,8 @@ interface WorkerOptions {
   waitMs?: number;
   /** Told the repository once git named it, so a failure later on can still be reported there. */
   onRepo?: (repo: RepoInfo) => void;
+  /** The repository at `cwd`, when the caller already asked git (its paths checked). */
+  repo?: RepoInfo;
 }
 
 interface WorkerResult {
@@ -47,9 +49,9 @@ const PARTIAL_GRACE_MS = 60_000;
  * after its events are committed to the queue, so a killed worker loses nothing.
  */
 export async function processPendingRequests(options: WorkerOptions): Promise<WorkerResult> {
-  const repo = await repoInfo(options.cwd, options.env);
+  const repo = options.repo ?? (await repoInfo(options.cwd, options.env));
   options.onRepo?.(repo);
-  await assertLinePaths(repo, options.cwd, options.env);
+  if (!options.repo) await assertLinePaths(repo, options.cwd, options.env);
   const kittyDir = kittyDirOf(repo);
   const result: WorkerResult = { root: repo.root, requests: 0, commits: 0, queued: 0, busy: false };
   // A stub that saw this worker's lock did not start another worker; requests it wrote just before
