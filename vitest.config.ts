@@ -21,9 +21,9 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
-    // three files at once: a file spends most of its time waiting on the processes and servers it
-    // runs, so on 2 cores the suite takes 116 s instead of 220 s one file at a time. A test that
-    // fails under this load has a race of its own to fix.
+    // three files at once: a file spends much of its time waiting on the processes and servers it
+    // runs, so on 2 cores three at once take about half the time of one at a time (four are no
+    // faster: the suite is then CPU-bound). A test that fails under this load has a race to fix.
     maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 60_000,
