@@ -7,12 +7,28 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Debian's Chromium is there: CI installs it (.ci/run); elsewhere the browser tests say why they did not run. */
 export const browserAvailable = existsSync(CHROMIUM) || Boolean(process.env.CI);
 
+let shared: Promise<Browser> | undefined;
+
 /**
- * Headless Chromium, closed after the test. Without the background-networking flags it keeps
- * trying to reach Google's hosts, which this machine's closed network refuses.
+ * Headless Chromium, one per test process (a launch costs about a second of CPU): each test opens
+ * its pages in contexts of their own (`browser.newPage()` makes one), closed after the test, so no
+ * cookie or storage crosses tests. Playwright ends the browser with the process.
  */
 export async function launchBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({
+  shared ??= launch();
+  shared.catch(() => {
+    shared = undefined;
+  });
+  const browser = await shared;
+  onTestFinished(async () => {
+    for (const context of browser.contexts()) await context.close();
+  });
+  return browser;
+}
+
+/** Without the background-networking flags Chromium keeps trying to reach Google's hosts, which this machine's closed network refuses. */
+function launch(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--headless',
@@ -25,6 +41,4 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
-  onTestFinished(() => browser.close());
-  return browser;
 }

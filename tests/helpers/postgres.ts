@@ -73,11 +73,26 @@ function freePort(): Promise<number> {
   });
 }
 
+let shared: Promise<PostgresCluster> | undefined;
+
+/**
+ * The cluster of this test process: started by the first file that asks, shared by the files the
+ * process runs after it (each test takes a database of its own), stopped when the process ends.
+ * An initdb costs more than a second of CPU; one per file added up.
+ */
+export async function startPostgres(): Promise<PostgresCluster> {
+  shared ??= startCluster();
+  shared.catch(() => {
+    shared = undefined;
+  });
+  return { ...(await shared), stop: () => undefined };
+}
+
 /**
  * Starts a cluster: trust authentication on loopback only, superuser `kitty`, durability off
  * (fsync, synchronous_commit): a test's database lives for seconds and speed is what matters.
  */
-export async function startPostgres(): Promise<PostgresCluster> {
+async function startCluster(): Promise<PostgresCluster> {
   const bin = postgresBin();
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'kitty-pg-'));

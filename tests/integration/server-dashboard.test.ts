@@ -1,20 +1,6 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 import { call, envelope, login, startHostileServer } from '../helpers/hostile.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Debian's chromium (.ci/run); elsewhere the browser half says why it did not run
-const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
-
-async function browser(): Promise<Browser> {
-  const launched = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  onTestFinished(() => launched.close());
-  return launched;
-}
 
 describe('dashboard responses', () => {
   it('carry a Content-Security-Policy without inline script, frame-ancestors none and a referrer policy; the page has no inline code', async () => {
@@ -35,11 +21,11 @@ describe('dashboard responses', () => {
     expect((await call(server.url, 'GET', '/api/health/')).headers['referrer-policy']).toBe('no-referrer');
   });
 
-  it.skipIf(!available)('the dashboard works under its policy in a real browser, and refuses to be framed', async () => {
+  it.skipIf(!browserAvailable)('the dashboard works under its policy in a real browser, and refuses to be framed', async () => {
     const server = await startHostileServer();
     const { access } = await login(server.url);
     await call(server.url, 'POST', '/api/v1/events/batch/', { body: { events: [envelope()] }, token: access });
-    const page = await (await browser()).newPage();
+    const page = await (await launchBrowser()).newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
@@ -53,7 +39,7 @@ describe('dashboard responses', () => {
     await page.locator('[data-lane="planned"] [data-wp="WP01"]').waitFor();
     expect(violations).toEqual([]);
 
-    const framing = await (await browser()).newPage();
+    const framing = await (await launchBrowser()).newPage();
     const refusals: string[] = [];
     framing.on('console', (message) => refusals.push(message.text()));
     await framing.setContent(`<iframe src="${server.url}/"></iframe>`);
