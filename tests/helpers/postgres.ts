@@ -2,12 +2,12 @@
 // socket in the same dir, stopped (and removed) after the file. No mocks of the database.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { migrateDatabase } from '../../src/server/store/open.js';
+import { closedPort } from './net.js';
 
 export interface PostgresCluster {
   port: number;
@@ -62,17 +62,6 @@ export function psql(url: string, sql: string): string[] {
   return out.split('\n').filter((line) => line !== '');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 let shared: Promise<PostgresCluster> | undefined;
 
 /**
@@ -103,7 +92,7 @@ async function startCluster(): Promise<PostgresCluster> {
   const pgCtl = (...args: string[]): string => run(user, join(bin, 'pg_ctl'), ['-D', data, ...args]);
   let port = 0;
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
+    port = await closedPort();
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
     try {
       pgCtl('-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start');

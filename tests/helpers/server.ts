@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
+import { startServer as startServerHere } from '../../src/server/app.js';
 import { CLI, type RunResult, runKitty, runKittyAsync, tempDir, testEnv } from './gitdir.js';
 import { psql } from './postgres.js';
 
@@ -111,4 +112,22 @@ export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password
 /** login for a server that lives in the test's own process. */
 export function loginAsync(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): Promise<RunResult> {
   return runKittyAsync(loginArgs(url), cwd, env, password);
+}
+
+/**
+ * kitty's server inside the test's process (no process start), with user demo (demo-pass) of
+ * `team` and every option the test does not name at its default; closed after the test.
+ */
+export async function serverInProcess(options: Partial<Parameters<typeof startServerHere>[0]> & { team?: string } = {}) {
+  const { team = 'acme', ...rest } = options;
+  const server = await startServerHere({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: tempDir('kitty-server-'),
+    version: '0.0.0-test',
+    users: [{ username: 'demo', password: 'demo-pass', team }],
+    ...rest,
+  });
+  onTestFinished(() => server.close());
+  return server;
 }

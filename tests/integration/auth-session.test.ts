@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Credentials } from '../../src/auth/credentials.js';
 import { accessToken, errorCode, login, postJson, retryAfterSeconds, unreachable } from '../../src/auth/session.js';
 import { tempDir, testEnv } from '../helpers/gitdir.js';
+import { closedPort } from '../helpers/net.js';
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> };
 
@@ -31,15 +32,6 @@ async function scripted(routes: Record<string, Answer[]>): Promise<Scripted> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-/** A port nothing listens on: one a server had, closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const tokens = (access: string, lifetime = 300) =>

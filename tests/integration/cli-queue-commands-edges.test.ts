@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { startServer } from '../../src/server/app.js';
 import { draft } from '../helpers/events.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';
 import { gitdir, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
+import { serverInProcess } from '../helpers/server.js';
 
 function enqueue(env: NodeJS.ProcessEnv, drafts: Parameters<EventQueue['enqueue']>[0]): void {
   const queue = EventQueue.open({ env });
@@ -57,14 +57,7 @@ describe('kitty auth login refuses what it cannot use, before any request', () =
   });
 
   it('a broken credentials file is replaced by the login; the next login reuses its server and username', async () => {
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: tempDir(),
-      version: 't',
-      users: [{ username: 'demo', password: 'demo-pass', team: 'acme' }],
-    });
-    onTestFinished(() => server.close());
+    const server = await serverInProcess();
     const home = tempDir();
     const cwd = tempDir();
     writeFileSync(join(home, 'credentials.json'), '{"server_url": ', { mode: 0o600 });

@@ -1,25 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnvelopeDraft } from '../../src/events/envelope.js';
 import { EventQueue } from '../../src/queue/queue.js';
-import { startServer } from '../../src/server/app.js';
 import type { Limits } from '../../src/server/limits.js';
 import { MAX_ENVELOPE_BYTES } from '../../src/transport/limits.js';
 import { draft } from '../helpers/events.js';
 import { runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
+import { serverInProcess } from '../helpers/server.js';
 
 /** A kitty server in this process with one user of `team`, and a state dir logged in to it; flushes go over batch HTTP. */
 async function loggedIn(team: string, limits: Partial<Limits> = {}) {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: tempDir(),
-    version: 't',
-    users: [{ username: 'demo', password: 'demo-pass', team }],
-    limits,
-  });
-  onTestFinished(() => server.close());
+  const server = await serverInProcess({ team, limits });
   const home = tempDir();
   const env = testEnv(home, { KITTY_TRANSPORT: 'http' });
   const cwd = tempDir();

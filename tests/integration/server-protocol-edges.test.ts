@@ -1,25 +1,7 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startServer } from '../../src/server/app.js';
-import type { Limits } from '../../src/server/limits.js';
-import { tempDir } from '../helpers/gitdir.js';
 import { call, envelope, login, openSocket, sendFrame } from '../helpers/hostile.js';
-
-const DEMO = { username: 'demo', password: 'demo-pass', team: 'acme' };
-
-/** kitty's server in this process, with only the options a test names: every other one at its default. */
-async function inProcess(options: { host?: string; port?: number; limits?: Partial<Limits>; log?: (line: string) => void } = {}) {
-  const server = await startServer({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    dataDir: tempDir('kitty-server-'),
-    version: '0.0.0-test',
-    users: [DEMO],
-    ...options,
-  });
-  onTestFinished(() => server.close());
-  return server;
-}
+import { serverInProcess } from '../helpers/server.js';
 
 /** The status line an upgrade request got, or 'open' when the server took the WebSocket. */
 function upgrade(url: string, path: string, headers: Record<string, string> = {}): Promise<string> {
@@ -39,7 +21,7 @@ function upgrade(url: string, path: string, headers: Record<string, string> = {}
 
 describe('the server started in-process with its defaults', () => {
   it('listens on an IPv6 loopback and names it in brackets; a login there gets tokens for the default lifetimes', async () => {
-    const server = await inProcess({ host: '::1' });
+    const server = await serverInProcess({ host: '::1' });
     expect(server.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
     const answer = await fetch(`${server.url}/api/v1/token/`, {
       method: 'POST',
@@ -52,22 +34,21 @@ describe('the server started in-process with its defaults', () => {
   });
 
   it('started without users, it refuses every login 401 login_failed', async () => {
-    const server = await startServer({ host: '127.0.0.1', port: 0, dataDir: tempDir('kitty-server-'), version: '0.0.0-test' });
-    onTestFinished(() => server.close());
+    const server = await serverInProcess({ users: [] });
     const answer = await call(server.url, 'POST', '/api/v1/token/', { body: { username: 'demo', password: 'demo-pass' } });
     expect([answer.status, answer.json]).toEqual([401, { error: 'wrong username or password', code: 'login_failed' }]);
   });
 
   it('a port already taken fails the start with EADDRINUSE, and the first server keeps answering', async () => {
-    const first = await inProcess();
+    const first = await serverInProcess();
     const port = Number(new URL(first.url).port);
-    await expect(inProcess({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(serverInProcess({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect((await call(first.url, 'GET', '/api/health/')).status).toBe(200);
   });
 
   it('a store that fails under a request answers 500 internal_error and logs the path', async () => {
     const lines: string[] = [];
-    const server = await inProcess({ log: (line) => lines.push(line) });
+    const server = await serverInProcess({ log: (line) => lines.push(line) });
     const session = await login(server.url);
     await server.store.close();
     const answer = await call(server.url, 'POST', '/api/v1/ws-token/', { token: session.access });
@@ -76,7 +57,7 @@ describe('the server started in-process with its defaults', () => {
   });
 
   it('a token body over its limit is refused 413 body_too_large and the connection is closed after the answer', async () => {
-    const server = await inProcess();
+    const server = await serverInProcess();
     const answer = await call(server.url, 'POST', '/api/v1/token/', { body: { username: 'demo', password: 'x'.repeat(5000) } });
     expect(answer.status).toBe(413);
     expect(answer.json.code).toBe('body_too_large');
@@ -86,7 +67,7 @@ describe('the server started in-process with its defaults', () => {
 
 describe('logins, refreshes and revocations refuse malformed bodies', () => {
   it('a login body that is not an object, or a username past 256 characters, is 400 bad_request', async () => {
-    const server = await inProcess();
+    const server = await serverInProcess();
     for (const body of [['demo', 'demo-pass'], 'demo', { username: 'u'.repeat(257), password: 'demo-pass' }, { username: 'demo', password: 7 }]) {
       const answer = await call(server.url, 'POST', '/api/v1/token/', { body });
       expect([answer.status, answer.json.code]).toEqual([400, 'bad_request']);
@@ -94,7 +75,7 @@ describe('logins, refreshes and revocations refuse malformed bodies', () => {
   });
 
   it('with no password checks free, a login is answered 503 server_busy with Retry-After, and counts no failure', async () => {
-    const server = await inProcess({ limits: { passwordChecks: 0, passwordQueue: 0 } });
+    const server = await serverInProcess({ limits: { passwordChecks: 0, passwordQueue: 0 } });
     for (let i = 0; i < 7; i++) {
       const answer = await call(server.url, 'POST', '/api/v1/token/', { body: { username: 'demo', password: 'wrong' } });
       // past five counted failures the user would be backing off (429); an unchecked login is no failure
@@ -103,7 +84,7 @@ describe('logins, refreshes and revocations refuse malformed bodies', () => {
   });
 
   it('a refresh without a token is 401 refresh_invalid; a revoke without one is 400; revoking a session with no socket open succeeds', async () => {
-    const server = await inProcess();
+    const server = await serverInProcess();
     const refresh = await call(server.url, 'POST', '/api/v1/token/refresh/', { body: {} });
     expect([refresh.status, refresh.json.code]).toEqual([401, 'refresh_invalid']);
     const revoke = await call(server.url, 'POST', '/api/v1/token/revoke/', { body: { refresh: '' } });
@@ -118,14 +99,14 @@ describe('logins, refreshes and revocations refuse malformed bodies', () => {
 
 describe('the event WebSocket', () => {
   it('an upgrade to another path is 404, one without a token is 401', async () => {
-    const server = await inProcess();
+    const server = await serverInProcess();
     expect(await upgrade(server.url, '/ws/v1/other/', { authorization: 'Bearer x' })).toBe('404');
     expect(await upgrade(server.url, '/ws/v1/events/')).toBe('401');
     expect(await upgrade(server.url, '/ws/v1/events/', { authorization: 'Basic x' })).toBe('401');
   });
 
   it('answers a binary frame, a frame that is not JSON, an unknown message and an oversized frame with their error codes; a pong gets no answer', async () => {
-    const server = await inProcess({ limits: { frameEvents: 2 } });
+    const server = await serverInProcess({ limits: { frameEvents: 2 } });
     const socket = await openSocket(server.url, (await login(server.url)).access);
     socket.ws.send(Buffer.from('{"type":"events","events":[]}'), { binary: true });
     expect(await socket.next()).toMatchObject({ type: 'error', code: 'frame_binary' });
@@ -149,7 +130,7 @@ describe('the event WebSocket', () => {
   });
 
   it('frames sent without waiting for acks are all answered, in the order they came', async () => {
-    const server = await inProcess();
+    const server = await serverInProcess();
     const socket = await openSocket(server.url, (await login(server.url)).access);
     const sent = Array.from({ length: 8 }, () => envelope());
     for (const event of sent) socket.ws.send(JSON.stringify({ type: 'events', events: [event] }));
@@ -164,7 +145,7 @@ describe('the event WebSocket', () => {
 
   it('a frame the store fails on is answered internal_error and logged; the socket stays open', async () => {
     const lines: string[] = [];
-    const server = await inProcess({ log: (line) => lines.push(line) });
+    const server = await serverInProcess({ log: (line) => lines.push(line) });
     const socket = await openSocket(server.url, (await login(server.url)).access);
     await server.store.close();
     expect(await sendFrame(socket, [envelope()])).toEqual({ type: 'error', code: 'internal_error', error: 'internal server error' });

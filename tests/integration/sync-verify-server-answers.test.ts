@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
-import { startServer } from '../../src/server/app.js';
 import { draft } from '../helpers/events.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';
-import { gitdir, type Repo, tempDir, wp } from '../helpers/gitdir.js';
+import { gitdir, type Repo, wp } from '../helpers/gitdir.js';
+import { serverInProcess } from '../helpers/server.js';
 
 const T = 'kitty-specs/001-demo/tasks';
 
@@ -18,21 +18,9 @@ async function project(): Promise<{ repo: Repo; uuid: string }> {
   return { repo, uuid: (JSON.parse(init.stdout) as { project_uuid: string }).project_uuid };
 }
 
-async function kittyServer() {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: tempDir(),
-    version: 't',
-    users: [{ username: 'demo', password: 'demo-pass', team: 'acme' }],
-  });
-  onTestFinished(() => server.close());
-  return server;
-}
-
 describe('kitty sync verify against what the server answers', () => {
   it('an access token the server no longer knows is refreshed once; a WP only the server has is listed with its fix', async () => {
-    const server = await kittyServer();
+    const server = await serverInProcess();
     const { repo, uuid } = await project();
     expect((await repo.run(['auth', 'login', '--server', server.url, '--username', 'demo', '--password-stdin'], { input: 'demo-pass' })).code).toBe(0);
     expect((await repo.run(['derive'])).code).toBe(0);

@@ -10,6 +10,7 @@ import { MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from '../../src/transport/limits.js
 import type { EventResult } from '../../src/transport/types.js';
 import { deadAfterMs, FRAME_OVERHEAD_BYTES, WsSession } from '../../src/transport/ws-session.js';
 import { draft } from '../helpers/events.js';
+import { closedPort } from '../helpers/net.js';
 
 async function listen(server: ReturnType<typeof createServer>): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -18,15 +19,6 @@ async function listen(server: ReturnType<typeof createServer>): Promise<string> 
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** A port nothing listens on: one a server had, closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface WsScript {
