@@ -102,6 +102,8 @@ export class BlobReader {
     try {
       const state = parseWorkPackage(buffer.toString('utf8', 0, frontmatterBytes(buffer)), label);
       this.states.set(sha, state);
+      // parsed, the bytes are not needed again: the state is what later commits ask for
+      this.loaded.delete(sha);
       return state;
     } catch (error) {
       if (!(error instanceof KittyError)) throw error;
@@ -136,7 +138,7 @@ export class BlobReader {
       const kept = parse.transitions.filter((line) => !said.has(lineIdentity(line)));
       restated = parse.transitions.length - kept.length;
       parse = { ...parse, transitions: kept };
-      this.factsOf(after, full!);
+      this.factsOf(after, full!, afterText);
     }
     if (others.length > 0) {
       const inParents = new Set<string>();
@@ -191,11 +193,12 @@ export class BlobReader {
     return this.factsOf(object.sha, asBuffer(object.data)).tracked;
   }
 
-  private factsOf(sha: string, bytes: Buffer): LogFacts {
+  /** `text`: the bytes decoded, when the caller has decoded them already. */
+  private factsOf(sha: string, bytes: Buffer, text?: string): LogFacts {
     const known = this.logFacts.get(sha);
     if (known) return known;
     // only transition lines name a tracked WP: other lines (a pasted log in an annotation) are not parsed
-    const candidates = splitLines(bytes.toString('utf8')).filter((line) => line.includes('"to_lane"'));
+    const candidates = splitLines(text ?? bytes.toString('utf8')).filter((line) => line.includes('"to_lane"'));
     const facts = { lines: countLines(bytes, 0), tracked: new Set(parseStatusLines(candidates).transitions.map((line) => line.wpId)) };
     this.logFacts.set(sha, facts);
     return facts;

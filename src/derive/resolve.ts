@@ -4,7 +4,7 @@ import type { StatusTransition } from '../workpackage/status-log.js';
 import { eventIdOf } from './event-id.js';
 import type { Ledger } from './ledger.js';
 import { naturalKey } from './natural.js';
-import { type CommitFacts, laneChangeKey, newEntries, type Transition } from './transitions.js';
+import { type CommitFacts, laneChangeKey, type Transition } from './transitions.js';
 import type { DerivedCommit, WpCandidate } from './walk.js';
 
 interface Resolution {
@@ -75,8 +75,7 @@ function historyKey(entry: HistoryEntry, ref: string, facts: CommitFacts): strin
  * read again later from a re-added file, they must not become moves.
  */
 function markSeen(wp: WpCandidate, ledger: Ledger, ref: string, facts: CommitFacts): void {
-  if (!wp.after) return;
-  for (const entry of newEntries(wp.after, [wp.before, ...wp.otherParents])) {
+  for (const entry of wp.added) {
     const key = historyKey(entry, ref, facts);
     if (ledger.lookup(ref, key) !== undefined) continue;
     ledger.record({ key, ref, eventId: '', source: 'history', toLane: entry.lane, atMs: Date.parse(entry.at ?? facts.authorDate), alias: true });

@@ -52,7 +52,11 @@ export function laneChangeKey(featureSlug: string, wpId: string, from: string | 
   return `${wpRef(featureSlug, wpId)}|${from ?? ''}|${to}|${authorDate}`;
 }
 
-function entryId(entry: { at: string | null; timestamp: string; lane: string }): string {
+function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
+  return a.lane === b.lane && (a.at ?? a.timestamp) === (b.at ?? b.timestamp);
+}
+
+function entryId(entry: HistoryEntry): string {
   return `${entry.at ?? entry.timestamp}|${entry.lane}`;
 }
 
@@ -75,18 +79,20 @@ export function newEntries(after: WorkPackageState, parents: readonly (WorkPacka
   const shared = present.length === 1 ? sharedPrefix(after.history, present[0]!.history) : 0;
   if (shared === after.history.length) return [];
   const rest = after.history.slice(shared);
-  // a version adds an entry or two: scanning beats building a set of every entry the parents had
-  const known = rest.length > 8 ? present.map(historyIds) : null;
-  const isKnown = (entry: HistoryEntry): boolean => {
-    const id = entryId(entry);
-    return known ? known.some((ids) => ids.has(id)) : present.some((parent) => parent.history.some((other) => entryId(other) === id));
-  };
-  const seen = new Set<string>();
-  return rest.filter((entry) => {
-    const id = entryId(entry);
-    if (seen.has(id) || isKnown(entry)) return false;
-    seen.add(id);
-    return true;
+  // a version adds an entry or two: comparing fields beats building a set of every entry the parents had
+  if (rest.length > 8) {
+    const known = present.map(historyIds);
+    const seen = new Set<string>();
+    return rest.filter((entry) => {
+      const id = entryId(entry);
+      if (seen.has(id) || known.some((ids) => ids.has(id))) return false;
+      seen.add(id);
+      return true;
+    });
+  }
+  return rest.filter((entry, index) => {
+    for (let earlier = 0; earlier < index; earlier++) if (sameEntry(rest[earlier]!, entry)) return false;
+    return !present.some((parent) => parent.history.some((other) => sameEntry(other, entry)));
   });
 }
 
@@ -99,15 +105,16 @@ function sharedPrefix(a: readonly HistoryEntry[], b: readonly HistoryEntry[]): n
 /**
  * Pure: the transitions one commit made to one work package. New `history[]` entries give one hop
  * each, in order; a lane that still differs afterwards gives one more hop, so the last `to_lane` is
- * always the file's lane. A merge contributes only what no parent already had.
+ * always the file's lane. A merge contributes only what no parent already had. `added`: the new
+ * entries (`newEntries`), when the caller has them already.
  */
-export function deriveWpTransitions(change: WpChange, commit: CommitFacts): Transition[] {
+export function deriveWpTransitions(change: WpChange, commit: CommitFacts, added?: readonly HistoryEntry[]): Transition[] {
   const { after, before, featureSlug, wpId } = change;
   if (!after) return [];
   const parents = [before, ...change.otherParents];
   const transitions: Transition[] = [];
   let from = before?.lane ?? null;
-  for (const entry of newEntries(after, parents)) {
+  for (const entry of added ?? newEntries(after, parents)) {
     if (sameLane(entry.lane, from)) continue;
     transitions.push({
       featureSlug,

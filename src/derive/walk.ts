@@ -2,13 +2,13 @@ import { SPECS_DIR, STATUS_LOG_NAME } from '../constants.js';
 import { ErrorCode, KittyError } from '../errors/index.js';
 import { type LogCommit, type PathChange, streamLog } from '../git/log.js';
 import { objectStoreKib } from '../git/repo.js';
-import type { WorkPackageState } from '../workpackage/frontmatter.js';
+import type { HistoryEntry, WorkPackageState } from '../workpackage/frontmatter.js';
 import { isKnownLane } from '../workpackage/lanes.js';
 import { classifyPath } from '../workpackage/paths.js';
 import type { StatusTransition } from '../workpackage/status-log.js';
 import { normalizeTime } from '../workpackage/time.js';
 import { BlobReader } from './blobs.js';
-import { deriveWpTransitions, type Transition, type WpChange } from './transitions.js';
+import { deriveWpTransitions, newEntries, type Transition, type WpChange } from './transitions.js';
 
 /** A WP a commit changed: its states, and what decides whether the change can be a move. */
 export interface WpCandidate extends WpChange {
@@ -17,6 +17,8 @@ export interface WpCandidate extends WpChange {
   appeared: boolean;
   /** The feature's status log (as of this commit) records this WP's moves: the log is canonical. */
   logTracked: boolean;
+  /** History entries no parent had (`newEntries`): the moves below and the entries to remember. */
+  added: HistoryEntry[];
   /** What the change shows as moves, before the exactly-once rules (`deriveWpTransitions`). */
   moves: Transition[];
 }
@@ -116,7 +118,8 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
     const candidate = await readWp(group, commit, reader, options);
-    candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName });
+    candidate.added = candidate.after ? newEntries(candidate.after, [candidate.before, ...candidate.otherParents]) : [];
+    candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName }, candidate.added);
     if (candidate.moves.length > 0) candidate.logTracked = await logTracks(group, commit, logs, reader, logKnown.has(group.feature));
     wps.push(candidate);
   }
@@ -207,6 +210,7 @@ async function readWp(group: Group, commit: LogCommit, reader: BlobReader, optio
     path,
     appeared,
     logTracked: false,
+    added: [],
     moves: [],
   };
   const lanes = [after?.lane ?? null, ...(after?.history ?? []).map((entry) => entry.lane)];

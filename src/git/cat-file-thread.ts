@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type GitObject, type ObjectRequest, ObjectStream, TailCache } from './object-stream.js';
+import { type GitObject, type ObjectRequest, ObjectStream } from './object-stream.js';
 
 /**
  * Runs `git cat-file --batch` from a worker thread: its event loop only drains git's output, so
@@ -19,20 +19,18 @@ export type ThreadReply = { objects: (GitObject | null)[] } | { error: { message
 const { cwd, env, maxBytes } = workerData as ThreadData;
 const port = parentPort!;
 const child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: 'pipe' });
-const requests: ObjectRequest[] = [];
-const tails = new TailCache();
 let batch: (GitObject | null)[] = [];
 const stream = new ObjectStream(
   maxBytes,
-  (object) => batch.push(handOut(object, requests.shift()!)),
-  (size) => new Uint8Array(new ArrayBuffer(size)),
+  (object, request) => batch.push(handOut(object, request)),
+  // its own memory, not zeroed (every byte is written), so it can be transferred
+  (size) => Buffer.allocUnsafeSlow(size),
 );
 
-/** What goes back must own its memory (it is transferred): a kept object or a tail is copied. */
+/** What goes back must own its memory (it is transferred): a kept object's bytes stay here, a copy goes. */
 function handOut(object: GitObject | null, request: ObjectRequest): GitObject | null {
-  const result = tails.apply(object, request);
-  if (!result?.data || (!request.keep && result.prefix === undefined)) return result;
-  return { ...result, data: result.data.slice() };
+  if (!object?.data || !request.keep) return object;
+  return { ...object, data: new Uint8Array(object.data) };
 }
 
 const fail = (error: Error & { code?: string }): void => port.postMessage({ error: { message: error.message, code: error.code } } satisfies ThreadReply);
@@ -55,6 +53,6 @@ port.on('message', (batchOfRequests: ObjectRequest[] | null) => {
     child.stdin.end();
     return;
   }
-  requests.push(...batchOfRequests);
+  stream.expect(batchOfRequests);
   child.stdin.write(`${batchOfRequests.map((request) => request.name).join('\n')}\n`);
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { errnoCode } from '../errors/index.js';
 import type { ThreadData, ThreadReply } from './cat-file-thread.js';
-import { type GitObject, type ObjectRequest, ObjectStream, TailCache } from './object-stream.js';
+import { type GitObject, type ObjectRequest, ObjectStream } from './object-stream.js';
 import { gitMissingError } from './run.js';
 
 interface Waiter {
@@ -84,9 +84,7 @@ export class CatFileBatch {
 
   private localChannel(cwd: string, env: NodeJS.ProcessEnv, maxBytes: number): Channel {
     const child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: 'pipe' });
-    const requests: ObjectRequest[] = [];
-    const tails = new TailCache();
-    const stream = new ObjectStream(maxBytes, (object) => this.answer(tails.apply(object, requests.shift()!)));
+    const stream = new ObjectStream(maxBytes, (object) => this.answer(object));
     child.stdout.on('data', (chunk: Buffer) => stream.push(chunk));
     child.stderr.resume();
     child.stdin.on('error', (error) => this.fail(error));
@@ -96,7 +94,7 @@ export class CatFileBatch {
     });
     return {
       send: (batch) => {
-        requests.push(...batch);
+        stream.expect(batch);
         child.stdin.write(`${batch.map((request) => request.name).join('\n')}\n`);
       },
       close: () =>

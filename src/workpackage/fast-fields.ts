@@ -54,12 +54,14 @@ function simplePiece(text: string): unknown {
 }
 
 /** Parses a small YAML piece once: history entries and lane lines repeat across a WP's versions. */
-function parsePiece(text: string): unknown {
-  if (pieces.has(text)) return pieces.get(text);
+function parsePiece(sliced: string): unknown {
+  if (pieces.has(sliced)) return pieces.get(sliced);
+  // a piece is sliced out of a whole file: kept as a key, or as the source of the values parsed
+  // from it (slices again), it would keep that file's text alive as long as the cache holds it
+  const text = Buffer.from(sliced).toString();
   const simple = text.includes('\r') ? undefined : simplePiece(text);
   const value: unknown = simple !== undefined ? simple : yaml().parse(text, { prettyErrors: false, uniqueKeys: false });
-  // a piece is sliced out of a whole file; kept as a key it would keep that file alive
-  pieces.set(Buffer.from(text).toString(), value);
+  pieces.set(text, value);
   if (pieces.size > CACHE_LIMIT) pieces.delete(pieces.keys().next().value!);
   return value;
 }

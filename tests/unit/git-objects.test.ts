@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTree } from '../../src/derive/blobs.js';
 import type { CatFileBatch as SourceCatFileBatch } from '../../src/git/cat-file.js';
+import { type ObjectRequest, ObjectStream } from '../../src/git/object-stream.js';
 import { gitdir, ROOT } from '../helpers/gitdir.js';
 
 // the threaded reader starts its worker from the built file next to it, so these tests use the build
@@ -85,5 +86,85 @@ describe('cat-file --batch reader', () => {
     } finally {
       await reader.close();
     }
+  });
+});
+
+describe('cat-file --batch output parser', () => {
+  /** git's answer to `requests`: each object's header, body and newline, for the contents given. */
+  function answer(contents: readonly (Buffer | null)[]): Buffer {
+    return Buffer.concat(
+      contents.map((content, index) =>
+        content
+          ? Buffer.concat([Buffer.from(`${String(index).padStart(40, '0')} blob ${content.length}\n`), content, Buffer.from('\n')])
+          : Buffer.from(`x${index} missing\n`),
+      ),
+    );
+  }
+
+  /** Feeds the answer in chunks of `size` bytes; returns each object as text and its prefix. */
+  function parse(requests: ObjectRequest[], contents: readonly (Buffer | null)[], size: number, maxBytes = Number.POSITIVE_INFINITY) {
+    const objects: { text: string | null; prefix?: number; size?: number }[] = [];
+    const stream = new ObjectStream(maxBytes, (object) =>
+      objects.push(object ? { text: object.data && Buffer.from(object.data).toString(), prefix: object.prefix, size: object.size } : { text: null }),
+    );
+    stream.expect(requests);
+    const bytes = answer(contents);
+    for (let at = 0; at < bytes.length; at += size) stream.push(bytes.subarray(at, at + size));
+    return objects;
+  }
+
+  const sha = (index: number) => String(index).padStart(40, '0');
+
+  it.each([1, 3, 7, 4096])('hands out each version of a growing file as its tail, over %s-byte chunks', (size) => {
+    const versions = Array.from({ length: 40 }, (_, index) => Buffer.from(Array.from({ length: index + 1 }, (_, line) => `line ${line}\n`).join('')));
+    const requests = versions.map((_, index) => ({ name: sha(index), keep: true, base: index > 0 ? sha(index - 1) : undefined }));
+    const objects = parse(requests, versions, size);
+    expect(objects[0]).toEqual({ text: 'line 0\n', prefix: undefined, size: 7 });
+    // past 32 kept pieces the base is joined into one: the tails stay exact
+    expect(objects.slice(1).map((object) => [object.text, object.prefix])).toEqual(
+      versions.slice(0, -1).map((base, index) => [`line ${index + 1}\n`, base.length]),
+    );
+  });
+
+  it.each([1, 5, 4096])('hands out a version whole when it stops matching its base at any byte, over %s-byte chunks', (size) => {
+    const base = Buffer.from('first line\nsecond line\n');
+    const contents = [base, Buffer.from('first line\nsecond LINE\nthird\n'), Buffer.from('first line\nsecond line\nthird\n'), Buffer.from('first')];
+    const requests = [
+      { name: sha(0), keep: true },
+      { name: sha(1), keep: true, base: sha(0) },
+      { name: sha(2), base: sha(1) },
+      { name: sha(3), base: sha(2) },
+    ];
+    expect(parse(requests, contents, size).map((object) => [object.text, object.prefix])).toEqual([
+      ['first line\nsecond line\n', undefined],
+      ['first line\nsecond LINE\nthird\n', undefined],
+      // compared with the whole kept version before it, which differs from it
+      ['first line\nsecond line\nthird\n', undefined],
+      // its base was not kept
+      ['first', undefined],
+    ]);
+  });
+
+  it('reads a version whole when its base does not end a line, is longer, or was already used', () => {
+    const contents = [Buffer.from('a\nb'), Buffer.from('a\nbc\n'), Buffer.from('x\n'), Buffer.from('x\ny\n'), Buffer.from('x\ny\nz\n')];
+    const requests = [
+      { name: sha(0), keep: true },
+      { name: sha(1), base: sha(0) },
+      { name: sha(2), keep: true },
+      { name: sha(3), keep: true, base: sha(2) },
+      { name: sha(4), base: sha(2) },
+    ];
+    expect(parse(requests, contents, 2).map((object) => object.prefix)).toEqual([undefined, undefined, undefined, 2, undefined]);
+  });
+
+  it('answers a missing object with null and passes over one above the limit, keeping the order', () => {
+    const contents = [Buffer.from('kept\n'), null, Buffer.alloc(64, 'z'), Buffer.from('kept\nmore\n')];
+    const requests = [{ name: sha(0), keep: true }, { name: 'x1' }, { name: sha(2), keep: true }, { name: sha(3), base: sha(0) }];
+    expect(parse(requests, contents, 3, 32)).toEqual([
+      { text: 'kept\n', prefix: undefined, size: 5 },
+      { text: null },
+      { text: null, prefix: undefined, size: 64 },
+      { text: 'more\n', prefix: 5, size: 10 },
+    ]);
   });
 });
