@@ -20,7 +20,7 @@ type StatedUuid = { kind: 'ok'; uuid: string } | { kind: 'none' } | { kind: 'los
 export function statedUuid(read: ConfigRead): StatedUuid {
   if (read.kind === 'absent') return { kind: 'none' };
   if (read.kind === 'ok') {
-    const raw = read.doc.getIn(['project', 'uuid']);
+    const raw = read.get(['project', 'uuid']);
     if (raw === undefined || raw === null || raw === '') return { kind: 'none' };
     const text = typeof raw === 'string' ? raw.trim() : '';
     return isUuid(text) ? { kind: 'ok', uuid: text } : { kind: 'lost', seen: String(raw) };

@@ -1,4 +1,5 @@
-import { type Document, isMap, isScalar, isSeq, type Node, parseDocument, stringify, type YAMLMap } from 'yaml';
+import type { Document, Node, YAMLMap } from 'yaml';
+import { yaml } from './lazy.js';
 
 export interface YamlEdit {
   path: readonly string[];
@@ -7,7 +8,7 @@ export interface YamlEdit {
 
 function scalarText(value: YamlEdit['value']): string {
   // stringify quotes what would otherwise read back as another type (e.g. an all-digit node id)
-  return stringify(value).trimEnd();
+  return yaml().stringify(value).trimEnd();
 }
 
 function lineStart(text: string, offset: number): number {
@@ -20,7 +21,7 @@ function lineEnd(text: string, offset: number): number {
 }
 
 function blockMap(node: unknown): YAMLMap | null {
-  return isMap(node) && !node.flow && node.items.length > 0 ? node : null;
+  return yaml().isMap(node) && !node.flow && node.items.length > 0 ? node : null;
 }
 
 /**
@@ -31,11 +32,11 @@ function blockMap(node: unknown): YAMLMap | null {
 export function spliceYaml(text: string, edits: readonly YamlEdit[]): string | null {
   let result = text;
   for (const edit of edits) {
-    const doc: Document = parseDocument(result);
+    const doc: Document = yaml().parseDocument(result);
     if (doc.errors.length > 0) return null;
     const existing = doc.getIn(edit.path, true) as Node | undefined;
     if (existing !== undefined) {
-      if (!isScalar(existing) || !existing.range) return null;
+      if (!yaml().isScalar(existing) || !existing.range) return null;
       const [start, end] = existing.range;
       result = `${result.slice(0, start)}${scalarText(edit.value)}${result.slice(end)}`;
       continue;
@@ -71,16 +72,16 @@ export function spliceYaml(text: string, edits: readonly YamlEdit[]): string | n
  * flow sequence), for the caller to fall back on.
  */
 export function appendSequenceItem(text: string, key: string, item: Record<string, string>): string | null {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   if (doc.errors.length > 0) return null;
   const render = (indent: string): string =>
     Object.entries(item)
       .map(([name, value], index) => `${indent}${index === 0 ? '- ' : '  '}${name}: ${scalarText(value)}`)
       .join('\n');
   const existing = doc.get(key, true) as Node | undefined;
-  if (existing === undefined || (isScalar(existing) && existing.value === null)) {
+  if (existing === undefined || (yaml().isScalar(existing) && existing.value === null)) {
     if (existing !== undefined) {
-      const pair = (doc.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === key);
+      const pair = (doc.contents as YAMLMap).items.find((p) => yaml().isScalar(p.key) && p.key.value === key);
       const keyNode = pair?.key as Node | undefined;
       if (!keyNode?.range) return null;
       const at = lineEnd(text, keyNode.range[0]);
@@ -91,7 +92,7 @@ export function appendSequenceItem(text: string, key: string, item: Record<strin
     const separator = text === '' || text.endsWith('\n') ? '' : '\n';
     return `${text}${separator}${key}:\n${render('  ')}\n`;
   }
-  if (!isSeq(existing) || existing.flow || existing.items.length === 0 || !existing.range) return null;
+  if (!yaml().isSeq(existing) || existing.flow || existing.items.length === 0 || !existing.range) return null;
   const first = existing.items[0] as Node;
   if (!first.range) return null;
   const dash = text.lastIndexOf('-', first.range[0]);

@@ -7,10 +7,10 @@ import { gitdir, type Repo } from './gitdir.js';
 export const F = 'kitty-specs/001-demo/tasks';
 
 /** A repository with kitty's hooks installed; the worker runs in the foreground unless `background`. */
-export function hookedRepo(options: { background?: boolean; files?: Record<string, string>; dir?: string; home?: string } = {}): Repo {
+export async function hookedRepo(options: { background?: boolean; files?: Record<string, string>; dir?: string; home?: string } = {}): Promise<Repo> {
   const repo = gitdir(options.files ?? { 'README.md': 'demo\n' }, { dir: options.dir, home: options.home });
   if (!options.background) repo.env.KITTY_HOOK_SYNC = '1';
-  const install = repo.kitty(['hooks', 'install']);
+  const install = await repo.run(['hooks', 'install']);
   expect(install.code, install.stderr).toBe(0);
   repo.commit('kitty identity');
   return repo;

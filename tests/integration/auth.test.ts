@@ -79,7 +79,7 @@ describe('auth', () => {
 
   it('never prints or logs a token, and takes the server URL from .kittyrc.json', async () => {
     const server = await startServer();
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     writeFileSync(join(repo.dir, '.kittyrc.json'), JSON.stringify({ serverUrl: server.url }));
     const result = await repo.run(['auth', 'login', '--username', 'demo', '--password-stdin', '--json'], { input: 'demo-pass' });
     expect(result.code, result.stderr).toBe(0);

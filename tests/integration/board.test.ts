@@ -7,7 +7,7 @@ import { login, startServer } from '../helpers/server.js';
 
 describe('kitty board', () => {
   it("shows the working tree's lanes (flat and legacy layouts), skipping a malformed file with a warning", async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.write(`${F}/WP01-api.md`, wp({ lane: 'doing', title: 'API' }));
     repo.write(`${F}/WP02-ui.md`, wp({ lane: 'done', title: 'UI' }));
     repo.write('kitty-specs/002-old/tasks/for_review/WP07-legacy.md', wp({ title: 'Legacy' }));
@@ -98,7 +98,7 @@ describe('kitty board with status logs', () => {
 describe('kitty sync verify', () => {
   it("finds no difference after the flush, and the exact ones after the server's board lost a move and a WP", async () => {
     const server = await startServer();
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('move', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });

@@ -13,7 +13,7 @@ interface Check {
 
 describe('kitty doctor', () => {
   it('passes on a set-up repository and changes nothing', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     const before = repo.git('status', '--porcelain');
     const result = await repo.run(['doctor', '--json']);
     expect(result.code, result.stdout).toBe(0);
@@ -40,7 +40,7 @@ describe('kitty doctor', () => {
 
   it('checks the login and that the server answers', async () => {
     const server = await startServer();
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const ok = JSON.parse((await repo.run(['doctor', '--json'])).stdout) as { ok: boolean; checks: Check[] };
     expect(ok.ok).toBe(true);
@@ -58,7 +58,7 @@ describe('kitty doctor', () => {
   it('warns, with the fix, when a proxy refuses the WebSocket, and says batch HTTP delivers instead', async () => {
     const server = await startServer();
     const proxy = await refusingProxy(server.url);
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
     const result = await runKittyAsync(['doctor', '--json'], repo.dir, repo.env);
     expect(result.code, result.stdout).toBe(0);

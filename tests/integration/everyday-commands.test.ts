@@ -72,10 +72,10 @@ describe('kitty wp move when git refuses the commit', () => {
 
 describe('kitty events list', () => {
   it("shows the current repository's project by default, every project with --all-projects, with a header row", async () => {
-    const one = hookedRepo();
+    const one = await hookedRepo();
     one.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     // another root commit: a project's uuid comes from it, and the same files in the same second make the same one
-    const two = hookedRepo({ home: one.home, files: { 'README.md': 'another project\n' } });
+    const two = await hookedRepo({ home: one.home, files: { 'README.md': 'another project\n' } });
     two.commit('plan', { files: { [`${F}/WP07-other.md`]: wp({ lane: 'doing' }) } });
     expect(queued(one)).toHaveLength(2);
 
@@ -123,7 +123,7 @@ describe('kitty board', () => {
 describe('kitty sync verify names the cause and its fix', () => {
   it('queued but not sent: flush; never captured: derive', async () => {
     const server = await startServer();
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const commitSkipped = (message: string, path: string, lane: string): void => {
       repo.write(path, wp({ lane }));

@@ -45,8 +45,8 @@ describe('the hook stub finds kitty when the path it was installed with is gone'
     writeFileSync(stub, readFileSync(stub, 'utf8').replace(/^kitty_cli=.*$/m, "kitty_cli='/gone/npx-cache/kitty/dist/cli/main.js'"));
   }
 
-  it("falls back to the repository's node_modules/.bin/kitty, then to kitty on PATH", () => {
-    const repo = hookedRepo({ files: { '.gitignore': 'node_modules/\n' } });
+  it("falls back to the repository's node_modules/.bin/kitty, then to kitty on PATH", async () => {
+    const repo = await hookedRepo({ files: { '.gitignore': 'node_modules/\n' } });
     forgetInstalledCli(repo);
     const note = join(tempDir(), 'runs.log');
 
@@ -64,8 +64,8 @@ describe('the hook stub finds kitty when the path it was installed with is gone'
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing']);
   });
 
-  it('says in one line that it cannot find kitty when there is none, and the commit still succeeds', () => {
-    const repo = hookedRepo();
+  it('says in one line that it cannot find kitty when there is none, and the commit still succeeds', async () => {
+    const repo = await hookedRepo();
     forgetInstalledCli(repo);
     repo.env.PATH = '/usr/bin:/bin';
     repo.write(WP1, wp({ lane: 'planned' }));

@@ -34,7 +34,7 @@ async function markerIs(repo: { dir: string; home: string }, present: boolean): 
 
 describe('problems met by the background worker are shown by the next git command', () => {
   it('an unknown lane: the next git command prints one line naming it and kitty doctor; a clean capture clears it', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.write(WP1, wp({ lane: 'parked' }));
     repo.git('add', '-A');
     expect(kittyLines(gitCommit(repo, '-m', 'park'))).toEqual([]);
@@ -55,7 +55,7 @@ describe('problems met by the background worker are shown by the next git comman
   });
 
   it('prints the problem as written: a backslash in a lane stays a backslash, on one line', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.write(WP1, '---\nlane: par\\nked\n---\n# WP\n');
     repo.git('add', '-A');
     gitCommit(repo, '-m', 'park');
@@ -68,7 +68,7 @@ describe('problems met by the background worker are shown by the next git comman
   });
 
   it('malformed WP frontmatter is named by the next commit', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.write(WP1, '---\nlane: [doing\ntitle: broken\n---\n# WP\n');
     repo.git('add', '-A');
     gitCommit(repo, '-m', 'broken');
@@ -83,7 +83,7 @@ describe('problems met by the background worker are shown by the next git comman
   });
 
   it('an unwritable KITTY_HOME postpones capture; the next commit says so, kitty doctor shows it once and clears it', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     // a worker still running from the commit above would take the next request with its own, good state dir
     await markerIs(repo, false);
     const blocked = join(tempDir(), 'not-a-dir');

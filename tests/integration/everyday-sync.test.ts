@@ -48,8 +48,8 @@ async function gaveUp(repo: { home: string; env: NodeJS.ProcessEnv }) {
 }
 
 /** A repository whose hooks run in the background, logged in to `server` (which the test may stop). */
-function loggedInRepo(server: TestServer, backoff: string) {
-  const repo = hookedRepo({ background: true });
+async function loggedInRepo(server: TestServer, backoff: string) {
+  const repo = await hookedRepo({ background: true });
   repo.env.KITTY_SYNC_BACKOFF = backoff;
   expect(login(server.url, repo.dir, repo.env).code).toBe(0);
   return repo;
@@ -58,7 +58,7 @@ function loggedInRepo(server: TestServer, backoff: string) {
 describe('the background flusher keeps going while the server is down', () => {
   it('retries on the KITTY_SYNC_BACKOFF schedule, shows the error in sync status, and delivers once the server is back', async () => {
     const server = await startRestartableServer();
-    const repo = loggedInRepo(server, '100:300:120000');
+    const repo = await loggedInRepo(server, '100:300:120000');
     await server.stop();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
 
@@ -92,7 +92,7 @@ describe('the background flusher keeps going while the server is down', () => {
 
   it('gives up after the bounded time; the next kitty command starts it again while events are pending', async () => {
     const server = await startRestartableServer();
-    const repo = loggedInRepo(server, '50:100:400');
+    const repo = await loggedInRepo(server, '50:100:400');
     await server.stop();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     const stopped = await gaveUp(repo);
@@ -110,7 +110,7 @@ describe('the background flusher keeps going while the server is down', () => {
 
   it('the next hook run starts it again while events are pending', async () => {
     const server = await startRestartableServer();
-    const repo = loggedInRepo(server, '50:100:400');
+    const repo = await loggedInRepo(server, '50:100:400');
     await server.stop();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     await gaveUp(repo);
@@ -128,7 +128,7 @@ describe('the background flusher keeps going while the server is down', () => {
 describe('kitty auth login', () => {
   it('starts delivery of what was queued before the login', async () => {
     const server = await startServer();
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     const queued = await waitFor(
       () => counts(repo.env),
@@ -147,7 +147,7 @@ describe('kitty auth login', () => {
 
   it("warns before sending when this project's events went to another team", async () => {
     const server = await startServer({ users: ['demo:demo-pass:acme', 'bob:bob-pass:beta'] });
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     // the flusher the commit started delivers the move and ends, so a flusher seen after the login is the login's

@@ -30,7 +30,7 @@ const worker = (repo: Repo) => repo.run(['hooks', 'worker']);
 
 describe('the hook worker takes the requests the stubs left', () => {
   it('sets aside what is no request and a request a stub never finished, keeps one still being written, and resolves a head the stub could not read', async () => {
-    const repo = hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
+    const repo = await hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
     const before = queued(repo).length;
     const head = commitUnhooked(repo, 'start', { [WP1]: wp({ lane: 'doing' }) });
     const junk = request(repo, '1', 'not a capture request\n');
@@ -53,7 +53,7 @@ describe('the hook worker takes the requests the stubs left', () => {
   });
 
   it('a ref that names no commit captures nothing and removes the request', async () => {
-    const repo = hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
+    const repo = await hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
     const before = queued(repo).length;
     const path = request(repo, '1', `hook post-commit \nref refs/heads/gone\nhead \nend\n`);
     const result = await worker(repo);
@@ -64,7 +64,7 @@ describe('the hook worker takes the requests the stubs left', () => {
   });
 
   it('without a tips file only the requested commit is captured, not the history behind it; a broken squash record is ignored', async () => {
-    const repo = hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
+    const repo = await hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
     const before = queued(repo).length;
     commitUnhooked(repo, 'start', { [WP1]: wp({ lane: 'doing' }) });
     const head = commitUnhooked(repo, 'review', { [WP1]: wp({ lane: 'for_review' }) });
@@ -82,7 +82,7 @@ describe('the hook worker takes the requests the stubs left', () => {
   });
 
   it('a rewrite chain in one round names the first original: each of two unhooked amends queues only its new hop', async () => {
-    const repo = hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
+    const repo = await hookedRepo({ files: { [WP1]: wp({ lane: 'planned' }) } });
     const first = repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
     const before = queued(repo).length;
     expect(moves(queued(repo)).at(-1)).toBe('WP01 planned>doing');

@@ -10,8 +10,8 @@ const WP1 = `${F}/WP01-api.md`;
 const WP2 = `${F}/WP02-ui.md`;
 
 describe('git hooks capture each transition exactly once', () => {
-  it('captures a commit, and a later move, once each', () => {
-    const repo = hookedRepo();
+  it('captures a commit, and a later move, once each', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
     const sha = repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
@@ -20,8 +20,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(events[1]!.git).toMatchObject({ commit: sha, branch: 'main' });
   });
 
-  it('a foreground hook prints a derivation warning once, with one "kitty:" prefix', () => {
-    const repo = hookedRepo();
+  it('a foreground hook prints a derivation warning once, with one "kitty:" prefix', async () => {
+    const repo = await hookedRepo();
     repo.write(WP1, wp({ lane: 'parked' }));
     repo.git('add', '-A');
     const commit = spawnSync('git', ['commit', '-q', '-m', 'park'], { cwd: repo.dir, env: repo.env, encoding: 'utf8' });
@@ -33,7 +33,7 @@ describe('git hooks capture each transition exactly once', () => {
   });
 
   it('a hook that has to backfill the identity says so in one line and keeps the project uuid', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     const uuid = JSON.parse((await repo.run(['identity', '--json'])).stdout).project_uuid as string;
     repo.git('rm', '-q', '.kittify/config.yaml');
     repo.write(WP1, wp({ lane: 'planned' }));
@@ -67,8 +67,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(events.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('amend: a reworded commit adds nothing; an extra lane change adds only the new hop', () => {
-    const repo = hookedRepo();
+  it('amend: a reworded commit adds nothing; an extra lane change adds only the new hop', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
     repo.git('commit', '-q', '--amend', '-m', 'start WP01 (reworded)');
@@ -78,8 +78,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
   });
 
-  it('rebase of 3 commits that move lanes: every transition present, none twice', () => {
-    const repo = hookedRepo();
+  it('rebase of 3 commits that move lanes: every transition present, none twice', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }), [WP2]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'feature');
     repo.commit('1', { files: { [WP1]: wp({ lane: 'doing' }) } });
@@ -97,8 +97,8 @@ describe('git hooks capture each transition exactly once', () => {
     );
   });
 
-  it('rebase -i with squash and fixup adds no event for the combined moves', () => {
-    const repo = hookedRepo();
+  it('rebase -i with squash and fixup adds no event for the combined moves', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.commit('a', { files: { [WP1]: wp({ lane: 'doing' }) } });
     repo.commit('b', { files: { [WP1]: wp({ lane: 'for_review' }) } });
@@ -113,8 +113,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(queued(repo).map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));
   });
 
-  it('cherry-pick keeps the event; revert adds a transition back', () => {
-    const repo = hookedRepo();
+  it('cherry-pick keeps the event; revert adds a transition back', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'side');
     const picked = repo.commit('start', { files: { [WP1]: wp({ lane: 'doing' }) } });
@@ -155,8 +155,8 @@ describe('git hooks capture each transition exactly once', () => {
     for (const event of queued(me)) expect(theirs.map((e) => e.event_id)).toContain(event.event_id);
   });
 
-  it("merge --squash then commit: the teammate's moves once, the squash commit adds nothing", () => {
-    const repo = hookedRepo();
+  it("merge --squash then commit: the teammate's moves once, the squash commit adds nothing", async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'teammate');
     const env = { ...repo.env, KITTY: '0' };
@@ -170,8 +170,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(queued(repo))).toEqual(['WP01 ->planned', 'WP01 planned>doing', 'WP01 doing>for_review']);
   });
 
-  it('git am (post-applypatch) captures the applied patch', () => {
-    const repo = hookedRepo();
+  it('git am (post-applypatch) captures the applied patch', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.git('checkout', '-q', '-b', 'side');
     repo.write(WP1, wp({ lane: 'doing' }));
@@ -184,7 +184,7 @@ describe('git hooks capture each transition exactly once', () => {
   });
 
   it('a linked worktree commits through the shared hooks with the same project uuid', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     const worktree = join(tempDir(), 'wt');
     repo.git('worktree', 'add', '-q', '-b', 'wt', worktree);
     mkdirSync(join(worktree, F), { recursive: true });
@@ -198,7 +198,7 @@ describe('git hooks capture each transition exactly once', () => {
   });
 
   it('two worktrees committing at the same time lose nothing', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     const trees = [repo.dir, join(tempDir(), 'wt')];
     repo.git('worktree', 'add', '-q', '-b', 'other', trees[1]!);
     const commits = trees.map((dir, i) => {
@@ -219,8 +219,8 @@ describe('git hooks capture each transition exactly once', () => {
     expect(moves(events).sort()).toEqual(['WP00 ->planned', 'WP01 ->planned', 'WP02 ->planned', 'WP10 ->planned', 'WP11 ->planned', 'WP12 ->planned']);
   });
 
-  it('KITTY=0 skips a commit; the next hook run catches it up', () => {
-    const repo = hookedRepo();
+  it('KITTY=0 skips a commit; the next hook run catches it up', async () => {
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     repo.write(WP1, wp({ lane: 'doing' }));
     const skipped = spawnSync('git', ['commit', '-q', '-am', 'quiet'], { cwd: repo.dir, env: { ...repo.env, KITTY: '0' }, encoding: 'utf8' });
@@ -232,7 +232,7 @@ describe('git hooks capture each transition exactly once', () => {
   });
 
   it('a worker killed with SIGKILL loses nothing: the next hook run completes its capture', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     const commonKitty = join(repo.dir, '.git', 'kitty');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -263,7 +263,7 @@ describe('git hooks capture each transition exactly once', () => {
   });
 
   it('background capture: a piped git commit is not held up, and the event lands in the queue', async () => {
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.write(WP1, wp({ lane: 'planned' }));
     // the worker is kept waiting on its lock, so the commit must return while it still runs
     let release!: () => void;
@@ -395,9 +395,9 @@ describe('kitty hooks install / uninstall / status', () => {
     expect(install.stderr).toContain('run `npx husky`');
   });
 
-  it('handles a repository path with spaces and quotes', () => {
+  it('handles a repository path with spaces and quotes', async () => {
     const dir = join(tempDir(), `it's a "quoted" dir`);
-    const repo = hookedRepo({ dir, home: join(tempDir(), 'state with space') });
+    const repo = await hookedRepo({ dir, home: join(tempDir(), 'state with space') });
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     expect(moves(queued(repo))).toEqual(['WP01 ->planned']);
   });
@@ -421,7 +421,7 @@ describe('kitty hooks install / uninstall / status', () => {
   });
 
   it('reports a stub whose node moved as stale, and reinstall fixes it', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     const hookPath = join(repo.dir, '.git/hooks/post-merge');
     writeFileSync(hookPath, readFileSync(hookPath, 'utf8').replace(/^kitty_node=.*$/m, "kitty_node='/nowhere/node'"));
     chmodSync(hookPath, 0o755);

@@ -74,7 +74,7 @@ describe('delivery under faults', () => {
   it('server down while 50 commits are made: all delivered once it is back', async () => {
     const data = tempDir();
     const first = await startRestartableServer({ data });
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     expect(login(first.url, repo.dir, repo.env).code).toBe(0);
     await first.stop();
     for (let i = 0; i < 50; i++) {

@@ -13,7 +13,7 @@ import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
 describe('delivery to the reference server', () => {
   it('end to end: hooks queue, the flusher they start delivers, the server holds each event once', async () => {
     const server = await startServer();
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     repo.commit('plan before login', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     await waitFor(
       () => queued(repo),
@@ -68,7 +68,7 @@ describe('delivery to the reference server', () => {
   it('feeds the server clock to the Lamport clock: the next event is stamped after all the server holds', async () => {
     const { server, env: teammate } = await loggedInWithQueue(200);
     expect((await runKittyHere(['sync', 'flush'], tempDir(), teammate)).code).toBe(0);
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     expect((await repo.run(['sync', 'flush'])).code).toBe(0);
@@ -105,7 +105,7 @@ describe('delivery to the reference server', () => {
   it('behind a proxy that refuses WebSocket, the background flusher delivers over batch HTTP at once', async () => {
     const server = await startServer();
     const proxy = await refusingProxy(server.url);
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
@@ -138,7 +138,7 @@ describe('delivery to the reference server', () => {
 describe('when the flusher starts', () => {
   it('never starts when sync.auto_start is false: events stay queued for `kitty sync flush`', async () => {
     const server = await startServer();
-    const repo = hookedRepo({ background: true });
+    const repo = await hookedRepo({ background: true });
     expect(login(server.url, repo.dir, repo.env).code).toBe(0);
     const config = join(repo.dir, '.kittify/config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));

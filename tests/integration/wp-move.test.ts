@@ -37,7 +37,7 @@ const ORIGINAL = [
 
 describe('kitty wp move', () => {
   it('sets the lane, appends history, keeps every other byte, commits the file alone: one event', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: ORIGINAL } });
     repo.write('unrelated.txt', 'staged but not part of the move\n');
     repo.git('add', 'unrelated.txt');
@@ -58,7 +58,7 @@ describe('kitty wp move', () => {
   });
 
   it('takes a lane as a person types it: case and - or space do not matter', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
     expect((await repo.run(['wp', 'move', 'WP01', 'For-Review'])).code).toBe(0);
     expect((await repo.run(['wp', 'move', 'WP01', 'DONE'])).code).toBe(0);
@@ -66,7 +66,7 @@ describe('kitty wp move', () => {
   });
 
   it('moves a legacy WP between lane folders', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { 'kitty-specs/002-old/tasks/planned/WP03-x.md': '---\ntitle: X\n---\nbody\n' } });
     expect((await repo.run(['wp', 'move', 'WP03', 'for_review'])).code).toBe(0);
     expect(repo.git('ls-files', 'kitty-specs/002-old')).toBe('kitty-specs/002-old/tasks/for_review/WP03-x.md');
@@ -74,7 +74,7 @@ describe('kitty wp move', () => {
   });
 
   it('refuses an unknown WP or lane, listing the valid ones, and a dirty WP file', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: '---\nlane: planned\n---\n' } });
     const lane = await repo.run(['wp', 'move', 'WP01', 'reviw']);
     expect(lane.code).toBe(1);
@@ -95,7 +95,7 @@ describe('kitty wp move', () => {
 describe('kitty wp move in a feature with a status log', () => {
   it('appends one line shaped like the last transition line, leaves the WP file alone, commits the log alone: one event', async () => {
     const stale = wp({ lane: 'planned', title: 'Cart API' });
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: stale, [LOG]: MISSION_LOG } });
     const before = queued(repo).length;
     const result = await repo.run(['wp', 'move', 'WP01', 'for_review', '--note', 'ready — tests pass', '--json']);
@@ -145,7 +145,7 @@ describe('kitty wp move in a feature with a status log', () => {
 
   it('continues from the lane the first move wrote, copying a compact line with an actor object and feature_slug', async () => {
     const log = `{"event_id":"01JGZ6A0000000000000000000","wp_id":"WP02","from_lane":"genesis","to_lane":"planned","at":"2026-01-03T10:11:12Z","actor":{"display":"claude","id":"a1","kind":"agent"},"feature_slug":"001-demo","note":"created"}`;
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP02.md`]: wp({ lane: 'planned' }), [LOG]: log } });
     const first = await repo.run(['wp', 'move', 'WP02', 'doing', '--json']);
     expect(first.code, first.stderr).toBe(0);
@@ -178,7 +178,7 @@ describe('kitty wp move in a feature with a status log', () => {
       'not json at all',
       '{"event_id":"01JGZ6B0000000000000000000","wp_id":"WP05","from_lane":"planned","to_lane":"doing","at":"2026-01-03T10:11:12.345+00:00","actor":"claude","feature_slug":"001-demo"}',
     ].join('\n');
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [LOG]: log } });
     const result = await repo.run(['wp', 'move', 'WP05', 'done']);
     expect(result.code, result.stderr).toBe(0);
@@ -193,7 +193,7 @@ describe('kitty wp move in a feature with a status log', () => {
   });
 
   it('refuses a log with uncommitted changes and the pseudo-lane genesis', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [LOG]: '' } });
     expect((await repo.run(['wp', 'move', 'WP01', 'genesis'])).stderr).toContain('KITTY_ERR_UNKNOWN_LANE: unknown lane "genesis"');
     repo.write(LOG, '{"note":"edited by hand"}\n');
@@ -204,7 +204,7 @@ describe('kitty wp move in a feature with a status log', () => {
   });
 
   it('starts a log that has no transition line yet with the oldest line shape, from the frontmatter lane', async () => {
-    const repo = hookedRepo();
+    const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [LOG]: '{"event_type": "MissionCreated", "payload": {}}\n' } });
     const result = await repo.run(['wp', 'move', 'WP01', 'doing', '--note', 'nowhere to go', '--json']);
     expect(result.code, result.stderr).toBe(0);

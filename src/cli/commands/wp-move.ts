@@ -160,7 +160,7 @@ function messageTemplate(root: string, flag: string | undefined): string {
   if (flag) return flag;
   try {
     const read = readConfig(join(root, '.kittify', 'config.yaml'));
-    const configured = read.kind === 'ok' ? read.doc.getIn(['wp_move', 'message']) : null;
+    const configured = read.kind === 'ok' ? read.get(['wp_move', 'message']) : null;
     return typeof configured === 'string' && configured.trim() ? configured : DEFAULT_MOVE_MESSAGE;
   } catch {
     return DEFAULT_MOVE_MESSAGE;
