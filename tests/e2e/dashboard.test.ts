@@ -23,7 +23,7 @@ describe.skipIf(!browserAvailable)('dashboard in a real browser', () => {
   it('logs in, opens the project, and moves a card live when a lane move is committed', async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', {
       files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
     });
@@ -54,7 +54,7 @@ describe.skipIf(!browserAvailable)('dashboard sessions', () => {
   it('outlives its access token: the page refreshes it and goes on moving cards, with no login asked', async () => {
     const server = await startServer({ args: ['--access-lifetime', '1'] });
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }) } });
     expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     const page = await openProject(server.url);
@@ -73,7 +73,7 @@ describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
   it('shows titles and charts, keeps the project in its address across a reload, says when live updates stop, and logs out', async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', {
       files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }), [`${F}/WP02-pay.md`]: wp({ lane: 'planned', title: 'Pay' }) },
     });
@@ -111,7 +111,7 @@ describe.skipIf(!browserAvailable)('dashboard courtesies', () => {
   it('logging out revokes the session on the server', async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01-cart.md`]: wp({ lane: 'planned', title: 'Cart' }) } });
     expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     const page = await openProject(server.url);
@@ -138,7 +138,7 @@ describe.skipIf(!browserAvailable)('dashboard of a team server (2 instances on P
     const database = await cluster.createDatabase();
     const [a, b] = await Promise.all([startServer({ database }), startServer({ database })]);
     const repo = await hookedRepo();
-    expect(login(a!.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(a!.url, repo.dir, repo.env)).code).toBe(0);
     // events reach the server only by the flushes below, never by a background flusher in between
     const config = join(repo.dir, '.kittify', 'config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));

@@ -7,8 +7,11 @@ import { gitdir, type Repo } from './gitdir.js';
 export const F = 'kitty-specs/001-demo/tasks';
 
 /** A repository with kitty's hooks installed; the worker runs in the foreground unless `background`. */
-export async function hookedRepo(options: { background?: boolean; files?: Record<string, string>; dir?: string; home?: string } = {}): Promise<Repo> {
+export async function hookedRepo(
+  options: { background?: boolean; files?: Record<string, string>; dir?: string; home?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Repo> {
   const repo = gitdir(options.files ?? { 'README.md': 'demo\n' }, { dir: options.dir, home: options.home });
+  Object.assign(repo.env, options.env);
   if (!options.background) repo.env.KITTY_HOOK_SYNC = '1';
   const install = await repo.run(['hooks', 'install']);
   expect(install.code, install.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
 import { startServer as startServerHere } from '../../src/server/app.js';
-import { CLI, type RunResult, runKitty, runKittyAsync, tempDir, testEnv } from './gitdir.js';
+import { CLI, type RunResult, runKittyHere, tempDir, testEnv } from './gitdir.js';
 import { psql } from './postgres.js';
 
 export interface TestServer {
@@ -105,13 +105,9 @@ export async function startRestartableServer(options: { data?: string; database?
 
 const loginArgs = (url: string): string[] => ['auth', 'login', '--server', url, '--username', 'demo', '--password-stdin'];
 
-export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): RunResult {
-  return runKitty(loginArgs(url), cwd, env, password);
-}
-
-/** login for a server that lives in the test's own process. */
-export function loginAsync(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): Promise<RunResult> {
-  return runKittyAsync(loginArgs(url), cwd, env, password);
+/** `kitty auth login` as demo, run in the test's process (the server may live there too). */
+export function login(url: string, cwd: string, env: NodeJS.ProcessEnv, password = 'demo-pass'): Promise<RunResult> {
+  return runKittyHere(loginArgs(url), cwd, env, password);
 }
 
 /**

@@ -36,7 +36,7 @@ export async function loggedInWithQueue(count: number, extraEnv: NodeJS.ProcessE
   const home = tempDir();
   const env = testEnv(home, extraEnv);
   const cwd = tempDir();
-  expect(login(server.url, cwd, env).code).toBe(0);
+  expect((await login(server.url, cwd, env)).code).toBe(0);
   if (count > 0) enqueue(home, count);
   return { server, home, env, cwd };
 }

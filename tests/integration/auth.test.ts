@@ -29,7 +29,7 @@ describe('auth', () => {
   it('wrong password: KITTY_ERR_LOGIN_FAILED, nothing stored', async () => {
     const server = await startServer();
     const home = tempDir();
-    const result = login(server.url, tempDir(), testEnv(home), 'nope');
+    const result = await login(server.url, tempDir(), testEnv(home), 'nope');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^kitty: error KITTY_ERR_LOGIN_FAILED: login to .* as demo failed: wrong username or password; hint: /);
     expect(readdirSync(home)).not.toContain('credentials.json');
@@ -40,7 +40,7 @@ describe('auth', () => {
     const server = await startRestartableServer({ data, args: ['--access-lifetime', '1'] });
     const home = tempDir();
     const env = testEnv(home);
-    expect(login(server.url, tempDir(), env).code).toBe(0);
+    expect((await login(server.url, tempDir(), env)).code).toBe(0);
     const before = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')) as { access: string };
     await sleep(1200);
     enqueue(home, 3);
@@ -63,7 +63,7 @@ describe('auth', () => {
     const server = await startServer();
     const home = tempDir();
     const env = testEnv(home);
-    expect(login(server.url, tempDir(), env).code).toBe(0);
+    expect((await login(server.url, tempDir(), env)).code).toBe(0);
     const path = join(home, 'credentials.json');
     expect(readFileSync(path, 'utf8')).toContain('"team_slug": "acme"');
     chmodSync(path, 0o644);

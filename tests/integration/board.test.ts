@@ -99,7 +99,7 @@ describe('kitty sync verify', () => {
   it("finds no difference after the flush, and the exact ones after the server's board lost a move and a WP", async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('move', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     expect((await repo.run(['sync', 'flush'])).code).toBe(0);

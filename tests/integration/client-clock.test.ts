@@ -66,7 +66,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const server = await startServer();
     const repo = planned();
     // logged in first: a login starts delivery of what is already queued
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     await derive(repo);
     poison(repo);
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([POISON + 1, POISON + 2].map(Number));
@@ -128,7 +128,7 @@ describe('the Lamport clock against poisoned server clocks', () => {
     const queue = EventQueue.open({ env: repo.env });
     queue.receiveClock(machineNodeId(), 50_000_000);
     queue.close();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     await derive(repo);
     const flush = await repo.kittyAsync(['sync', 'flush', '--json', '--timeout', '20']);
     expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, rejected: 1, dead: 1 });

@@ -85,9 +85,9 @@ describe('the client follows what the hardened server answers', () => {
   it('login answered 429 login_rate_limited says the server is limiting attempts and when to retry, not "wrong password"', async () => {
     const server = await startHostileServer({ limits: { loginFreeFailuresPerUser: 0, loginBackoffBaseMs: 60_000 } });
     const home = tempDir();
-    const wrong = login(server.url, tempDir(), testEnv(home), 'nope');
+    const wrong = await login(server.url, tempDir(), testEnv(home), 'nope');
     expect(wrong.stderr).toContain('KITTY_ERR_LOGIN_FAILED');
-    const limited = login(server.url, tempDir(), testEnv(home), 'demo-pass');
+    const limited = await login(server.url, tempDir(), testEnv(home), 'demo-pass');
     expect(limited.code).toBe(1);
     expect(limited.stderr).toMatch(
       /^kitty: error KITTY_ERR_LOGIN_RATE_LIMITED: login to http:\/\/127\.0\.0\.1:\d+ as demo refused: the server is limiting login attempts .*login_rate_limited.*; retry in \d+ s; hint: wait \d+ s, then run `kitty auth login` again/,
@@ -148,7 +148,7 @@ describe('the client follows what the hardened server answers', () => {
     const server = await startServer();
     const home = tempDir();
     const env = testEnv(home);
-    expect(login(server.url, tempDir(), env).code).toBe(0);
+    expect((await login(server.url, tempDir(), env)).code).toBe(0);
     // every process starts its refresh at the same instant, after its startup
     const at = Date.now() + 1500;
     const script = `const { accessToken } = await import(${JSON.stringify(join(ROOT, 'dist/auth/session.js'))});

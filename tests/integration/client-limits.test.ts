@@ -46,7 +46,7 @@ describe('event size limits on the client', () => {
       },
     });
     // logged in first: a login starts delivery of what is already queued
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     const derive = await repo.run(['derive', '--json']);
     expect(derive.code, derive.stderr).toBe(0);
     const [big, ...others] = dead(repo.env);

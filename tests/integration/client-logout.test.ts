@@ -19,7 +19,7 @@ describe('kitty auth logout', () => {
     const home = tempDir();
     const env = testEnv(home);
     const cwd = tempDir();
-    expect(login(server.url, cwd, env).code).toBe(0);
+    expect((await login(server.url, cwd, env)).code).toBe(0);
     const { refresh } = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')) as { refresh: string };
     const logout = await runKittyAsync(['auth', 'logout'], cwd, env);
     expect(logout.code, logout.stderr).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gitdir, runKittyAsync } from '../helpers/gitdir.js';
 import { hookedRepo } from '../helpers/hooks.js';
 import { refusingProxy } from '../helpers/proxy.js';
-import { login, loginAsync, startServer } from '../helpers/server.js';
+import { login, startServer } from '../helpers/server.js';
 
 interface Check {
   name: string;
@@ -41,7 +41,7 @@ describe('kitty doctor', () => {
   it('checks the login and that the server answers', async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     const ok = JSON.parse((await repo.run(['doctor', '--json'])).stdout) as { ok: boolean; checks: Check[] };
     expect(ok.ok).toBe(true);
     expect(ok.checks.filter((check) => check.status !== 'ok')).toEqual([]);
@@ -59,7 +59,7 @@ describe('kitty doctor', () => {
     const server = await startServer();
     const proxy = await refusingProxy(server.url);
     const repo = await hookedRepo();
-    expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
+    expect((await login(proxy.url, repo.dir, repo.env)).code).toBe(0);
     const result = await runKittyAsync(['doctor', '--json'], repo.dir, repo.env);
     expect(result.code, result.stdout).toBe(0);
     const checks = (JSON.parse(result.stdout) as { checks: Check[] }).checks;

@@ -124,7 +124,7 @@ describe('kitty sync verify names the cause and its fix', () => {
   it('queued but not sent: flush; never captured: derive', async () => {
     const server = await startServer();
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     const commitSkipped = (message: string, path: string, lane: string): void => {
       repo.write(path, wp({ lane }));
       repo.git('add', '-A');

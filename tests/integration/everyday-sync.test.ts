@@ -49,9 +49,9 @@ async function gaveUp(repo: { home: string; env: NodeJS.ProcessEnv }) {
 
 /** A repository whose hooks run in the background, logged in to `server` (which the test may stop). */
 async function loggedInRepo(server: TestServer, backoff: string) {
-  const repo = await hookedRepo({ background: true });
-  repo.env.KITTY_SYNC_BACKOFF = backoff;
-  expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+  // set before the first commit: its background worker starts a flusher if the login is in by then
+  const repo = await hookedRepo({ background: true, env: { KITTY_SYNC_BACKOFF: backoff } });
+  expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
   return repo;
 }
 
@@ -135,7 +135,7 @@ describe('kitty auth login', () => {
       (c) => c.pending === 1,
     );
     expect(queued.pending).toBe(1);
-    const result = login(server.url, repo.dir, repo.env);
+    const result = await login(server.url, repo.dir, repo.env);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('delivering 1 queued event in the background');
     const after = await waitFor(
@@ -148,7 +148,7 @@ describe('kitty auth login', () => {
   it("warns before sending when this project's events went to another team", async () => {
     const server = await startServer({ users: ['demo:demo-pass:acme', 'bob:bob-pass:beta'] });
     const repo = await hookedRepo();
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [WP1]: wp({ lane: 'planned' }) } });
     // the flusher the commit started delivers the move and ends, so a flusher seen after the login is the login's
     await waitFor(

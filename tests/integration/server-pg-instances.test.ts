@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { ROOT, runKittyAsync, tempDir, testEnv } from '../helpers/gitdir.js';
 import { call, envelope, liveStream, login, openSocket, within } from '../helpers/hostile.js';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
-import { loginAsync, startServer, type TestServer } from '../helpers/server.js';
+import { login as loginCli, startServer, type TestServer } from '../helpers/server.js';
 import { counts } from '../helpers/sync.js';
 
 const PROJECT = '0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e';
@@ -172,7 +172,7 @@ describe('an instance killed while clients flush', () => {
     const { url } = await balancer(backends);
     const clients = ['a1a1a1a1a1a1', 'b2b2b2b2b2b2', 'c3c3c3c3c3c3', 'd4d4d4d4d4d4'].map((node) => ({ node, home: tempDir(), cwd: tempDir() }));
     await Promise.all(clients.map((client) => queueEvents(client.home, 5_000, client.node)));
-    for (const client of clients) expect((await loginAsync(url, client.cwd, testEnv(client.home))).code).toBe(0);
+    for (const client of clients) expect((await loginCli(url, client.cwd, testEnv(client.home))).code).toBe(0);
 
     const flushes = clients.map((client) => runKittyAsync(['sync', 'flush', '--timeout', '120'], client.cwd, testEnv(client.home)));
     let storedAtKill = 0;

@@ -75,7 +75,7 @@ describe('delivery under faults', () => {
     const data = tempDir();
     const first = await startRestartableServer({ data });
     const repo = await hookedRepo({ background: true });
-    expect(login(first.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(first.url, repo.dir, repo.env)).code).toBe(0);
     await first.stop();
     for (let i = 0; i < 50; i++) {
       repo.write(`${F}/WP${String(10 + (i % 25))}.md`, wp({ lane: i < 25 ? 'planned' : 'doing' }));

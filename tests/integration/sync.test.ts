@@ -7,7 +7,7 @@ import { EventQueue } from '../../src/queue/queue.js';
 import { CLI, runKittyHere, tempDir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, moves, queued, waitFor } from '../helpers/hooks.js';
 import { refusingProxy } from '../helpers/proxy.js';
-import { login, loginAsync, startServer } from '../helpers/server.js';
+import { login, startServer } from '../helpers/server.js';
 import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
 
 describe('delivery to the reference server', () => {
@@ -20,7 +20,7 @@ describe('delivery to the reference server', () => {
       (list) => list.length >= 2,
     );
     expect(queued(repo).every((event) => event.team_slug === 'local')).toBe(true);
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     repo.commit('review WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'for_review' }) } });
     await waitFor(
@@ -70,7 +70,7 @@ describe('delivery to the reference server', () => {
     expect((await runKittyHere(['sync', 'flush'], tempDir(), teammate)).code).toBe(0);
     const repo = await hookedRepo();
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     expect((await repo.run(['sync', 'flush'])).code).toBe(0);
     repo.commit('start', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     expect(queued(repo).map((event) => event.lamport_clock)).toEqual([1, 201]);
@@ -106,7 +106,7 @@ describe('delivery to the reference server', () => {
     const server = await startServer();
     const proxy = await refusingProxy(server.url);
     const repo = await hookedRepo({ background: true });
-    expect((await loginAsync(proxy.url, repo.dir, repo.env)).code).toBe(0);
+    expect((await login(proxy.url, repo.dir, repo.env)).code).toBe(0);
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }), [`${F}/WP02.md`]: wp({ lane: 'planned' }) } });
     repo.commit('start WP01', { files: { [`${F}/WP01.md`]: wp({ lane: 'doing' }) } });
     await waitFor(
@@ -139,7 +139,7 @@ describe('when the flusher starts', () => {
   it('never starts when sync.auto_start is false: events stay queued for `kitty sync flush`', async () => {
     const server = await startServer();
     const repo = await hookedRepo({ background: true });
-    expect(login(server.url, repo.dir, repo.env).code).toBe(0);
+    expect((await login(server.url, repo.dir, repo.env)).code).toBe(0);
     const config = join(repo.dir, '.kittify/config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('auto_start: true', 'auto_start: false'));
     repo.commit('plan', { files: { [`${F}/WP01.md`]: wp({ lane: 'planned' }) } });
