@@ -1,4 +1,5 @@
 import { isKittyError } from '../errors/index.js';
+import type { HttpAnswer } from '../net/post.js';
 import type { Credentials } from './credentials.js';
 import { postJson } from './session.js';
 
@@ -16,7 +17,7 @@ const REVOKE_TIMEOUT_MS = 5_000;
  * whatever the server says, and reports what it said.
  */
 export async function revokeSession(credentials: Credentials): Promise<RevokeOutcome> {
-  let response: Response;
+  let response: HttpAnswer;
   try {
     response = await postJson(
       `${credentials.server_url}/api/v1/token/revoke/`,
@@ -27,7 +28,6 @@ export async function revokeSession(credentials: Credentials): Promise<RevokeOut
   } catch (error) {
     return { revoked: false, reason: isKittyError(error) ? error.message : String(error) };
   }
-  await response.body?.cancel();
   if (response.ok) return { revoked: true };
   if (response.status === 404 || response.status === 405) {
     return { revoked: false, reason: `the server at ${credentials.server_url} does not offer session revocation (HTTP ${response.status}: an older server)` };

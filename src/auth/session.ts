@@ -1,4 +1,5 @@
 import { ErrorCode, KittyError } from '../errors/index.js';
+import { type HttpAnswer, post } from '../net/post.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
 import type { Env } from '../state/paths.js';
 import { type Credentials, credentialsPath, readCredentials, writeCredentials } from './credentials.js';
@@ -15,22 +16,28 @@ interface TokenResponse {
 const REFRESH_MARGIN_MS = 60_000;
 
 export function unreachable(url: string, cause: unknown): KittyError {
-  const reason = (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.message ?? String(cause);
+  const reason = (cause as { cause?: { code?: string } })?.cause?.code ?? systemCode(cause) ?? (cause as Error)?.message ?? String(cause);
   return new KittyError(ErrorCode.SERVER_UNREACHABLE, `cannot reach the sync server at ${url} (${reason})`, {
     cause,
     hint: 'check the URL and that the server runs (`kitty doctor` tests it); queued events wait until it is back',
   });
 }
 
+/** A system error's code (`ECONNREFUSED`), as node:net reports it. */
+function systemCode(cause: unknown): string | undefined {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return cause instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) ? code : undefined;
+}
+
 /** `signal` (e.g. a flush's deadline) ends the request early; it never waits more than 30 s. */
-export async function postJson(url: string, body: unknown, token?: string, signal?: AbortSignal): Promise<Response> {
+export async function postJson(url: string, body: unknown, token?: string, signal?: AbortSignal): Promise<HttpAnswer> {
   try {
-    return await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
-    });
+    return await post(
+      url,
+      JSON.stringify(body),
+      { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
+    );
   } catch (cause) {
     throw unreachable(new URL(url).origin, cause);
   }
@@ -49,7 +56,7 @@ function toCredentials(serverUrl: string, username: string, response: TokenRespo
 }
 
 /** Seconds from a Retry-After header (seconds or an HTTP date); null when absent or unreadable. */
-export function retryAfterSeconds(response: Response, now = Date.now()): number | null {
+export function retryAfterSeconds(response: { headers: { get(name: string): string | null } }, now = Date.now()): number | null {
   const raw = response.headers.get('retry-after')?.trim();
   if (!raw) return null;
   if (/^\d+$/.test(raw)) return Number(raw);
@@ -58,7 +65,7 @@ export function retryAfterSeconds(response: Response, now = Date.now()): number 
 }
 
 /** The stable `code` of a JSON error body, if the server sent one. */
-export async function errorCode(response: Response): Promise<string | null> {
+export async function errorCode(response: { json(): Promise<unknown> }): Promise<string | null> {
   try {
     const body = (await response.json()) as { code?: unknown };
     return typeof body?.code === 'string' ? body.code : null;

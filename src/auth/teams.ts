@@ -21,17 +21,6 @@ export function readTeams(env: Env): Record<string, string> {
   }
 }
 
-/** Projects with events delivered (success or duplicate) since `sinceIso`. */
-export function deliveredProjectsSince(queuePath: string, sinceIso: string): string[] {
-  return withQueueDb(queuePath, (db) =>
-    (
-      db.prepare("SELECT DISTINCT project_uuid FROM events WHERE state = 'delivered' AND updated_at >= ? AND project_uuid IS NOT NULL").all(sinceIso) as {
-        project_uuid: string;
-      }[]
-    ).map((row) => row.project_uuid),
-  );
-}
-
 /** Never throws: the record only feeds a warning, delivery does not depend on it. */
 export function recordTeam(env: Env, projects: readonly string[], team: string): void {
   if (projects.length === 0) return;

@@ -1,4 +1,3 @@
-import { distance } from 'fastest-levenshtein';
 import { describeError, ErrorCode, isKittyError, KittyError } from '../errors/index.js';
 import { packageVersion } from '../package.js';
 import type { Command } from './command.js';
@@ -73,8 +72,9 @@ function groupHelp(group: string): string | null {
   return `Usage: kitty ${group} <command> [options]\n\nCommands:\n${members.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`).join('\n')}\n\nRun \`kitty ${group} <command> --help\` for a command's options.`;
 }
 
-/** The one command a typo most likely meant (`kitty hook install`, `kitty doctr`), by edit distance. */
-function suggestion(argv: readonly string[]): string | null {
+/** The one command a typo most likely meant (`kitty hook install`, `kitty doctr`), by edit distance (loaded only for a typo). */
+async function suggestion(argv: readonly string[]): Promise<string | null> {
+  const { distance } = await import('fastest-levenshtein');
   let best: { name: string; cost: number } | null = null;
   for (const [name, entry] of Object.entries(COMMANDS)) {
     if (entry.hidden) continue;
@@ -85,8 +85,8 @@ function suggestion(argv: readonly string[]): string | null {
   return best && best.cost <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : null;
 }
 
-function unknownCommand(argv: readonly string[]): KittyError {
-  const meant = suggestion(argv);
+async function unknownCommand(argv: readonly string[]): Promise<KittyError> {
+  const meant = await suggestion(argv);
   const hint = meant ? `did you mean \`kitty ${meant}\`?` : 'run `kitty --help` for the list of commands';
   return new KittyError(ErrorCode.USAGE, `unknown command "${argv.join(' ')}"`, { hint });
 }
@@ -110,7 +110,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`${group}\n`);
       return 0;
     }
-    throw unknownCommand(first === 'help' ? argv.slice(1) : argv);
+    throw await unknownCommand(first === 'help' ? argv.slice(1) : argv);
   }
   const { command } = await found.entry.load();
   if (found.rest.includes('--help') || found.rest.includes('-h')) {

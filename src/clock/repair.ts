@@ -1,4 +1,5 @@
-import Database, { type Database as Db } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import Database from '../deps/better-sqlite3.js';
 import { CLOCK_FLOOR_SQL } from '../queue/schema.js';
 import { LamportClock, MAX_LAMPORT } from './lamport.js';
 

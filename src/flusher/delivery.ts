@@ -44,6 +44,14 @@ export interface DrainSummary {
   warnings: string[];
   /** The wait a busy server asked for (Retry-After) with the last failure; 0: none. */
   retryAfterMs: number;
+  /** Projects with events answered success or duplicate: the team record notes where they went. */
+  deliveredProjects: string[];
+}
+
+/** A server's answer to one send: a result per event answered, and the server clock it came with (null: none). */
+export interface Answer {
+  results: readonly EventResult[];
+  serverClock: number | null;
 }
 
 /** The events of one send: stamped for the wire (also as their JSON), with the queue position to read on from. */
@@ -71,6 +79,7 @@ export function emptySummary(): DrainSummary {
     tooLarge: 0,
     warnings: [],
     retryAfterMs: 0,
+    deliveredProjects: [],
   };
 }
 
@@ -89,6 +98,9 @@ export class Delivery {
   /** Failed WebSocket connects in a row: past a limit this drain switches to batch HTTP. */
   wsFailures = 0;
   private readonly warned = new Set<string>();
+  /** The project of each event sent, for the projects its success or duplicate delivered to. */
+  private readonly projectOf = new Map<string, string>();
+  private readonly projects = new Set<string>();
   private restamped = false;
 
   constructor(readonly options: DrainOptions) {
@@ -127,17 +139,38 @@ export class Delivery {
 
   /** Each event leaves pending on its own result; a clock rejection stays dead with the way out in its reason. */
   apply(answered: readonly EventResult[], serverClock: number | null): void {
-    const results = answered.map((result) => this.withClockHint(result));
-    const { clock } = this.queue.applyResults(results, serverClock === null ? undefined : { nodeId: this.options.nodeId, serverClock });
+    this.applyAnswers([{ results: answered, serverClock }]);
+  }
+
+  /**
+   * Several answers (WebSocket acks, in the order they came) applied as one: one queue transaction
+   * and one commit for them all, their server clocks received in order.
+   */
+  applyAnswers(answers: readonly Answer[]): void {
+    if (answers.length === 0) return;
+    const results: EventResult[] = [];
+    const serverClocks: number[] = [];
+    for (const answer of answers) {
+      for (const result of answer.results) results.push(this.withClockHint(result));
+      if (answer.serverClock !== null) serverClocks.push(answer.serverClock);
+    }
+    const { clock } = this.queue.applyResults(results, serverClocks.length > 0 ? { nodeId: this.options.nodeId, serverClock: serverClocks } : undefined);
     for (const result of results) this.count(result);
-    if (serverClock !== null && clock !== null) this.checkClock(serverClock, clock);
+    // a server clock the queue ignored left this machine's clock behind it
+    if (clock !== null) for (const serverClock of serverClocks) this.checkClock(serverClock, clock);
     this.options.onProgress?.(this.summary);
   }
 
   private count(result: EventResult): void {
-    if (result.status === 'success') this.summary.delivered++;
-    else if (result.status === 'duplicate') this.summary.duplicate++;
-    else if (result.status === 'rejected') {
+    if (result.status === 'success' || result.status === 'duplicate') {
+      if (result.status === 'success') this.summary.delivered++;
+      else this.summary.duplicate++;
+      const project = this.projectOf.get(result.event_id);
+      if (project !== undefined && !this.projects.has(project)) {
+        this.projects.add(project);
+        this.summary.deliveredProjects.push(project);
+      }
+    } else if (result.status === 'rejected') {
       this.summary.rejected++;
       this.log(`event ${result.event_id} rejected: ${result.error ?? 'no reason given'}`);
     }
@@ -167,7 +200,10 @@ export class Delivery {
       const bytes = Buffer.byteLength(json);
       const reason = oversizeReason(envelope, bytes);
       if (reason) oversized.push({ eventId: envelope.event_id, reason });
-      else ready.push({ seq: event.seq, envelope, json, bytes });
+      else {
+        ready.push({ seq: event.seq, envelope, json, bytes });
+        if (envelope.project_uuid) this.projectOf.set(envelope.event_id, envelope.project_uuid);
+      }
     }
     this.keepOversized(oversized);
     return { ready, lastSeq: events.at(-1)?.seq ?? cursor };

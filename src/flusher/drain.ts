@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, isKittyError } from '../errors/index.js';
 import { TransportError } from '../transport/types.js';
 import { Delivery, type DrainOptions, type DrainSummary } from './delivery.js';
-import { deliverOverHttp } from './http-round.js';
 import { deliverOverWebSocket } from './ws-round.js';
 
 const WS_FAILURES_BEFORE_HTTP = 10;
@@ -26,7 +25,8 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
     summary.retryAfterMs = 0;
     try {
       const useHttp = options.httpOnly || delivery.wsFailures >= WS_FAILURES_BEFORE_HTTP;
-      const outcome = useHttp ? await deliverOverHttp(delivery) : await deliverOverWebSocket(delivery);
+      // batch HTTP is the fallback: its modules load only when it is used
+      const outcome = useHttp ? await (await import('./http-round.js')).deliverOverHttp(delivery) : await deliverOverWebSocket(delivery);
       if (outcome === 'drained' || outcome === 'timeout') return { ...summary, stoppedBecause: outcome };
       delivery.failures++;
     } catch (error) {

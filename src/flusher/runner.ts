@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCredentials } from '../auth/credentials.js';
-import { deliveredProjectsSince, recordTeam } from '../auth/teams.js';
+import { recordTeam } from '../auth/teams.js';
 import { machineNodeId } from '../identity/node-id.js';
 import { EventQueue } from '../queue/queue.js';
 import { LockTimeoutError, withFileLock } from '../state/lock.js';
@@ -54,6 +54,7 @@ function combine(total: DrainSummary, next: DrainSummary): DrainSummary {
     tooLarge: total.tooLarge + next.tooLarge,
     warnings: [...total.warnings, ...next.warnings.filter((line) => !total.warnings.includes(line))],
     retryAfterMs: next.retryAfterMs,
+    deliveredProjects: [...new Set([...total.deliveredProjects, ...next.deliveredProjects])],
   };
 }
 
@@ -62,8 +63,8 @@ function combine(total: DrainSummary, next: DrainSummary): DrainSummary {
  * next hook or command should restart delivery, and which team the projects went to (a flusher
  * taken over by `sync flush` is killed, so nothing waits for the end of the run).
  */
-function record(env: Env, queue: EventQueue, summary: DrainSummary, since: string): void {
-  if (summary.delivered + summary.duplicate > 0) noteTeam(env, queue.path, since);
+function record(env: Env, queue: EventQueue, summary: DrainSummary): void {
+  noteTeam(env, summary.deliveredProjects);
   const retryable = summary.stoppedBecause === 'unreachable' || summary.stoppedBecause === 'timeout';
   writeSyncRecord(env, {
     last_error: summary.stoppedBecause === 'drained' ? null : (summary.lastError ?? `stopped: ${summary.stoppedBecause}`),
@@ -138,10 +139,11 @@ function handOverLateEvents(env: Env): void {
 }
 
 /** Which team this run's projects went to, for `kitty auth login` to warn before a switch. */
-function noteTeam(env: Env, queuePath: string, since: string): void {
+function noteTeam(env: Env, projects: readonly string[]): void {
+  if (projects.length === 0) return;
   try {
     const team = readCredentials(env)?.team_slug;
-    if (team) recordTeam(env, deliveredProjectsSince(queuePath, since), team);
+    if (team) recordTeam(env, projects, team);
   } catch {
     // only a later warning depends on it
   }
@@ -150,7 +152,6 @@ function noteTeam(env: Env, queuePath: string, since: string): void {
 /** A foreground drain retries inside itself until its deadline; a background one attempt by attempt, on the schedule. */
 async function attempts(queue: EventQueue, deadline: number, options: Parameters<typeof runFlusher>[0]): Promise<DrainSummary> {
   const background = options.mode === 'background';
-  const started = new Date().toISOString();
   const schedule = retrySchedule(options.env.KITTY_SYNC_BACKOFF);
   const drainOnce = () =>
     drain({
@@ -165,7 +166,7 @@ async function attempts(queue: EventQueue, deadline: number, options: Parameters
       httpOnly: options.httpOnly ?? options.env.KITTY_TRANSPORT === 'http',
     });
   let total = await drainOnce();
-  record(options.env, queue, total, started);
+  record(options.env, queue, total);
   const failingSince = Date.now();
   for (let failures = 1; background && total.stoppedBecause === 'unreachable'; failures++) {
     const wait = Math.max(retryDelayMs(schedule, failures), total.retryAfterMs);
@@ -176,7 +177,7 @@ async function attempts(queue: EventQueue, deadline: number, options: Parameters
     options.log(`attempt ${failures} failed (${total.lastError}); retrying in ${wait} ms`);
     await sleep(wait);
     total = combine(total, await drainOnce());
-    record(options.env, queue, total, started);
+    record(options.env, queue, total);
   }
   return total;
 }

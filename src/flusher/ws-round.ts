@@ -2,9 +2,16 @@ import { fitting, MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from '../transport/limits.
 import { type EventResult, TransportError } from '../transport/types.js';
 import { CLOSE_REVOKED, deadAfterMs, FRAME_OVERHEAD_BYTES, MAX_IN_FLIGHT, WsSession } from '../transport/ws-session.js';
 import { fetchWsToken } from '../transport/ws-token.js';
-import type { Delivery, Prepared } from './delivery.js';
+import type { Answer, Delivery, Prepared } from './delivery.js';
 
 type WsOutcome = 'drained' | 'timeout' | 'closed';
+
+/**
+ * Acks are written to the queue together once they answer this many events, and whenever nothing
+ * waits for an ack: one commit (a disk flush) per ack cost more than everything else the flusher
+ * does per frame. The window goes on meanwhile, since an acked event is no longer in flight.
+ */
+const APPLY_EVERY_EVENTS = MAX_IN_FLIGHT;
 
 /** Sends pending events over one WebSocket session until none is left, the deadline, or a close. */
 export async function deliverOverWebSocket(delivery: Delivery): Promise<WsOutcome> {
@@ -16,12 +23,17 @@ export async function deliverOverWebSocket(delivery: Delivery): Promise<WsOutcom
 
 /**
  * One WebSocket session's sending: frames go out while fewer than MAX_IN_FLIGHT events wait for
- * their ack, each ack frees its events and sends more, and the round settles exactly once.
+ * their ack, each ack frees its events and sends more, and the round settles exactly once. Results
+ * reach the queue only from acks; acks not yet written when the round ends are written before it
+ * settles (a crash before that leaves their events pending: sent again, the server answers duplicate).
  */
 class WsRound {
   /** The event ids of each frame sent, in order: acks answer frames in the order they were sent. */
   private readonly frames: Set<string>[] = [];
   private readonly inFlight = new Set<string>();
+  /** Acks received and not yet written to the queue, in the order they came. */
+  private unapplied: Answer[] = [];
+  private unappliedEvents = 0;
   private cursor = 0;
   private settled = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -71,9 +83,11 @@ class WsRound {
       }
       this.sendWhileRoom(this.session);
       if (this.inFlight.size > 0) {
+        if (this.unappliedEvents >= APPLY_EVERY_EVENTS) this.applyAcked();
         this.idleSince = null;
         return;
       }
+      this.applyAcked();
       this.idleSince ??= Date.now();
       if (Date.now() - this.idleSince >= this.delivery.options.idleMs) {
         this.finish('drained');
@@ -108,14 +122,27 @@ class WsRound {
     return frame;
   }
 
+  /** Writes the acks received so far to the queue, in one transaction. */
+  private applyAcked(): void {
+    const answers = this.unapplied;
+    this.unapplied = [];
+    this.unappliedEvents = 0;
+    this.delivery.applyAnswers(answers);
+  }
+
   private onAck(results: EventResult[], serverClock: number | null): void {
     const frame = this.frames.shift();
-    try {
-      this.delivery.apply(results, serverClock);
-    } catch (error) {
-      this.fail(error);
+    if (this.settled) {
+      // an ack that came after the round ended still counts: written at once, nothing is waiting for it
+      try {
+        this.delivery.applyAnswers([{ results, serverClock }]);
+      } catch {
+        // its events stay pending and are sent again
+      }
       return;
     }
+    this.unapplied.push({ results, serverClock });
+    this.unappliedEvents += results.length;
     for (const result of results) this.inFlight.delete(result.event_id);
     for (const id of frame ?? []) {
       if (this.inFlight.delete(id)) this.delivery.summary.unanswered++;
@@ -137,11 +164,24 @@ class WsRound {
   }
 
   private finish(outcome: WsOutcome): void {
-    if (this.settle()) this.resolve(outcome);
+    if (!this.settle()) return;
+    try {
+      this.applyAcked();
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve(outcome);
   }
 
   private fail(error: unknown): void {
-    if (this.settle()) this.reject(error);
+    if (!this.settle()) return;
+    try {
+      this.applyAcked();
+    } catch {
+      // the first failure is the one to report; these events stay pending and are sent again
+    }
+    this.reject(error);
   }
 
   /** True the first time only: whatever ends the round first decides its outcome. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 import { LamportClock } from '../clock/lamport.js';
+import Database from '../deps/better-sqlite3.js';
 import type { FeatureLink, LedgerRecord } from '../derive/ledger.js';
 import { ErrorCode, errnoCode } from '../errors/index.js';
 import type { Envelope, EnvelopeDraft } from '../events/envelope.js';
@@ -265,12 +266,13 @@ export class EventQueue {
   /**
    * Applies a server's per-event results in one transaction: success and duplicate are delivered,
    * rejected is dead with the server's reason. Only a result moves an event out of pending. The
-   * server clock that came with them, if any, is received in the same transaction (one commit per
-   * ack, not two). `clock` is this machine's Lamport clock afterwards (null: none was received).
+   * server clocks that came with them (one per ack; several acks may be applied at once) are
+   * received in order in the same transaction: one commit for them all. `clock` is this machine's
+   * Lamport clock afterwards (null: none was received).
    */
   applyResults(
     results: readonly { event_id: string; status: string; error?: string }[],
-    received?: { nodeId: string; serverClock: number },
+    received?: { nodeId: string; serverClock: number | readonly number[] },
   ): { delivered: number; dead: number; clock: number | null } {
     return this.guard(() =>
       this.db
@@ -285,7 +287,10 @@ export class EventQueue {
               dead += this.stmts.kill.run({ id: result.event_id, now, error: `rejected by server: ${result.error ?? 'no reason given'}` }).changes;
             }
           }
-          return { delivered, dead, clock: received ? this.clock.receive(received.nodeId, received.serverClock) : null };
+          let clock: number | null = null;
+          const serverClocks = typeof received?.serverClock === 'number' ? [received.serverClock] : (received?.serverClock ?? []);
+          for (const serverClock of serverClocks) clock = this.clock.receive(received!.nodeId, serverClock);
+          return { delivered, dead, clock };
         })
         .immediate(),
     );

@@ -22,43 +22,63 @@ export async function ingestEvents(
   limits: Limits,
   now = Date.now(),
 ): Promise<{ results: EventResult[]; clock: number }> {
-  const results: (EventResult | null)[] = [];
-  const accepted: (Accepted & { index: number })[] = [];
+  return (await ingestBatches(store, user, [events], limits, now))[0]!;
+}
+
+/**
+ * ingestEvents for several sends in a row (the frames a WebSocket has waiting): validated in order,
+ * as if one came after the other, and stored in one call (one transaction, one commit), so either
+ * all of them are stored or none is. Each gets its own results and the team clock after it.
+ */
+export async function ingestBatches(
+  store: Store,
+  user: User,
+  batches: readonly (readonly unknown[])[],
+  limits: Limits,
+  now = Date.now(),
+): Promise<{ results: EventResult[]; clock: number }[]> {
+  const answers: { results: (EventResult | null)[]; clock: number }[] = [];
+  const accepted: (Accepted & { answer: number; index: number })[] = [];
   let clock = await store.teamClock(user.teamSlug);
-  for (const [index, event] of events.entries()) {
-    const id = eventIdOf(event);
-    const problem = validateEnvelope(event, limits, now);
-    if (problem) {
-      results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
-      continue;
+  for (const events of batches) {
+    const results: (EventResult | null)[] = [];
+    for (const [index, event] of events.entries()) {
+      const id = eventIdOf(event);
+      const problem = validateEnvelope(event, limits, now);
+      if (problem) {
+        results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
+        continue;
+      }
+      const envelope = event as StoredEvent;
+      if (envelope.team_slug !== user.teamSlug && envelope.team_slug !== LOCAL_TEAM_SLUG) {
+        results.push({
+          event_id: id,
+          status: 'rejected',
+          code: 'wrong_team',
+          error: `team_slug "${envelope.team_slug}" is not your team "${user.teamSlug}"`,
+        });
+        continue;
+      }
+      if (envelope.lamport_clock > clock + limits.lamportLead) {
+        results.push({
+          event_id: id,
+          status: 'rejected',
+          code: 'lamport_too_far_ahead',
+          error: `lamport_clock ${envelope.lamport_clock} is more than ${limits.lamportLead} past team ${user.teamSlug}'s clock ${clock} (at most ${clock + limits.lamportLead} is accepted); this machine's Lamport clock is corrupt: restart it from the server_clock`,
+        });
+        continue;
+      }
+      clock = Math.max(clock, envelope.lamport_clock);
+      // the client names its team already (it replaces "local" before sending): no copy needed then
+      const stored = envelope.team_slug === user.teamSlug ? envelope : { ...envelope, team_slug: user.teamSlug };
+      accepted.push({ answer: answers.length, index, envelope: stored, raw: JSON.stringify(stored) });
+      results.push(null);
     }
-    const envelope = event as StoredEvent;
-    if (envelope.team_slug !== user.teamSlug && envelope.team_slug !== LOCAL_TEAM_SLUG) {
-      results.push({
-        event_id: id,
-        status: 'rejected',
-        code: 'wrong_team',
-        error: `team_slug "${envelope.team_slug}" is not your team "${user.teamSlug}"`,
-      });
-      continue;
-    }
-    if (envelope.lamport_clock > clock + limits.lamportLead) {
-      results.push({
-        event_id: id,
-        status: 'rejected',
-        code: 'lamport_too_far_ahead',
-        error: `lamport_clock ${envelope.lamport_clock} is more than ${limits.lamportLead} past team ${user.teamSlug}'s clock ${clock} (at most ${clock + limits.lamportLead} is accepted); this machine's Lamport clock is corrupt: restart it from the server_clock`,
-      });
-      continue;
-    }
-    clock = Math.max(clock, envelope.lamport_clock);
-    const stored = { ...envelope, team_slug: user.teamSlug };
-    accepted.push({ index, envelope: stored, raw: JSON.stringify(stored) });
-    results.push(null);
+    answers.push({ results, clock });
   }
   const stored = accepted.length > 0 ? await store.ingest(user.teamSlug, accepted) : [];
   accepted.forEach((item, i) => {
-    results[item.index] = stored[i]!;
+    answers[item.answer]!.results[item.index] = stored[i]!;
   });
-  return { results: results as EventResult[], clock };
+  return answers as { results: EventResult[]; clock: number }[];
 }

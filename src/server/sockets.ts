@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { bearer, requestUrl } from './http.js';
-import { ingestEvents } from './ingest.js';
+import { ingestBatches } from './ingest.js';
 import type { Limits } from './limits.js';
 import type { Session, Store } from './store/types.js';
 
@@ -16,8 +16,12 @@ interface SocketOptions {
 /** WebSocket close code for a session revoked while connected (4000-4999: application codes). */
 const CLOSE_REVOKED = 4001;
 
-/** Frames a connection may have waiting for the store before the server stops reading it. */
+/** Frames a connection may have waiting for the store before the server stops reading it; those waiting are stored together. */
 const FRAMES_QUEUED = 4;
+
+type Frame = { data: RawData; isBinary: boolean };
+/** A frame parsed: its events for the store, or the answer it gets without the store (null: none, for a pong). */
+type Parsed = { answer: unknown } | { events: unknown[] };
 
 /**
  * The event WebSocket. Each raw socket gets an error listener before anything is written to it: a
@@ -75,9 +79,10 @@ export class EventSockets {
   }
 
   /**
-   * Frames are answered one at a time, in the order they came: each ack follows the one before. While
-   * a few wait for the store, the socket is not read, so a client sending without waiting for acks
-   * is held back by TCP instead of growing the heap.
+   * Frames are answered in the order they came, each ack after the one before. The frames that
+   * waited while the store was busy are stored together (one transaction), then answered one by
+   * one. While a few wait, the socket is not read, so a client sending without waiting for acks is
+   * held back by TCP instead of growing the heap.
    */
   private serve(ws: WebSocket, session: Session): void {
     const { store, heartbeatMs, log, limits } = this.options;
@@ -97,56 +102,84 @@ export class EventSockets {
     }, heartbeatMs);
     // attached at once: a client gone while the clock is read must still stop the heartbeat
     ws.on('close', () => clearInterval(heartbeat));
-    let queued = 0;
+    const waiting: Frame[] = [];
+    // frames received and not yet answered (waiting or being stored)
+    let held = 0;
+    let paused = false;
+    let draining = false;
     // the hello goes first; frames are answered after it, in order
-    let chain = store.teamClock(session.teamSlug).then(
+    const hello = store.teamClock(session.teamSlug).then(
       (clock) => send({ type: 'hello', server_clock: clock }),
       (error: unknown) => {
         log(`websocket of ${session.username} failed to start: ${(error as Error).message}`);
         ws.terminate();
       },
     );
+    const drain = async (): Promise<void> => {
+      draining = true;
+      await hello;
+      while (waiting.length > 0) {
+        // the frames already on the socket are read first (a frame is about one read), to be stored together
+        await new Promise((resolve) => setImmediate(resolve));
+        const frames = waiting.splice(0, FRAMES_QUEUED);
+        try {
+          for (const answer of await this.answerAll(session, frames)) if (answer) send(answer);
+        } catch (error) {
+          log(`websocket of ${session.username}: ${(error as Error).message}`);
+        }
+        held -= frames.length;
+        if (paused && held < FRAMES_QUEUED) {
+          paused = false;
+          ws.resume();
+        }
+      }
+      draining = false;
+    };
     ws.on('message', (data, isBinary) => {
       lastTraffic = Date.now();
-      if (++queued >= FRAMES_QUEUED) ws.pause();
-      chain = chain
-        .then(async () => {
-          const answer = await this.answer(session, data, isBinary);
-          if (answer) send(answer);
-        })
-        .catch((error: unknown) => log(`websocket of ${session.username}: ${(error as Error).message}`))
-        .finally(() => {
-          if (--queued === FRAMES_QUEUED - 1) ws.resume();
-        });
+      waiting.push({ data, isBinary });
+      if (++held >= FRAMES_QUEUED && !paused) {
+        paused = true;
+        ws.pause();
+      }
+      if (!draining) void drain();
     });
   }
 
-  private async answer(session: Session, data: RawData, isBinary: boolean): Promise<unknown> {
+  /** The answers to frames received in a row, in their order; the events of all of them stored in one call. */
+  private async answerAll(session: Session, frames: readonly Frame[]): Promise<unknown[]> {
     const { store, limits, log } = this.options;
-    if (isBinary) return { type: 'error', code: 'frame_binary', error: 'frames must be JSON text' };
+    const parsed = frames.map((frame) => this.parse(frame));
+    const batches = parsed.flatMap((item) => ('events' in item ? [item.events] : []));
+    let acks: unknown[];
+    try {
+      const stored = batches.length > 0 ? await ingestBatches(store, session, batches, limits) : [];
+      acks = stored.map(({ results, clock }) => ({ type: 'ack', results, server_clock: clock }));
+    } catch (error) {
+      log(`internal error on a websocket frame: ${(error as Error).message}`);
+      acks = batches.map(() => ({ type: 'error', code: 'internal_error', error: 'internal server error' }));
+    }
+    return parsed.map((item) => ('events' in item ? acks.shift() : item.answer));
+  }
+
+  /** A frame's events to store, or the answer it gets without the store (null: none, for a pong). */
+  private parse({ data, isBinary }: Frame): Parsed {
+    const { limits } = this.options;
+    const error = (code: string, message: string): Parsed => ({ answer: { type: 'error', code, error: message } });
+    if (isBinary) return error('frame_binary', 'frames must be JSON text');
     let message: { type?: unknown; events?: unknown };
     try {
       message = JSON.parse(data.toString()) as typeof message;
     } catch {
-      return { type: 'error', code: 'frame_not_json', error: 'frame is not JSON' };
+      return error('frame_not_json', 'frame is not JSON');
     }
-    if (message?.type === 'pong') return null;
+    if (message?.type === 'pong') return { answer: null };
     if (message?.type !== 'events' || !Array.isArray(message.events)) {
-      return { type: 'error', code: 'frame_unknown', error: 'expected {"type":"events","events":[...]} or {"type":"pong"}' };
+      return error('frame_unknown', 'expected {"type":"events","events":[...]} or {"type":"pong"}');
     }
     if (message.events.length > limits.frameEvents) {
-      return {
-        type: 'error',
-        code: 'frame_too_many_events',
-        error: `at most ${limits.frameEvents} events per frame, got ${message.events.length}; nothing in it was stored`,
-      };
+      return error('frame_too_many_events', `at most ${limits.frameEvents} events per frame, got ${message.events.length}; nothing in it was stored`);
     }
-    try {
-      const { results, clock } = await ingestEvents(store, session, message.events, limits);
-      return { type: 'ack', results, server_clock: clock };
-    } catch (error) {
-      log(`internal error on a websocket frame: ${(error as Error).message}`);
-      return { type: 'error', code: 'internal_error', error: 'internal server error' };
-    }
+    return { events: message.events };
   }
 }

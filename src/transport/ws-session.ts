@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import WebSocket from '../deps/ws.js';
 import { MAX_FRAME_BYTES, MAX_FRAME_EVENTS } from './limits.js';
 import { type EventResult, TransportError, type TransportErrorKind } from './types.js';
 

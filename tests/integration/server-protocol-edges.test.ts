@@ -143,6 +143,25 @@ describe('the event WebSocket', () => {
     expect(acked).toEqual(sent.map((event) => event.event_id));
   });
 
+  it('frames sent in a row are answered each on its own, in order: an id a later frame repeats is its duplicate, a bad frame between gets its error, clocks follow each frame', async () => {
+    const server = await serverInProcess();
+    const socket = await openSocket(server.url, (await login(server.url)).access);
+    const [a, b, c] = [envelope({ lamport_clock: 5 }), envelope({ lamport_clock: 7 }), envelope({ lamport_clock: 9 })];
+    socket.ws.send(JSON.stringify({ type: 'events', events: [a, b] }));
+    socket.ws.send('{not json');
+    socket.ws.send(JSON.stringify({ type: 'events', events: [b, c] }));
+    socket.ws.send(JSON.stringify({ type: 'events', events: [a] }));
+    const answers = [await socket.next(), await socket.next(), await socket.next(), await socket.next()];
+    expect(answers.map((answer) => (answer.type === 'ack' ? answer.results.map((result: { status: string }) => result.status) : answer.code))).toEqual([
+      ['success', 'success'],
+      'frame_not_json',
+      ['duplicate', 'success'],
+      ['duplicate'],
+    ]);
+    expect(answers[0].results.map((result: { event_id: string }) => result.event_id)).toEqual([a.event_id, b.event_id]);
+    expect([answers[0].server_clock, answers[2].server_clock, answers[3].server_clock]).toEqual([7, 9, 9]);
+  });
+
   it('a frame the store fails on is answered internal_error and logged; the socket stays open', async () => {
     const lines: string[] = [];
     const server = await serverInProcess({ log: (line) => lines.push(line) });

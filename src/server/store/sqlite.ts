@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import Database from '../../deps/better-sqlite3.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../passwords.js';
 import { timestampKey } from '../validate.js';
 import { Changes } from './changes.js';
@@ -24,7 +25,10 @@ import {
   type User,
 } from './types.js';
 
-type Row = StoredEvent & { envelope: string; received_at: string; ts_key: string };
+/** An event just stored, with what the board and the project list order it by. */
+type Row = Pick<StoredEvent, 'event_id' | 'project_uuid' | 'project_slug' | 'event_type' | 'timestamp' | 'lamport_clock' | 'node_id' | 'payload'> & {
+  ts_key: string;
+};
 
 /** Board order: (timestamp, lamport_clock, node_id, event_id), the order the board's SQL applies too. */
 function later(a: Row, b: Row): boolean {
@@ -67,8 +71,9 @@ function prepare(db: Db): Record<string, Statement> {
     familyOf: "SELECT family FROM tokens WHERE hash = ? AND kind = 'refresh'",
     deleteFamily: 'DELETE FROM tokens WHERE family = ?',
     purgeTokens: 'DELETE FROM tokens WHERE expires_at <= ?',
+    // positional: bound from the envelope's fields directly, with no row object built per event
     insertEvent: `INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
-      VALUES (@event_id, @team_slug, @project_uuid, @project_slug, @event_type, @timestamp, @lamport_clock, @node_id, @envelope, @received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(team_slug, event_id) DO NOTHING`,
     boardUpsert: BOARD_UPSERT,
     projectUpsert: PROJECT_UPSERT,
@@ -189,20 +194,26 @@ export class SqliteStore implements Store {
 
   async ingest(team: string, events: readonly Accepted[]): Promise<EventResult[]> {
     const stored: Row[] = [];
+    const insert = this.stmts.insertEvent!;
     const results = this.db.transaction(() => {
       const receivedAt = new Date().toISOString();
-      const answers = events.map(({ envelope, raw }): EventResult => {
-        const row: Row = {
-          ...envelope,
-          team_slug: team,
-          project_slug: envelope.project_slug ?? null,
-          envelope: raw,
-          received_at: receivedAt,
-          ts_key: timestampKey(envelope.timestamp),
-        };
-        if (this.stmts.insertEvent!.run(row).changes === 0) return { event_id: envelope.event_id, status: 'duplicate' };
-        stored.push(row);
-        return { event_id: envelope.event_id, status: 'success' };
+      const answers = events.map(({ envelope: e, raw }): EventResult => {
+        const slug = e.project_slug ?? null;
+        if (insert.run(e.event_id, team, e.project_uuid, slug, e.event_type, e.timestamp, e.lamport_clock, e.node_id, raw, receivedAt).changes === 0) {
+          return { event_id: e.event_id, status: 'duplicate' };
+        }
+        stored.push({
+          event_id: e.event_id,
+          project_uuid: e.project_uuid,
+          project_slug: slug,
+          event_type: e.event_type,
+          timestamp: e.timestamp,
+          lamport_clock: e.lamport_clock,
+          node_id: e.node_id,
+          payload: e.payload,
+          ts_key: timestampKey(e.timestamp),
+        });
+        return { event_id: e.event_id, status: 'success' };
       });
       this.apply(team, stored);
       return answers;
@@ -231,10 +242,14 @@ export class SqliteStore implements Store {
       const current = cards.get(key);
       if (!current || later(row, current)) cards.set(key, row);
     }
-    for (const project of projects.values()) this.stmts.projectUpsert!.run({ ...project, event_count: project.count });
+    for (const project of projects.values()) {
+      const { project_uuid, project_slug, timestamp, ts_key } = project;
+      this.stmts.projectUpsert!.run({ team_slug: team, project_uuid, project_slug, event_count: project.count, timestamp, ts_key });
+    }
     for (const row of cards.values()) {
-      const payload = row.payload as { feature_slug: string; wp_id: string; to_lane: string };
-      this.stmts.boardUpsert!.run({ ...row, feature_slug: payload.feature_slug, wp_id: payload.wp_id, lane: payload.to_lane });
+      const { feature_slug, wp_id, to_lane: lane } = row.payload as { feature_slug: string; wp_id: string; to_lane: string };
+      const { project_uuid, event_id, timestamp, ts_key, lamport_clock, node_id } = row;
+      this.stmts.boardUpsert!.run({ team_slug: team, project_uuid, feature_slug, wp_id, lane, event_id, timestamp, ts_key, lamport_clock, node_id });
     }
     this.clocks.set(team, clock);
   }
