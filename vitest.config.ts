@@ -25,9 +25,11 @@ export default defineConfig({
     // runs, so on 2 cores three at once take about half the time of one at a time (four are no
     // faster: the suite is then CPU-bound). A test that fails under this load has a race to fix.
     maxWorkers: 3,
-    // a worker runs file after file in one process: a PostgreSQL cluster and the modules it loaded
-    // serve them all (tests share no state otherwise: each has its own temp dirs and KITTY_HOME)
+    // a worker runs file after file in one process: the modules it loaded serve them all (tests
+    // share no state otherwise: each has its own temp dirs and KITTY_HOME)
     isolate: false,
+    // one PostgreSQL cluster for the run, shared by every test process
+    globalSetup: ['./tests/helpers/postgres-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],

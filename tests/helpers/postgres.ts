@@ -1,11 +1,13 @@
 // A real, throwaway PostgreSQL for tests: initdb in a temp dir, started on a loopback port with its
-// socket in the same dir, stopped (and removed) after the file. No mocks of the database.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+// socket in the same dir, once for the whole run (postgres-setup.ts) and removed after it. No mocks
+// of the database.
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { migrateDatabase } from '../../src/server/store/open.js';
 import { closedPort } from './net.js';
 
@@ -36,11 +38,23 @@ function runAs(): string | null {
   return spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody';
 }
 
+function argv(user: string | null, command: string, args: string[]): [string, string[]] {
+  return user ? ['runuser', ['-u', user, '--', command, ...args]] : [command, args];
+}
+
 function run(user: string | null, command: string, args: string[]): string {
-  const [file, argv] = user ? ['runuser', ['-u', user, '--', command, ...args]] : [command, args];
-  const result = spawnSync(file, argv, { encoding: 'utf8' });
+  const result = spawnSync(...argv(user, command, args), { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
   return result.stdout;
+}
+
+/** run, without holding up the process meanwhile (the run's setup process also serves the test processes). */
+function runInBackground(user: string | null, command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(...argv(user, command, args), { encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${command} ${args.join(' ')} failed (${error.code}): ${stderr}${stdout}`)) : resolve(stdout),
+    );
+  });
 }
 
 /**
@@ -62,40 +76,59 @@ export function psql(url: string, sql: string): string[] {
   return out.split('\n').filter((line) => line !== '');
 }
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The file the run's cluster writes its port (or its failure) to once it is up (postgres-setup.ts). */
+    postgresReady: string;
+  }
+}
+
 let shared: Promise<PostgresCluster> | undefined;
 
 /**
- * The cluster of this test process: started by the first file that asks, shared by the files the
- * process runs after it (each test takes a database of its own), stopped when the process ends.
- * An initdb costs more than a second of CPU; one per file added up.
+ * The cluster of the whole test run, started once in the background by the run's global setup
+ * (an initdb costs more than a second of CPU): each test takes a database of its own. `stop` is a
+ * no-op; the run's teardown stops it.
  */
 export async function startPostgres(): Promise<PostgresCluster> {
-  shared ??= startCluster();
+  shared ??= clusterOfRun();
   shared.catch(() => {
     shared = undefined;
   });
   return { ...(await shared), stop: () => undefined };
 }
 
+async function clusterOfRun(): Promise<PostgresCluster> {
+  const ready = inject('postgresReady');
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(ready)) {
+    if (Date.now() > deadline) throw new Error(`the test run's PostgreSQL did not start within 120 s (no ${ready})`);
+    await sleep(50);
+  }
+  const state = JSON.parse(readFileSync(ready, 'utf8')) as { port?: number; error?: string };
+  if (state.port === undefined) throw new Error(`the test run's PostgreSQL failed to start: ${state.error}`);
+  return clusterAt(state.port, () => undefined);
+}
+
 /**
  * Starts a cluster: trust authentication on loopback only, superuser `kitty`, durability off
  * (fsync, synchronous_commit): a test's database lives for seconds and speed is what matters.
  */
-async function startCluster(): Promise<PostgresCluster> {
+export async function launchCluster(): Promise<PostgresCluster> {
   const bin = postgresBin();
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'kitty-pg-'));
   chmodSync(dir, 0o700);
   if (user) execFileSync('chown', [user, dir]);
   const data = join(dir, 'data');
-  run(user, join(bin, 'initdb'), ['-D', data, '-U', 'kitty', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+  await runInBackground(user, join(bin, 'initdb'), ['-D', data, '-U', 'kitty', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
   const pgCtl = (...args: string[]): string => run(user, join(bin, 'pg_ctl'), ['-D', data, ...args]);
   let port = 0;
   for (let attempt = 0; ; attempt++) {
     port = await closedPort();
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
     try {
-      pgCtl('-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start');
+      await runInBackground(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start']);
       break;
     } catch (error) {
       // another process took the port between the probe and the start
@@ -113,12 +146,18 @@ async function startCluster(): Promise<PostgresCluster> {
       rmSync(dir, { recursive: true, force: true });
     }
   };
+  return clusterAt(port, stop);
+}
+
+let databases = 0;
+
+/** The cluster on `port`; databases are named by test process, so that processes sharing it never collide. */
+function clusterAt(port: number, stop: () => void): PostgresCluster {
   const url = (database: string): string => `postgres://kitty@127.0.0.1:${port}/${database}`;
-  let databases = 0;
   return {
     port,
     async createDatabase({ migrated = true } = {}) {
-      const name = `kitty_${++databases}`;
+      const name = `kitty_${process.pid}_${++databases}`;
       const admin = new pg.Client({ connectionString: url('postgres') });
       await admin.connect();
       try {
@@ -140,8 +179,8 @@ export interface StoreUnderTest {
 }
 
 /**
- * The stores a server behaviour test runs against, for `describe.each`: SQLite, and PostgreSQL on a
- * cluster started once for the test file (a fresh database per test).
+ * The stores a server behaviour test runs against, for `describe.each`: SQLite, and PostgreSQL on
+ * the run's cluster (a fresh database per test).
  */
 export function eachStore(): StoreUnderTest[] {
   let cluster: PostgresCluster | undefined;
