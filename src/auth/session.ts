@@ -103,6 +103,14 @@ export async function login(serverUrl: string, username: string, password: strin
       hint: 'check both and run `kitty auth login` again',
     });
   }
+  const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+  if (location) {
+    // redirects are not followed (a password is not sent on to another address): the user picks the URL
+    const target = new URL(location, `${serverUrl}/`).origin;
+    throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} failed: the server redirects to ${target} (HTTP ${response.status})`, {
+      hint: `log in to that address: \`kitty auth login --server ${target}\``,
+    });
+  }
   if (!response.ok) {
     throw new KittyError(ErrorCode.LOGIN_FAILED, `login to ${serverUrl} failed: the server answered HTTP ${response.status}`, {
       hint: 'try again later; `kitty doctor` checks the server',

@@ -172,6 +172,19 @@ describe('login', () => {
       hint: 'try again later; `kitty doctor` checks the server',
     });
   });
+
+  it('names the address a redirect points to and sends the password nowhere else', async () => {
+    const target = await scripted({ '/api/v1/token/': [{ status: 200, body: '{}' }] });
+    const server = await scripted({ '/api/v1/token/': [{ status: 308, headers: { location: `${target.url}/api/v1/token/` } }] });
+    const { env, path } = stateDir();
+    expect(await refused(login(server.url, 'demo', 'pw', env))).toEqual({
+      code: 'KITTY_ERR_LOGIN_FAILED',
+      message: `login to ${server.url} failed: the server redirects to ${target.url} (HTTP 308)`,
+      hint: `log in to that address: \`kitty auth login --server ${target.url}\``,
+    });
+    expect(target.seen).toEqual([]);
+    expect(existsSync(path)).toBe(false);
+  });
 });
 
 describe('accessToken', () => {
