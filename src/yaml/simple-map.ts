@@ -26,7 +26,7 @@ function plainKey(key: string): boolean {
 /** undefined: outside this reader's shape. */
 function scalar(text: string | undefined): Scalar | undefined {
   const value = text?.trim() ?? '';
-  if (value === '' || value.startsWith('#')) return null;
+  if (value === '' || value.startsWith('#') || /^~(?:[ \t]+#.*)?$/.test(value)) return null;
   const double = DOUBLE.exec(value);
   if (double) return double[1]!;
   const single = SINGLE.exec(value);

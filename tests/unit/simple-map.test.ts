@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/identity/config-file.js';
 import { readSimpleMap, simpleGet } from '../../src/yaml/simple-map.js';
+import { ROOT } from '../helpers/gitdir.js';
 
 const CONFIG = `# kitty project configuration.
 
@@ -96,6 +99,7 @@ describe('simple YAML maps, read without the library', () => {
       'yes',
       'off',
       'null',
+      '~',
       'Null',
       '',
       '"quoted # not a comment"',
@@ -126,6 +130,11 @@ describe('simple YAML maps, read without the library', () => {
     ]) {
       expect(readSimpleMap(text), JSON.stringify(text)).toBeNull();
     }
+  });
+
+  it("reads kitty's config template without the library", () => {
+    const template = readFileSync(join(ROOT, '.kittify-template', 'config.yaml'), 'utf8');
+    expect(readSimpleMap(template)).toEqual(parse(template));
   });
 
   it('the config reader gives the same values either way, and the document when asked', () => {
