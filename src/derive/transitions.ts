@@ -52,24 +52,34 @@ export function laneChangeKey(featureSlug: string, wpId: string, from: string | 
   return `${wpRef(featureSlug, wpId)}|${from ?? ''}|${to}|${authorDate}`;
 }
 
+function timeOf(entry: HistoryEntry): string {
+  return entry.at ?? entry.timestamp;
+}
+
 function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
-  return a.lane === b.lane && (a.at ?? a.timestamp) === (b.at ?? b.timestamp);
+  return a.lane === b.lane && timeOf(a) === timeOf(b);
 }
 
-function entryId(entry: HistoryEntry): string {
-  return `${entry.at ?? entry.timestamp}|${entry.lane}`;
+type LanesByTime = Map<string, Set<string>>;
+
+function addEntry(lanes: LanesByTime, entry: HistoryEntry): void {
+  const at = timeOf(entry);
+  const set = lanes.get(at) ?? new Set<string>();
+  set.add(entry.lane);
+  lanes.set(at, set);
 }
 
-/** States are shared by every commit that starts or ends with that blob: their entry ids too. */
-const entryIds = new WeakMap<WorkPackageState, Set<string>>();
+/** States are shared by every commit that starts or ends with that blob: their entries by time too. */
+const entryIndex = new WeakMap<WorkPackageState, LanesByTime>();
 
-function historyIds(state: WorkPackageState): Set<string> {
-  let ids = entryIds.get(state);
-  if (!ids) {
-    ids = new Set(state.history.map(entryId));
-    entryIds.set(state, ids);
+function lanesByTime(state: WorkPackageState): LanesByTime {
+  let lanes = entryIndex.get(state);
+  if (!lanes) {
+    lanes = new Map();
+    for (const entry of state.history) addEntry(lanes, entry);
+    entryIndex.set(state, lanes);
   }
-  return ids;
+  return lanes;
 }
 
 /** Pure: the history entries of `after` that none of `parents` has. */
@@ -81,12 +91,12 @@ export function newEntries(after: WorkPackageState, parents: readonly (WorkPacka
   const rest = after.history.slice(shared);
   // a version adds an entry or two: comparing fields beats building a set of every entry the parents had
   if (rest.length > 8) {
-    const known = present.map(historyIds);
-    const seen = new Set<string>();
+    const known = present.map(lanesByTime);
+    const seen: LanesByTime = new Map();
     return rest.filter((entry) => {
-      const id = entryId(entry);
-      if (seen.has(id) || known.some((ids) => ids.has(id))) return false;
-      seen.add(id);
+      const isIn = (lanes: LanesByTime): boolean => lanes.get(timeOf(entry))?.has(entry.lane) === true;
+      if (isIn(seen) || known.some(isIn)) return false;
+      addEntry(seen, entry);
       return true;
     });
   }

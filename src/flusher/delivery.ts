@@ -166,6 +166,7 @@ export class Delivery {
       if (result.status === 'success') this.summary.delivered++;
       else this.summary.duplicate++;
       const project = this.projectOf.get(result.event_id);
+      this.projectOf.delete(result.event_id);
       if (project !== undefined && !this.projects.has(project)) {
         this.projects.add(project);
         this.summary.deliveredProjects.push(project);

@@ -122,12 +122,11 @@ class WsRound {
     return frame;
   }
 
-  /** Writes the acks received so far to the queue, in one transaction. */
+  /** Writes the acks received so far to the queue, in one transaction; kept for another try if that fails. */
   private applyAcked(): void {
-    const answers = this.unapplied;
+    this.delivery.applyAnswers(this.unapplied);
     this.unapplied = [];
     this.unappliedEvents = 0;
-    this.delivery.applyAnswers(answers);
   }
 
   private onAck(results: EventResult[], serverClock: number | null): void {

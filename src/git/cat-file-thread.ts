@@ -27,7 +27,10 @@ const stream = new ObjectStream(
   (size) => Buffer.allocUnsafeSlow(size),
 );
 
-/** What goes back must own its memory (it is transferred): a kept object's bytes stay here, a copy goes. */
+/**
+ * What goes back must own its memory (it is transferred, which detaches it here): a kept object's
+ * bytes are the base the next version is compared with, so they stay and a copy goes.
+ */
 function handOut(object: GitObject | null, request: ObjectRequest): GitObject | null {
   if (!object?.data || !request.keep) return object;
   return { ...object, data: new Uint8Array(object.data) };

@@ -1,6 +1,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
 /** What a small JSON request answers: its status and headers, and its body read whole. */
 export interface HttpAnswer {
   status: number;
@@ -39,7 +41,13 @@ export function post(url: string, body: string, headers: Record<string, string>,
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        // the answers are a few hundred bytes; a server streaming more is not one to wait for
+        if (received > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer is over ${MAX_ANSWER_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
       res.on('error', fail);
       res.on('close', () => {
         if (!res.complete) fail(new Error('the connection closed before the answer was complete'));

@@ -119,7 +119,8 @@ export class EventSockets {
       draining = true;
       await hello;
       while (waiting.length > 0) {
-        // the frames already on the socket are read first (a frame is about one read), to be stored together
+        // one turn of the event loop lets the frames already on the socket arrive (a frame is about
+        // one read), so that they are stored together
         await new Promise((resolve) => setImmediate(resolve));
         const frames = waiting.splice(0, FRAMES_QUEUED);
         try {
@@ -151,13 +152,21 @@ export class EventSockets {
     const { store, limits, log } = this.options;
     const parsed = frames.map((frame) => this.parse(frame));
     const batches = parsed.flatMap((item) => ('events' in item ? [item.events] : []));
+    const ack = ({ results, clock }: { results: unknown[]; clock: number }) => ({ type: 'ack', results, server_clock: clock });
     let acks: unknown[];
     try {
-      const stored = batches.length > 0 ? await ingestBatches(store, session, batches, limits) : [];
-      acks = stored.map(({ results, clock }) => ({ type: 'ack', results, server_clock: clock }));
-    } catch (error) {
-      log(`internal error on a websocket frame: ${(error as Error).message}`);
-      acks = batches.map(() => ({ type: 'error', code: 'internal_error', error: 'internal server error' }));
+      acks = batches.length > 0 ? (await ingestBatches(store, session, batches, limits)).map(ack) : [];
+    } catch {
+      // stored together, they failed together: each again on its own, so one bad frame fails alone
+      acks = [];
+      for (const batch of batches) {
+        try {
+          acks.push(ack((await ingestBatches(store, session, [batch], limits))[0]!));
+        } catch (error) {
+          log(`internal error on a websocket frame: ${(error as Error).message}`);
+          acks.push({ type: 'error', code: 'internal_error', error: 'internal server error' });
+        }
+      }
     }
     return parsed.map((item) => ('events' in item ? acks.shift() : item.answer));
   }

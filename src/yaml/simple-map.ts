@@ -3,7 +3,8 @@ type Scalar = string | boolean | null;
 
 export type SimpleMap = Record<string, Scalar | Record<string, Scalar>>;
 
-const SECTION = /^([A-Za-z_][\w-]*):[ \t]*(?:#.*)?$/;
+// a `#` starts a comment only after whitespace: `key:#x` is one plain scalar, not a key
+const SECTION = /^([A-Za-z_][\w-]*):(?:[ \t]+(?:#.*)?)?$/;
 const ENTRY = /^([A-Za-z_][\w-]*):[ \t]+(\S.*)$/;
 const CHILD = /^( +)([A-Za-z_][\w-]*):(?:[ \t]+(.*))?$/;
 const SKIP = /^[ \t]*(?:#.*)?$/;
@@ -25,7 +26,8 @@ function plainKey(key: string): boolean {
 
 /** undefined: outside this reader's shape. */
 function scalar(text: string | undefined): Scalar | undefined {
-  const value = text?.trim() ?? '';
+  // YAML strips spaces and tabs only: other whitespace (a no-break space) stays and is left to the library
+  const value = text?.replace(/^[ \t]+|[ \t]+$/g, '') ?? '';
   if (value === '' || value.startsWith('#') || /^~(?:[ \t]+#.*)?$/.test(value)) return null;
   const double = DOUBLE.exec(value);
   if (double) return double[1]!;
@@ -75,6 +77,8 @@ export function readSimpleMap(text: string): SimpleMap | null {
     map[key] = value;
     section = null;
   }
+  // a text of comments alone is no mapping at all (the library answers null)
+  if (Object.keys(map).length === 0) return null;
   // a key with nothing under it is null, as the library reads it
   for (const [key, value] of Object.entries(map)) if (value !== null && typeof value === 'object' && Object.keys(value).length === 0) map[key] = null;
   return map;

@@ -2,7 +2,7 @@
 // socket in the same dir, once for the whole run (postgres-setup.ts) and removed after it. No mocks
 // of the database.
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,17 +78,17 @@ export function psql(url: string, sql: string): string[] {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The file the run's cluster writes its port (or its failure) to once it is up (postgres-setup.ts). */
-    postgresReady: string;
+    /** Where a test process asks for the run's cluster and finds its port (postgres-setup.ts). */
+    postgresDir: string;
   }
 }
 
 let shared: Promise<PostgresCluster> | undefined;
 
 /**
- * The cluster of the whole test run, started once in the background by the run's global setup
- * (an initdb costs more than a second of CPU): each test takes a database of its own. `stop` is a
- * no-op; the run's teardown stops it.
+ * The cluster of the whole test run, started once by the run's global setup when the first test
+ * process asks (an initdb costs more than a second of CPU): each test takes a database of its own.
+ * `stop` is a no-op; the run's teardown stops it.
  */
 export async function startPostgres(): Promise<PostgresCluster> {
   shared ??= clusterOfRun();
@@ -99,7 +99,11 @@ export async function startPostgres(): Promise<PostgresCluster> {
 }
 
 async function clusterOfRun(): Promise<PostgresCluster> {
-  const ready = inject('postgresReady');
+  const dir = inject('postgresDir');
+  if (!dir)
+    throw new Error('no PostgreSQL for this test run: run the tests through vitest.config.ts, whose globalSetup (tests/helpers/postgres-setup.ts) starts it');
+  writeFileSync(join(dir, 'wanted'), '');
+  const ready = join(dir, 'ready.json');
   const deadline = Date.now() + 120_000;
   while (!existsSync(ready)) {
     if (Date.now() > deadline) throw new Error(`the test run's PostgreSQL did not start within 120 s (no ${ready})`);
@@ -126,7 +130,8 @@ export async function launchCluster(): Promise<PostgresCluster> {
   let port = 0;
   for (let attempt = 0; ; attempt++) {
     port = await closedPort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+    // every test process shares it: each server pools up to 10 connections and LISTENs on one more
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=900`;
     try {
       await runInBackground(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start']);
       break;

@@ -173,6 +173,16 @@ describe('login', () => {
     });
   });
 
+  it('stops reading an answer past 1 MiB (a token answer is a few hundred bytes) and stores nothing', async () => {
+    const server = await scripted({ '/api/v1/token/': [{ status: 200, body: `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}` }] });
+    const { env, path } = stateDir();
+    expect(await refused(login(server.url, 'demo', 'pw', env))).toMatchObject({
+      code: 'KITTY_ERR_SERVER_UNREACHABLE',
+      message: `cannot reach the sync server at ${server.url} (the answer is over 1048576 bytes)`,
+    });
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('names the address a redirect points to and sends the password nowhere else', async () => {
     const target = await scripted({ '/api/v1/token/': [{ status: 200, body: '{}' }] });
     const server = await scripted({ '/api/v1/token/': [{ status: 308, headers: { location: `${target.url}/api/v1/token/` } }] });

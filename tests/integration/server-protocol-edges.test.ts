@@ -162,6 +162,21 @@ describe('the event WebSocket', () => {
     expect([answers[0].server_clock, answers[2].server_clock, answers[3].server_clock]).toEqual([7, 9, 9]);
   });
 
+  it('frames sent in a row: one the store fails on is answered internal_error alone, the frames around it are stored', async () => {
+    const server = await serverInProcess({ log: () => undefined });
+    const [before, poisoned, after] = [envelope(), envelope(), envelope()];
+    const ingest = server.store.ingest.bind(server.store);
+    // the real store, failing on one event (as a database error would): stored together, the frames fail together first
+    server.store.ingest = (team, events) =>
+      events.some((event) => event.envelope.event_id === poisoned.event_id) ? Promise.reject(new Error('disk I/O error')) : ingest(team, events);
+    const socket = await openSocket(server.url, (await login(server.url)).access);
+    for (const event of [before, poisoned, after]) socket.ws.send(JSON.stringify({ type: 'events', events: [event] }));
+    const answers = [await socket.next(), await socket.next(), await socket.next()];
+    expect(answers.map((answer) => (answer.type === 'ack' ? answer.results[0].status : answer.code))).toEqual(['success', 'internal_error', 'success']);
+    const stored = await server.store.eventsAfter('acme', before.project_uuid as string, null, 10, 1 << 20);
+    expect(stored.events.map((text) => (JSON.parse(text) as { event_id: string }).event_id).sort()).toEqual([before.event_id, after.event_id].sort());
+  });
+
   it('a frame the store fails on is answered internal_error and logged; the socket stays open', async () => {
     const lines: string[] = [];
     const server = await serverInProcess({ log: (line) => lines.push(line) });

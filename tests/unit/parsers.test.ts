@@ -1,7 +1,7 @@
 import { decodeTime, isValid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { transitionEventId } from '../../src/derive/event-id.js';
-import { deriveWpTransitions } from '../../src/derive/transitions.js';
+import { deriveWpTransitions, newEntries } from '../../src/derive/transitions.js';
 import { parseLogRecord } from '../../src/git/log.js';
 import { parseRepoInfo } from '../../src/git/repo.js';
 import { parseWorkPackage } from '../../src/workpackage/frontmatter.js';
@@ -129,6 +129,15 @@ describe('derivation rules', () => {
     ]);
     const result = deriveWpTransitions({ featureSlug: 'f', wpId: 'WP01', before, otherParents: [], after }, commit);
     expect(result.map((t) => [t.fromLane, t.toLane, t.key])).toEqual([['planned', 'doing', 'f/WP01|2026-01-03T00:00:00Z|doing']]);
+  });
+
+  it.each([3, 12])('finds the new history entries of %s added the same way: by time and lane, whatever characters they hold', (count) => {
+    const entry = (timestamp: string, lane: string) => ({ timestamp, at: null, lane, agent: null, action: null });
+    const known = [entry('T|a', 'b'), entry('2026-01-01T00:00:00Z', 'planned')];
+    const added = Array.from({ length: count - 2 }, (_, i) => entry(`2026-02-${String(i + 1).padStart(2, '0')}T00:00:00Z`, 'doing'));
+    const after = { lane: 'doing', title: null, history: [entry('T', 'a|b'), known[1]!, ...added, known[0]!, entry('T', 'a|b')] };
+    // entries of another file's version share no objects with these: every one is looked up
+    expect(newEntries(after, [{ lane: 'planned', title: null, history: known }, null])).toEqual([entry('T', 'a|b'), ...added]);
   });
 });
 

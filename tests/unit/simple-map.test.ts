@@ -127,6 +127,13 @@ describe('simple YAML maps, read without the library', () => {
       '? complex\n: key\n',
       'a: "multi\n  line"\n',
       '\ta: x\n',
+      'a:#x\n',
+      'a:\n  b:#x\n',
+      'a: b\u00a0\n',
+      'a:\n  b: "x"\u00a0\n',
+      'a: b\f\n',
+      '',
+      '# only a comment\n',
     ]) {
       expect(readSimpleMap(text), JSON.stringify(text)).toBeNull();
     }
