@@ -128,6 +128,25 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     expect(await board()).toMatchObject({ lane: 'for_review', last_event_id: tie.event_id });
     expect(boardRows(server)).toEqual([{ feature_slug: 'f', wp_id: 'WP01', lane: 'for_review' }]);
   });
+
+  it("the project list names a project after its latest event's slug, whatever order the events arrive in (a renamed repository shows its new name)", async () => {
+    const server = await start();
+    const { access } = await login(server.url);
+    const at = (iso: string, slug: string | null) => move('WP01', 'f', 'doing', { timestamp: iso, project_slug: slug });
+    const slug = async () => (await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json[0].project_slug;
+    // one send: the latest of its events names the project, not the greatest name
+    await batch(server.url, access, [at('2026-01-01T00:00:00Z', 'zeta-old'), at('2026-01-03T00:00:00Z', 'alpha-new'), at('2026-01-02T00:00:00Z', 'mid')]);
+    expect(await slug()).toBe('alpha-new');
+    // older events arriving later, and one with no slug, change nothing
+    await batch(server.url, access, [at('2026-01-02T12:00:00Z', 'zzz-older')]);
+    await batch(server.url, access, [at('2026-01-04T00:00:00Z', null)]);
+    expect(await slug()).toBe('alpha-new');
+    // a later event renames it; of two at one time, the greater name wins
+    await batch(server.url, access, [at('2026-01-05T00:00:00Z', 'beta')]);
+    expect(await slug()).toBe('beta');
+    await batch(server.url, access, [at('2026-01-05T00:00:00Z', 'alpha')]);
+    expect(await slug()).toBe('beta');
+  });
 });
 
 /** The first release's schema, as its server.db files hold it. */

@@ -42,13 +42,20 @@ cards AS (
     ts_key = excluded.ts_key, lamport_clock = excluded.lamport_clock, node_id = excluded.node_id
   WHERE (excluded.ts_key, excluded.lamport_clock, excluded.node_id, excluded.last_event_id) > (b.ts_key, b.lamport_clock, b.node_id, b.last_event_id)
 ),
+slugs AS (
+  SELECT project_uuid, (ARRAY_AGG(project_slug ORDER BY ts_key DESC, project_slug DESC))[1] AS slug, MAX(ts_key) AS slug_ts_key
+  FROM fresh WHERE project_slug IS NOT NULL GROUP BY project_uuid
+),
 summary AS (
   INSERT INTO projects AS p (team_slug, project_uuid, project_slug, event_count, last_event_at, last_ts_key)
-  SELECT $1, project_uuid, MAX(project_slug), COUNT(*), (ARRAY_AGG(timestamp ORDER BY ts_key DESC))[1], MAX(ts_key)
-  FROM fresh GROUP BY project_uuid
+  SELECT $1, fresh.project_uuid, MAX(slugs.slug), COUNT(*), (ARRAY_AGG(fresh.timestamp ORDER BY fresh.ts_key DESC))[1], MAX(fresh.ts_key)
+  FROM fresh LEFT JOIN slugs USING (project_uuid) GROUP BY fresh.project_uuid
   ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
     event_count = p.event_count + excluded.event_count,
-    project_slug = CASE WHEN p.project_slug IS NULL OR excluded.project_slug > p.project_slug THEN COALESCE(excluded.project_slug, p.project_slug) ELSE p.project_slug END,
+    project_slug = CASE WHEN excluded.project_slug IS NOT NULL AND (p.project_slug IS NULL
+      OR (SELECT slug_ts_key FROM slugs WHERE slugs.project_uuid = excluded.project_uuid) > p.last_ts_key
+      OR ((SELECT slug_ts_key FROM slugs WHERE slugs.project_uuid = excluded.project_uuid) = p.last_ts_key AND excluded.project_slug > p.project_slug))
+      THEN excluded.project_slug ELSE p.project_slug END,
     last_event_at = CASE WHEN excluded.last_ts_key > p.last_ts_key THEN excluded.last_event_at ELSE p.last_event_at END,
     last_ts_key = GREATEST(excluded.last_ts_key, p.last_ts_key)
 ),

@@ -123,7 +123,7 @@ function backfill(db: Db): void {
   for (let after = 0, page = rows.all(after) as Row[]; page.length > 0; after = page.at(-1)!.seq, page = rows.all(after) as Row[]) {
     for (const row of page) {
       const tsKey = timestampKey(row.timestamp);
-      project.run({ ...row, ts_key: tsKey, event_count: 1 });
+      project.run({ ...row, ts_key: tsKey, slug_ts_key: tsKey, event_count: 1 });
       if (row.event_type !== 'WPStatusChanged') continue;
       const payload = (JSON.parse(row.envelope) as { payload: { feature_slug: string; wp_id: string; to_lane: string } }).payload;
       board.run({ ...row, feature_slug: payload.feature_slug, wp_id: payload.wp_id, lane: payload.to_lane, ts_key: tsKey });
@@ -139,11 +139,16 @@ export const BOARD_UPSERT = `INSERT INTO board (team_slug, project_uuid, feature
     ts_key = excluded.ts_key, lamport_clock = excluded.lamport_clock, node_id = excluded.node_id
   WHERE (excluded.ts_key, excluded.lamport_clock, excluded.node_id, excluded.last_event_id) > (board.ts_key, board.lamport_clock, board.node_id, board.last_event_id)`;
 
+/**
+ * A project's slug is that of its latest event (of events at one time, the greatest slug), so a
+ * renamed repository shows its new name; `slug_ts_key` is the time of the event the slug comes from.
+ */
 export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, project_slug, event_count, last_event_at, last_ts_key)
   VALUES (@team_slug, @project_uuid, @project_slug, @event_count, @timestamp, @ts_key)
   ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
     event_count = projects.event_count + excluded.event_count,
-    project_slug = CASE WHEN projects.project_slug IS NULL OR excluded.project_slug > projects.project_slug THEN COALESCE(excluded.project_slug, projects.project_slug) ELSE projects.project_slug END,
+    project_slug = CASE WHEN excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL OR @slug_ts_key > projects.last_ts_key
+      OR (@slug_ts_key = projects.last_ts_key AND excluded.project_slug > projects.project_slug)) THEN excluded.project_slug ELSE projects.project_slug END,
     last_event_at = CASE WHEN excluded.last_ts_key > projects.last_ts_key THEN excluded.last_event_at ELSE projects.last_event_at END,
     last_ts_key = MAX(excluded.last_ts_key, projects.last_ts_key)`;
 

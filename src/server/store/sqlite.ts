@@ -30,6 +30,11 @@ type Row = Pick<StoredEvent, 'event_id' | 'project_uuid' | 'project_slug' | 'eve
   ts_key: string;
 };
 
+/** A slug from an event at `tsKey` replaces one from an event at `currentTsKey`: it is later, or as late and greater (PROJECT_UPSERT). */
+function laterSlug(tsKey: string, slug: string, currentTsKey: string, current: string | null): boolean {
+  return current === null || tsKey > currentTsKey || (tsKey === currentTsKey && slug > current);
+}
+
 /** Board order: (timestamp, lamport_clock, node_id, event_id), the order the board's SQL applies too. */
 function later(a: Row, b: Row): boolean {
   if (a.ts_key !== b.ts_key) return a.ts_key > b.ts_key;
@@ -224,16 +229,18 @@ export class SqliteStore implements Store {
 
   /** One board write per WP and one project write per project for a whole batch: per event, they cost more than storing it. */
   private apply(team: string, stored: readonly Row[]): void {
-    const projects = new Map<string, Row & { count: number }>();
+    const projects = new Map<string, Row & { count: number; slugTsKey: string }>();
     const cards = new Map<string, Row>();
     let clock = this.clock(team);
     for (const row of stored) {
       clock = Math.max(clock, row.lamport_clock);
       const project = projects.get(row.project_uuid);
-      if (!project) projects.set(row.project_uuid, { ...row, count: 1 });
+      if (!project) projects.set(row.project_uuid, { ...row, count: 1, slugTsKey: row.ts_key });
       else {
         project.count++;
-        if (row.project_slug !== null && (project.project_slug === null || row.project_slug > project.project_slug)) project.project_slug = row.project_slug;
+        if (row.project_slug !== null && laterSlug(row.ts_key, row.project_slug, project.slugTsKey, project.project_slug)) {
+          Object.assign(project, { project_slug: row.project_slug, slugTsKey: row.ts_key });
+        }
         if (row.ts_key > project.ts_key) Object.assign(project, { ts_key: row.ts_key, timestamp: row.timestamp });
       }
       if (row.event_type !== 'WPStatusChanged') continue;
@@ -243,8 +250,8 @@ export class SqliteStore implements Store {
       if (!current || later(row, current)) cards.set(key, row);
     }
     for (const project of projects.values()) {
-      const { project_uuid, project_slug, timestamp, ts_key } = project;
-      this.stmts.projectUpsert!.run({ team_slug: team, project_uuid, project_slug, event_count: project.count, timestamp, ts_key });
+      const { project_uuid, project_slug, timestamp, ts_key, slugTsKey } = project;
+      this.stmts.projectUpsert!.run({ team_slug: team, project_uuid, project_slug, event_count: project.count, timestamp, ts_key, slug_ts_key: slugTsKey });
     }
     for (const row of cards.values()) {
       const { feature_slug, wp_id, to_lane: lane } = row.payload as { feature_slug: string; wp_id: string; to_lane: string };
