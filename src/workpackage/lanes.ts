@@ -65,5 +65,10 @@ const NINE_ONLY = new Set<string>(NINE_LANES.filter((lane) => !(FOUR_LANES as re
 export function boardLanes(lanes: Iterable<string>): string[] {
   const seen = [...new Set(lanes)];
   const vocabulary: readonly string[] = seen.some((lane) => NINE_ONLY.has(lane)) ? NINE_LANES : FOUR_LANES;
-  return [...vocabulary, ...seen.filter((lane) => !vocabulary.includes(lane))];
+  return [...vocabulary, ...seen.filter((lane) => !vocabulary.some((known) => sameLane(known, lane)))];
+}
+
+/** The column of `boardLanes` a lane goes in: its own, or its name in the vocabulary shown (`doing` under `in_progress`). */
+export function boardColumn(columns: readonly string[], lane: string): string {
+  return columns.includes(lane) ? lane : (columns.find((column) => sameLane(column, lane)) ?? lane);
 }

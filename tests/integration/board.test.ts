@@ -86,6 +86,16 @@ describe('kitty board with status logs', () => {
     );
   });
 
+  it('shows a WP in `doing` under `in_progress` when the feature shows the 9 lanes', async () => {
+    const repo = gitdir({
+      [LOG]: `${line('WP01', 'genesis', 'planned')}\n${line('WP01', 'planned', 'in_progress')}\n`,
+      [`${T}/WP05-old.md`]: wp({ lane: 'doing', title: 'Old' }),
+    });
+    const human = await repo.run(['board'], { env: { COLUMNS: '200' } });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^055-x\nplanned \(0\) +claimed \(0\) +in_progress \(2\) +for_review \(0\) .*canceled \(0\)\n +WP01\n +WP05 Old\n\n$/);
+  });
+
   it('shows a feature that only has a status log', async () => {
     const repo = gitdir({ [LOG]: `${line('WP01', 'genesis', 'planned')}\n${line('WP01', 'planned', 'doing')}\n` });
     const human = await repo.run(['board']);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { optionsOf } from '../../src/cli/help-text.js';
 import { explain } from '../../src/cli/verify-causes.js';
 import { problemLine } from '../../src/hooks/problem.js';
-import { boardLanes } from '../../src/workpackage/lanes.js';
+import { boardColumn, boardLanes } from '../../src/workpackage/lanes.js';
 import { DEFAULT_MOVE_MESSAGE, moveMessage } from '../../src/workpackage/move-message.js';
 
 describe('problemLine', () => {
@@ -40,6 +40,13 @@ describe('boardLanes', () => {
     expect(boardLanes([])).toEqual(['planned', 'doing', 'for_review', 'done']);
     expect(boardLanes(['done', 'parked'])).toEqual(['planned', 'doing', 'for_review', 'done', 'parked']);
     expect(boardLanes(['approved'])).toEqual(['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled']);
+  });
+
+  it('shows a lane named in the other vocabulary under its name in the one shown, not as a column of its own', () => {
+    const lanes = boardLanes(['doing', 'in_progress', 'parked']);
+    expect(lanes).toEqual(['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled', 'parked']);
+    expect(['doing', 'in_progress', 'parked', 'done'].map((lane) => boardColumn(lanes, lane))).toEqual(['in_progress', 'in_progress', 'parked', 'done']);
+    expect(boardColumn(boardLanes(['doing']), 'doing')).toBe('doing');
   });
 });
 

@@ -1,6 +1,6 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
 import { repoInfo } from '../../git/repo.js';
-import { boardLanes } from '../../workpackage/lanes.js';
+import { boardColumn, boardLanes } from '../../workpackage/lanes.js';
 import { type LaneSource, readWorkTree, type TreeWorkPackage } from '../../workpackage/tree.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -20,9 +20,11 @@ export const command: Command = {
 
 The board of the working tree: for each feature, its lanes as columns and the work packages under
 them. Every lane of the vocabulary in use is shown, empty or not: the 4 lanes (planned, doing,
-for_review, done), or the 9 as soon as a WP is in a lane only they have; unknown lanes after them. A feature with a status.events.jsonl takes its lanes from that log (the frontmatter \`lane\`
-of such a feature is often stale); other features from the frontmatter. Colour when the terminal
-supports it (NO_COLOR turns it off).
+for_review, done), or the 9 as soon as a WP is in a lane only they have (a WP in \`doing\` then
+shows under \`in_progress\`, its name there); unknown lanes after them. A feature with a
+status.events.jsonl takes its lanes from that log (the frontmatter \`lane\` of such a feature is
+often stale); other features from the frontmatter. Colour when the terminal supports it (NO_COLOR
+turns it off).
 
 Options:
   --feature SLUG  only this feature
@@ -64,6 +66,7 @@ Options:
     for (const feature of [...new Set(wps.map((wp) => wp.feature))]) {
       const mine = wps.filter((wp) => wp.feature === feature);
       const lanes = boardLanes(mine.map((wp) => wp.lane ?? '(no lane)'));
+      const columns = lanes.map((lane) => mine.filter((wp) => boardColumn(lanes, wp.lane ?? '(no lane)') === lane));
       const column = Math.max(14, Math.floor((width - lanes.length) / lanes.length));
       const cell = (raw: string, index: number) => {
         const text = sanitize(raw);
@@ -71,10 +74,7 @@ Options:
         return index === lanes.length - 1 ? fitted : fitted.padEnd(column);
       };
       io.stdout.write(`${paint.bold(sanitize(feature))}\n`);
-      io.stdout.write(
-        `${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${mine.filter((wp) => (wp.lane ?? '(no lane)') === lane).length})`, i))).join(' ')}\n`,
-      );
-      const columns = lanes.map((lane) => mine.filter((wp) => (wp.lane ?? '(no lane)') === lane));
+      io.stdout.write(`${lanes.map((lane, i) => (colors[lane] ?? paint.bold)(cell(`${lane} (${columns[i]!.length})`, i))).join(' ')}\n`);
       const rows = Math.max(...columns.map((items) => items.length));
       for (let row = 0; row < rows; row++) {
         io.stdout.write(
