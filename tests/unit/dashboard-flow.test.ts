@@ -4,7 +4,9 @@ import type { FlowEvent } from '../../src/server/dashboard/flow.js';
 
 // Loaded by URL, not by a relative import: under coverage vitest.config.ts maps relative imports of
 // src/*.js to dist/, which only holds what tsc compiled from .ts, and flow.js is served as written.
-const { cumulativeFlow, formatDuration, timeInLanes }: typeof Flow = await import(new URL('../../src/server/dashboard/flow.js', import.meta.url).href);
+const { boardColumns, cumulativeFlow, formatDuration, timeInLanes }: typeof Flow = await import(
+  new URL('../../src/server/dashboard/flow.js', import.meta.url).href
+);
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -261,5 +263,13 @@ describe('formatDuration', () => {
       '1.5 d',
       '9.3 d',
     ]);
+  });
+});
+
+describe('board columns', () => {
+  it('shows `doing` under `in_progress` next to the 9-lane names, and as itself on a 4-lane board', () => {
+    const nine = boardColumns(['doing', 'in_progress', 'parked']);
+    expect(['doing', 'in_progress', 'parked', 'done'].map(nine)).toEqual(['in_progress', 'in_progress', 'parked', 'done']);
+    expect(['doing', 'planned'].map(boardColumns(['doing', 'planned']))).toEqual(['doing', 'planned']);
   });
 });

@@ -2,6 +2,7 @@
 // never in a URL, never in localStorage; a reload asks for the login again, then returns to the
 // project the address names (#/projects/<uuid>: an id, never a secret).
 import { renderFeatureCharts } from './charts.js';
+import { boardColumns } from './flow.js';
 
 const LANES = ['planned', 'claimed', 'doing', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'];
 const app = document.getElementById('app');
@@ -213,9 +214,10 @@ function card(events, feature, wpId, wp, onOpen) {
 /** One feature: its lanes as columns of cards, then its charts. */
 function featureView(events, feature, wps, onOpen) {
   const grid = el('div', { class: 'board' });
-  for (const lane of [...new Set(Object.values(wps).map((wp) => wp.lane))].sort(laneOrder)) {
+  const columnOf = boardColumns(Object.values(wps).map((wp) => wp.lane));
+  for (const lane of [...new Set(Object.values(wps).map((wp) => columnOf(wp.lane)))].sort(laneOrder)) {
     const column = el('section', { class: 'lane', 'data-lane': lane, 'aria-label': `${feature} ${lane}` }, el('h3', {}, lane));
-    for (const [wpId, wp] of Object.entries(wps).filter(([, wp]) => wp.lane === lane)) column.append(card(events, feature, wpId, wp, onOpen));
+    for (const [wpId, wp] of Object.entries(wps).filter(([, wp]) => columnOf(wp.lane) === lane)) column.append(card(events, feature, wpId, wp, onOpen));
     grid.append(column);
   }
   const charts = el('div', { class: 'feature-charts' });

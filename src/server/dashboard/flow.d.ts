@@ -43,6 +43,7 @@ export interface FeatureMove {
 
 export const LANE_ORDER: readonly string[];
 export function laneKey(lane: string): string;
+export function boardColumns(lanes: readonly string[]): (lane: string) => string;
 export function laneLabel(key: string): string;
 export function orderLanes(keys: Iterable<string>): string[];
 export function featureMoves(events: readonly FlowEvent[], feature: string): FeatureMove[];

@@ -23,6 +23,18 @@ export function laneKey(lane) {
   return lane === 'doing' ? 'in_progress' : lane;
 }
 
+// Lanes only the 9-lane vocabulary has: next to one of them, a board is in that vocabulary.
+const NINE_ONLY = new Set(['claimed', 'in_progress', 'in_review', 'approved', 'blocked', 'canceled']);
+
+/**
+ * The board column of each lane given: its own, except `doing` on a board in the 9-lane vocabulary,
+ * which is `in_progress` there (one lane in two vocabularies, as the terminal board shows it).
+ */
+export function boardColumns(lanes) {
+  const nine = lanes.some((lane) => NINE_ONLY.has(lane));
+  return (lane) => (nine && lane === 'doing' ? 'in_progress' : lane);
+}
+
 /** What people read for a lane key. */
 export function laneLabel(key) {
   return LABELS[key] ?? key;
