@@ -268,6 +268,8 @@ async function logTracks(
  * byte, paired by the most WP ids in common.
  */
 function renamedFeatures(commit: LogCommit): { from: string; to: string }[] {
+  // a rename deletes every path of a feature: a commit that deletes nothing renamed none
+  if (!commit.changes.some((change) => change.after === null)) return [];
   const stats = new Map<string, { added: boolean; deleted: boolean; wps: Set<string>; blobs: Set<string> }>();
   for (const change of commit.changes) {
     const parts = change.path.split('/');
