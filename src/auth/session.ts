@@ -17,16 +17,19 @@ const REFRESH_MARGIN_MS = 60_000;
 
 export function unreachable(url: string, cause: unknown): KittyError {
   const reason = (cause as { cause?: { code?: string } })?.cause?.code ?? systemCode(cause) ?? (cause as Error)?.message ?? String(cause);
+  const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(reason);
   return new KittyError(ErrorCode.SERVER_UNREACHABLE, `cannot reach the sync server at ${url} (${reason})`, {
     cause,
-    hint: 'check the URL and that the server runs (`kitty doctor` tests it); queued events wait until it is back',
+    hint: untrusted
+      ? "this machine does not trust the server's TLS certificate: if it comes from your own CA, point NODE_EXTRA_CA_CERTS at that CA's PEM file"
+      : 'check the URL and that the server runs (`kitty doctor` tests it); queued events wait until it is back',
   });
 }
 
-/** A system error's code (`ECONNREFUSED`), as node:net reports it. */
+/** A system or TLS error's code (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`), as node:net and node:tls report it. */
 function systemCode(cause: unknown): string | undefined {
   const code = (cause as { code?: unknown } | null)?.code;
-  return cause instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) ? code : undefined;
+  return cause instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
 /** `signal` (e.g. a flush's deadline) ends the request early; it never waits more than 30 s. */

@@ -139,6 +139,17 @@ describe('auth', () => {
       }).on('error', reject);
     });
     expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
+
+    // kitty itself, over https: refused while the certificate is not trusted, with the way to trust it
+    const repo = gitdir();
+    const loginArgs = ['auth', 'login', '--server', server.url, '--username', 'demo', '--password-stdin'];
+    const untrusted = repo.kitty(loginArgs, { input: 'demo-pass' });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(
+      /KITTY_ERR_SERVER_UNREACHABLE: cannot reach the sync server at https:\/\/127\.0\.0\.1:\d+ \(DEPTH_ZERO_SELF_SIGNED_CERT\); hint: .*NODE_EXTRA_CA_CERTS/,
+    );
+    const trusted = repo.kitty(loginArgs, { input: 'demo-pass', env: { NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
+    expect(trusted.code, trusted.stderr).toBe(0);
   });
 
   it('refuses plain http to a remote host, and a server on a non-loopback address without TLS', async () => {
