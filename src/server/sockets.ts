@@ -78,12 +78,7 @@ export class EventSockets {
     });
   }
 
-  /**
-   * Frames are answered in the order they came, each ack after the one before. The frames that
-   * waited while the store was busy are stored together (one transaction), then answered one by
-   * one. While a few wait, the socket is not read, so a client sending without waiting for acks is
-   * held back by TCP instead of growing the heap.
-   */
+  /** One connection: its heartbeat, the hello, then its frames (answerInOrder). */
   private serve(ws: WebSocket, session: Session): void {
     const { store, heartbeatMs, log, limits } = this.options;
     let lastTraffic = Date.now();
@@ -102,11 +97,6 @@ export class EventSockets {
     }, heartbeatMs);
     // attached at once: a client gone while the clock is read must still stop the heartbeat
     ws.on('close', () => clearInterval(heartbeat));
-    const waiting: Frame[] = [];
-    // frames received and not yet answered (waiting or being stored)
-    let held = 0;
-    let paused = false;
-    let draining = false;
     // the hello goes first; frames are answered after it, in order
     const hello = store.teamClock(session.teamSlug).then(
       (clock) => send({ type: 'hello', server_clock: clock }),
@@ -115,6 +105,24 @@ export class EventSockets {
         ws.terminate();
       },
     );
+    this.answerInOrder(ws, session, hello, send, () => {
+      lastTraffic = Date.now();
+    });
+  }
+
+  /**
+   * Frames are answered in the order they came, after `hello`, each ack after the one before. The
+   * frames that waited while the store was busy are stored together (one transaction), then
+   * answered one by one. While a few wait, the socket is not read, so a client sending without
+   * waiting for acks is held back by TCP instead of growing the heap.
+   */
+  private answerInOrder(ws: WebSocket, session: Session, hello: Promise<unknown>, send: (value: unknown) => void, onTraffic: () => void): void {
+    const { log } = this.options;
+    const waiting: Frame[] = [];
+    // frames received and not yet answered (waiting or being stored)
+    let held = 0;
+    let paused = false;
+    let draining = false;
     const drain = async (): Promise<void> => {
       draining = true;
       await hello;
@@ -137,7 +145,7 @@ export class EventSockets {
       draining = false;
     };
     ws.on('message', (data, isBinary) => {
-      lastTraffic = Date.now();
+      onTraffic();
       waiting.push({ data, isBinary });
       if (++held >= FRAMES_QUEUED && !paused) {
         paused = true;
