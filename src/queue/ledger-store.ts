@@ -83,25 +83,23 @@ export class QueueLedgerStore implements LedgerStore {
 export function backfillLedger(db: Db): void {
   const insert = db.prepare(`INSERT OR IGNORE INTO transitions (project, natural_key, ref, event_id, source, to_lane, at_ms, alias)
     VALUES (?, ?, ?, ?, ?, ?, ?, 0)`);
-  for (const text of db.prepare('SELECT envelope FROM events ORDER BY seq').pluck().iterate() as IterableIterator<string>) {
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(text) as Envelope;
-    } catch {
-      continue;
-    }
-    const payload = envelope.payload as { feature_slug?: string; wp_id?: string; from_lane?: string | null; to_lane?: string; source?: TransitionSource };
-    if (!payload.feature_slug || !payload.wp_id || !payload.to_lane || !payload.source) continue;
-    const ref = `${payload.feature_slug}/${payload.wp_id}`;
-    const transition = { source: payload.source, fromLane: payload.from_lane ?? null, toLane: payload.to_lane, at: envelope.timestamp };
-    insert.run(
-      envelope.project_uuid ?? '',
-      naturalKey(transition, ref),
-      ref,
-      envelope.event_id,
-      payload.source,
-      payload.to_lane,
-      Date.parse(envelope.timestamp),
-    );
+  const page = db.prepare('SELECT seq, envelope FROM events WHERE seq > ? ORDER BY seq LIMIT 1000');
+  // read in pages, not iterated: see deps/better-sqlite3.ts
+  for (let rows = page.all(0) as { seq: number; envelope: string }[]; rows.length > 0; rows = page.all(rows.at(-1)!.seq) as typeof rows) {
+    for (const { envelope: text } of rows) backfillOne(insert, text);
   }
+}
+
+function backfillOne(insert: Statement, text: string): void {
+  let envelope: Envelope;
+  try {
+    envelope = JSON.parse(text) as Envelope;
+  } catch {
+    return;
+  }
+  const payload = envelope.payload as { feature_slug?: string; wp_id?: string; from_lane?: string | null; to_lane?: string; source?: TransitionSource };
+  if (!payload.feature_slug || !payload.wp_id || !payload.to_lane || !payload.source) return;
+  const ref = `${payload.feature_slug}/${payload.wp_id}`;
+  const transition = { source: payload.source, fromLane: payload.from_lane ?? null, toLane: payload.to_lane, at: envelope.timestamp };
+  insert.run(envelope.project_uuid ?? '', naturalKey(transition, ref), ref, envelope.event_id, payload.source, payload.to_lane, Date.parse(envelope.timestamp));
 }

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { startServer as startServerHere } from '../../src/server/app.js';
 import { CLI, type RunResult, runKittyHere, tempDir, testEnv } from './gitdir.js';
 import { psql } from './postgres.js';

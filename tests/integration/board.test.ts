@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { gitdir, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo } from '../helpers/hooks.js';
 import { login, startServer } from '../helpers/server.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { EventQueue } from '../../src/queue/queue.js';
 import { draft } from '../helpers/events.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { machineNodeId } from '../../src/identity/node-id.js';
 import { EventQueue, type QueuedEvent } from '../../src/queue/queue.js';
 import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';

@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import Database from '../../src/deps/better-sqlite3.js';
 import { writeCredentials } from '../helpers/fake-sync.js';
 import { ROOT, runKittyAsync, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';
 import { startHostileServer } from '../helpers/hostile.js';

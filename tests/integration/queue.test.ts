@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { EventQueue } from '../../src/queue/queue.js';
 import { draft, NODE } from '../helpers/events.js';
 import { gitdir, runKittyHere, tempDir, testEnv } from '../helpers/gitdir.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { hashPassword } from '../../src/server/passwords.js';
 import { tempDir } from '../helpers/gitdir.js';
 import { call, envelope, type HostileServer, login, newId, openSocket, sendFrame, startHostileServer } from '../helpers/hostile.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { previousTeam, readTeams, recordTeam } from '../../src/auth/teams.js';
+import Database from '../../src/deps/better-sqlite3.js';
 import { EventQueue } from '../../src/queue/queue.js';
 import { MAX_ENVELOPE_BYTES } from '../../src/transport/limits.js';
 import { draft } from '../helpers/events.js';

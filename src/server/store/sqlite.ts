@@ -35,6 +35,9 @@ function laterSlug(tsKey: string, slug: string, currentTsKey: string, current: s
   return current === null || tsKey > currentTsKey || (tsKey === currentTsKey && slug > current);
 }
 
+/** Rows read at a time for a page of events. */
+const PAGE_CHUNK = 100;
+
 /** Board order: (timestamp, lamport_clock, node_id, event_id), the order the board's SQL applies too. */
 function later(a: Row, b: Row): boolean {
   if (a.ts_key !== b.ts_key) return a.ts_key > b.ts_key;
@@ -86,7 +89,7 @@ function prepare(db: Db): Record<string, Statement> {
     projects: `SELECT project_uuid, project_slug, event_count, last_event_at FROM projects WHERE team_slug = ? ORDER BY last_ts_key DESC, project_uuid`,
     board: 'SELECT feature_slug, wp_id, lane, last_event_id, updated_at FROM board WHERE team_slug = ? AND project_uuid = ? ORDER BY feature_slug, wp_id',
     cursor: 'SELECT seq FROM events WHERE team_slug = ? AND event_id = ? AND project_uuid = ?',
-    page: 'SELECT envelope FROM events WHERE team_slug = ? AND project_uuid = ? AND seq > ? ORDER BY seq LIMIT ?',
+    page: 'SELECT seq, envelope FROM events WHERE team_slug = ? AND project_uuid = ? AND seq > ? ORDER BY seq LIMIT ?',
   };
   return Object.fromEntries(Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]));
 }
@@ -105,8 +108,9 @@ export class SqliteStore implements Store {
   constructor(dataDir: string) {
     const file = privateDataDir(dataDir);
     this.db = new Database(file, { timeout: 10_000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // pragmas through exec: see deps/better-sqlite3.ts
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = NORMAL');
     migrate(this.db);
     privateFiles(file);
     this.stmts = prepare(this.db);
@@ -267,7 +271,7 @@ export class SqliteStore implements Store {
 
   async board(team: string, projectUuid: string): Promise<Board> {
     const board = emptyBoard();
-    for (const row of this.stmts.board!.iterate(team, projectUuid) as IterableIterator<Lane & { feature_slug: string; wp_id: string }>) placeCard(board, row);
+    for (const row of this.stmts.board!.all(team, projectUuid) as (Lane & { feature_slug: string; wp_id: string })[]) placeCard(board, row);
     return board;
   }
 
@@ -279,6 +283,22 @@ export class SqliteStore implements Store {
     maxBytes: number,
   ): Promise<{ events: string[]; more: boolean }> {
     const cursor = afterEventId ? (this.stmts.cursor!.get(team, afterEventId, projectUuid) as { seq: number } | undefined) : undefined;
-    return pageOf(this.stmts.page!.iterate(team, projectUuid, cursor?.seq ?? 0, limit + 1) as IterableIterator<{ envelope: string }>, limit, maxBytes);
+    const read = (afterSeq: number, count: number) => this.stmts.page!.all(team, projectUuid, afterSeq, count) as { seq: number; envelope: string }[];
+    return pageOf(inChunks(read, cursor?.seq ?? 0, limit + 1), limit, maxBytes);
+  }
+}
+
+/**
+ * Up to `total` rows after `afterSeq`, read a chunk at a time as the caller goes on: a page stops
+ * at its byte budget without reading the rest (the role an iterator would play, see deps/better-sqlite3.ts).
+ */
+function* inChunks(read: (afterSeq: number, count: number) => { seq: number; envelope: string }[], afterSeq: number, total: number) {
+  for (let after = afterSeq, left = total; left > 0; ) {
+    const count = Math.min(PAGE_CHUNK, left);
+    const rows = read(after, count);
+    yield* rows;
+    if (rows.length < count) return;
+    left -= rows.length;
+    after = rows.at(-1)!.seq;
   }
 }
