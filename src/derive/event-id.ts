@@ -22,17 +22,8 @@ function isCanonicalUlid(id: string | null | undefined): id is string {
   return typeof id === 'string' && id.length === 26 && id === id.toUpperCase() && id[0]! <= '7' && isValid(id);
 }
 
-type Named = { key: string; at: string; lineEventId?: string | null };
-
-/** Ids already worked out: the exactly-once rules and the envelope both ask for a transition's id. */
-const known = new WeakMap<Named, { projectUuid: string | null; id: string }>();
-
 /** The envelope's event_id of a transition: the status line's ULID, else derived from its key. */
-export function eventIdOf(transition: Named, projectUuid: string | null): string {
+export function eventIdOf(transition: { key: string; at: string; lineEventId?: string | null }, projectUuid: string | null): string {
   if (isCanonicalUlid(transition.lineEventId)) return transition.lineEventId;
-  const cached = known.get(transition);
-  if (cached?.projectUuid === projectUuid) return cached.id;
-  const id = transitionEventId(projectUuid ?? '', transition.key, Date.parse(transition.at));
-  known.set(transition, { projectUuid, id });
-  return id;
+  return transitionEventId(projectUuid ?? '', transition.key, Date.parse(transition.at));
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { yaml } from '../yaml/lazy.js';
+import { quotedScalar } from '../yaml/simple-map.js';
 
 const KEY_LINE = /^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]|$)/;
 const BARE_KEY = /^[A-Za-z_][\w.-]*[ \t]*:[ \t]*(?:#.*)?$/;
@@ -9,8 +10,6 @@ const CACHE_LIMIT = 20_000;
 const pieces = new Map<string, unknown>();
 
 const SIMPLE_LINE = /^([A-Za-z_][\w.-]*):(?:[ \t]+(.*?))?[ \t]*$/;
-const DOUBLE = /^"([^"\\]*)"$/;
-const SINGLE = /^'((?:[^']|'')*)'$/;
 /** Plain scalars the core schema could read as something other than a string (null, bool, number, …). */
 const NOT_A_PLAIN_STRING = /^(?:[-?:,[\]{}#&*!|>'"%@`~]|[+.\d]|(?:null|true|false)$)|: |:$|\s#|\t/i;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[Tt ][\d:.]+(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -20,10 +19,8 @@ const DECIMAL = /^-?(?:0|[1-9]\d{0,14})$/;
 function simpleScalar(text: string | undefined): { value: string | number | null } | null {
   if (text === undefined || text === '') return { value: null };
   if (DECIMAL.test(text)) return { value: Number(text) };
-  const double = DOUBLE.exec(text);
-  if (double) return { value: double[1]! };
-  const single = SINGLE.exec(text);
-  if (single) return { value: single[1]!.replaceAll("''", "'") };
+  const quoted = quotedScalar(text);
+  if (quoted !== undefined) return { value: quoted };
   if (ISO_TIME.test(text) || !NOT_A_PLAIN_STRING.test(text)) return { value: text };
   return null;
 }

@@ -24,15 +24,21 @@ function plainKey(key: string): boolean {
   return key !== '__proto__' && !NULL.test(key) && !TRUE.test(key) && !FALSE.test(key);
 }
 
+/** Pure: a double-quoted scalar without escapes or a single-quoted one, a comment after it allowed; undefined for anything else. */
+export function quotedScalar(value: string): string | undefined {
+  const double = DOUBLE.exec(value);
+  if (double) return double[1]!;
+  const single = SINGLE.exec(value);
+  return single ? single[1]!.replaceAll("''", "'") : undefined;
+}
+
 /** undefined: outside this reader's shape. */
 function scalar(text: string | undefined): Scalar | undefined {
   // YAML strips spaces and tabs only: other whitespace (a no-break space) stays and is left to the library
   const value = text?.replace(/^[ \t]+|[ \t]+$/g, '') ?? '';
   if (value === '' || value.startsWith('#') || /^~(?:[ \t]+#.*)?$/.test(value)) return null;
-  const double = DOUBLE.exec(value);
-  if (double) return double[1]!;
-  const single = SINGLE.exec(value);
-  if (single) return single[1]!.replaceAll("''", "'");
+  const quoted = quotedScalar(value);
+  if (quoted !== undefined) return quoted;
   const plain = PLAIN.exec(value)?.[1];
   if (plain === undefined || plain.endsWith(':') || NUMBER.test(plain)) return undefined;
   if (NULL.test(plain)) return null;

@@ -143,6 +143,22 @@ describe('the event WebSocket', () => {
     expect(acked).toEqual(sent.map((event) => event.event_id));
   });
 
+  it('a client that resets its connection with frames waiting leaves the server serving; sent again, each event is stored once', async () => {
+    const server = await serverInProcess();
+    const { access } = await login(server.url);
+    const sent = Array.from({ length: 6 }, () => envelope());
+    const first = await openSocket(server.url, access);
+    for (const event of sent) first.ws.send(JSON.stringify({ type: 'events', events: [event] }));
+    (first.ws as unknown as { _socket: import('node:net').Socket })._socket.resetAndDestroy();
+    const again = await openSocket(server.url, access);
+    const statuses = (await sendFrame(again, sent)).results.map((result: { status: string }) => result.status);
+    // whatever the first socket got stored before the reset is a duplicate now, the rest a success
+    expect(statuses.every((status: string) => status === 'success' || status === 'duplicate')).toBe(true);
+    const stored = await server.store.eventsAfter('acme', sent[0]!.project_uuid as string, null, 100, 1 << 20);
+    expect(stored.events.map((text) => (JSON.parse(text) as { event_id: string }).event_id).sort()).toEqual(sent.map((event) => event.event_id).sort());
+    expect((await call(server.url, 'GET', '/api/health/')).status).toBe(200);
+  });
+
   it('frames sent in a row are answered each on its own, in order: an id a later frame repeats is its duplicate, a bad frame between gets its error, clocks follow each frame', async () => {
     const server = await serverInProcess();
     const socket = await openSocket(server.url, (await login(server.url)).access);

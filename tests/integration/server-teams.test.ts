@@ -52,6 +52,25 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     }
   });
 
+  it("frames sent in a row naming another team are refused wrong_team, alone; the frames around them are stored for the caller's team only", async () => {
+    const server = await start();
+    const acme = await login(server.url, 'demo', 'demo-pass');
+    const umbrella = await login(server.url, 'rival', 'rival-pass');
+    const [own, foreign, local] = [envelope({ team_slug: 'acme' }), envelope({ team_slug: 'umbrella' }), envelope()];
+    const socket = await openSocket(server.url, acme.access);
+    for (const event of [own, foreign, local]) socket.ws.send(JSON.stringify({ type: 'events', events: [event] }));
+    const answers = [await socket.next(), await socket.next(), await socket.next()];
+    expect(answers.map((answer) => [answer.results[0].status, answer.results[0].code])).toEqual([
+      ['success', undefined],
+      ['rejected', 'wrong_team'],
+      ['success', undefined],
+    ]);
+    const seen = async (access: string) =>
+      (await call(server.url, 'GET', `/api/v1/projects/${PROJECT}/events/`, { token: access })).json.map((event: { event_id: string }) => event.event_id);
+    expect((await seen(acme.access)).sort()).toEqual([own.event_id, local.event_id].sort());
+    expect(await seen(umbrella.access)).toEqual([]);
+  });
+
   it("an after= cursor resolves within the caller team only: another team's id is no position", async () => {
     const server = await start();
     const acme = await login(server.url, 'demo', 'demo-pass');
