@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../dist/deps/better-sqlite3.js';
 import { logArgs } from '../dist/git/log.js';
 
 const root = resolve(import.meta.dirname, '..');

@@ -14,7 +14,7 @@ const Base = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSq
  * database or statement made through this module is ever garbage: each stays referenced until the
  * process ends. kitty prepares its statements once per database (a few dozen), never per request
  * or per row, and never iterates a statement (an iterator is such an object too: it reads `all()`
- * in pages instead); a pragma goes through `exec` or a prepared statement for the same reason.
+ * in pages instead); `pragma()` goes through the retained `prepare`.
  */
 const retained: object[] = [];
 
@@ -28,6 +28,15 @@ class RetainedDatabase extends Base {
       retained.push(statement);
       return statement;
     }) as typeof this.prepare;
+    // better-sqlite3's own pragma() prepares a statement of its own, left for the collector
+    this.pragma = ((source: string, options?: { simple?: boolean }) => {
+      const statement = this.prepare(`PRAGMA ${source}`);
+      if (!statement.reader) {
+        statement.run();
+        return options?.simple ? undefined : [];
+      }
+      return options?.simple ? statement.pluck().get() : statement.all();
+    }) as typeof this.pragma;
   }
 }
 

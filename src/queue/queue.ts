@@ -109,17 +109,16 @@ export class EventQueue {
         db = new Database(path, { timeout: timeoutMs });
         // switching a fresh file to WAL can fail with SQLITE_BUSY at once, without the busy handler,
         // while another process makes the same switch: hence the check first and the retry below
-        // pragmas through exec and prepare: see deps/better-sqlite3.ts
-        if (String(db.prepare('PRAGMA journal_mode').pluck().get()).toLowerCase() !== 'wal') db.exec('PRAGMA journal_mode = WAL');
-        db.exec('PRAGMA synchronous = FULL');
-        const version = db.prepare('PRAGMA user_version').pluck().get() as number;
+        if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        const version = db.pragma('user_version', { simple: true }) as number;
         if (version < QUEUE_SCHEMA_VERSION) {
           const handle = db;
           handle
             .transaction(() => {
               for (const ddl of EVENTS_DDL) handle.exec(ddl);
               if (version >= 1) backfillLedger(handle);
-              handle.exec(`PRAGMA user_version = ${QUEUE_SCHEMA_VERSION}`);
+              handle.pragma(`user_version = ${QUEUE_SCHEMA_VERSION}`);
             })
             .immediate();
         }

@@ -175,7 +175,7 @@ export function migrate(db: Db): void {
           );
         if (current === SCHEMA_VERSION) return true;
         MIGRATIONS[current]!(db);
-        db.exec(`PRAGMA user_version = ${current + 1}`);
+        db.pragma(`user_version = ${current + 1}`);
         return false;
       })
       .immediate();
@@ -183,7 +183,6 @@ export function migrate(db: Db): void {
   }
 }
 
-/** Through a prepared statement, not `pragma()`: see deps/better-sqlite3.ts. */
 function version(db: Db): number {
-  return db.prepare('PRAGMA user_version').pluck().get() as number;
+  return db.pragma('user_version', { simple: true }) as number;
 }

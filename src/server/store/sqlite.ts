@@ -108,9 +108,8 @@ export class SqliteStore implements Store {
   constructor(dataDir: string) {
     const file = privateDataDir(dataDir);
     this.db = new Database(file, { timeout: 10_000 });
-    // pragmas through exec: see deps/better-sqlite3.ts
-    this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
     migrate(this.db);
     privateFiles(file);
     this.stmts = prepare(this.db);
