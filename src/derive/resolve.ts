@@ -41,8 +41,6 @@ export function resolveCommit(derived: DerivedCommit, ledger: Ledger, projectUui
     else resolution.transitions.push(transition);
   };
   for (const wp of derived.wps) {
-    // the status log is canonical for a WP it tracks: its frontmatter only mirrors it
-    if (wp.logTracked) continue;
     const ref = ledger.ref(wp.featureSlug, wp.wpId);
     for (const transition of wp.moves) take(transition, ref);
     markSeen(wp, ledger, ref, facts);

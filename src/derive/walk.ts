@@ -15,8 +15,6 @@ export interface WpCandidate extends WpChange {
   path: string;
   /** No file of this WP existed in the first parent (created, or copied/re-added). */
   appeared: boolean;
-  /** The feature's status log (as of this commit) records this WP's moves: the log is canonical. */
-  logTracked: boolean;
   /** History entries no parent had (`newEntries`): the moves below and the entries to remember. */
   added: HistoryEntry[];
   /** What the change shows as moves, before the exactly-once rules (`deriveWpTransitions`). */
@@ -36,6 +34,7 @@ export interface DerivedCommit {
   commit: LogCommit;
   /** Author date in ISO 8601 UTC. */
   authorDate: string;
+  /** WPs whose files decide their moves: a WP its feature's status log tracks is left out (the log is canonical). */
   wps: WpCandidate[];
   logs: LogCandidate[];
   /** Features whose every path this commit deleted, paired with one whose every path it added. */
@@ -117,10 +116,11 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   const logs = await readLogs(commit, logChanges, reader, options);
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
+    // its file only mirrors the log: nothing in it can be a move, so it is not parsed
+    if (await logTracks(group, commit, logs, reader, logKnown.has(group.feature))) continue;
     const candidate = await readWp(group, commit, reader, options);
     candidate.added = candidate.after ? newEntries(candidate.after, [candidate.before, ...candidate.otherParents]) : [];
     candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName }, candidate.added);
-    if (candidate.moves.length > 0) candidate.logTracked = await logTracks(group, commit, logs, reader, logKnown.has(group.feature));
     wps.push(candidate);
   }
   return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
@@ -209,7 +209,6 @@ async function readWp(group: Group, commit: LogCommit, reader: BlobReader, optio
     after,
     path,
     appeared,
-    logTracked: false,
     added: [],
     moves: [],
   };

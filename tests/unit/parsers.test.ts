@@ -1,4 +1,5 @@
-import { decodeTime, isValid } from 'ulid';
+import { createHash } from 'node:crypto';
+import { decodeTime, isValid, ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { transitionEventId } from '../../src/derive/event-id.js';
 import { deriveWpTransitions, newEntries } from '../../src/derive/transitions.js';
@@ -151,6 +152,22 @@ describe('deterministic event ids', () => {
     expect(transitionEventId('u-2', 'key', at)).not.toBe(id);
     expect(transitionEventId('u-1', 'key2', at)).not.toBe(id);
     expect(isValid(transitionEventId('u', 'k', Number.NaN))).toBe(true);
+  });
+
+  it('are the ids earlier releases gave: ulid() drawing the hash bytes as its random source', () => {
+    const earlier = (projectUuid: string, key: string, atMs: number): string => {
+      const digest = createHash('sha256')
+        .update(projectUuid + key)
+        .digest();
+      let index = 0;
+      return ulid(atMs, () => (digest[index++ % digest.length]! & 31) / 32);
+    };
+    for (let n = 0; n < 200; n++) {
+      const at = Date.parse('2020-01-01T00:00:00Z') + n * 7_919_003;
+      expect(transitionEventId('0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e', `h|001-x/WP${n}|doing|${at}`, at)).toBe(
+        earlier('0b5c7d4e-1f2a-4b3c-8d9e-0f1a2b3c4d5e', `h|001-x/WP${n}|doing|${at}`, at),
+      );
+    }
   });
 });
 
