@@ -54,6 +54,8 @@ export class BlobReader {
   private readonly loaded = new LRUCache<string, Buffer>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (buffer) => Math.max(1, buffer.length) });
   private readonly states = new LRUCache<string, WorkPackageState>({ max: 8192 });
   private readonly logFacts = new LRUCache<string, LogFacts>({ max: 8192 });
+  /** Facts of log versions a commit's `logAddition` is reading, until it has them. */
+  private readonly factsReading = new Map<string, Promise<LogFacts | null>>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly options: ReaderOptions) {
@@ -116,7 +118,19 @@ export class BlobReader {
    * The lines a commit added to a status log (`before`: the first parent's blob; `others`: other
    * parents'). Logs are kept by the reader, so a version that only grew arrives as its new tail.
    */
-  async logAddition(after: string, before: string | null, others: readonly (string | null)[], label: string): Promise<LogAddition | null> {
+  logAddition(after: string, before: string | null, others: readonly (string | null)[], label: string): Promise<LogAddition | null> {
+    const addition = this.readAddition(after, before, others, label);
+    // a later commit asking which WPs this version tracks waits for it instead of reading it whole
+    const facts = addition.then(
+      (read) => (read ? (this.logFacts.get(after) ?? null) : null),
+      () => null,
+    );
+    this.factsReading.set(after, facts);
+    void facts.then(() => this.factsReading.delete(after));
+    return addition;
+  }
+
+  private async readAddition(after: string, before: string | null, others: readonly (string | null)[], label: string): Promise<LogAddition | null> {
     const object = await this.logObject(after, label, { base: before ?? undefined });
     if (!object) return null;
     const beforeFacts = object.prefix !== undefined && before ? (this.logFacts.get(before) ?? (await this.logFactsOf(before, label))) : null;
@@ -182,7 +196,7 @@ export class BlobReader {
 
   /** The WPs whose moves a status log records, by blob sha (null: no such blob). */
   async trackedBy(name: string, label: string): Promise<ReadonlySet<string> | null> {
-    const known = this.logFacts.get(name);
+    const known = this.logFacts.get(name) ?? (await this.factsReading.get(name));
     if (known) return known.tracked;
     const object = await this.quick().object(name);
     if (!object) return null;
