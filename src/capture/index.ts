@@ -135,6 +135,9 @@ async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: Captur
   let projectSlug: string | null = null;
   let nodeId: string;
   let missingUuidReason: string | null = null;
+  // asked of git while the identity is read (each is a process, and the walk waits for both)
+  const branch = options.branch !== undefined ? Promise.resolve(options.branch) : currentBranch(repo.root, options.env);
+  branch.catch(() => undefined);
   try {
     const { resolveIdentity } = await import('../identity/index.js');
     const identity = await resolveIdentity({ cwd: repo.root, env: options.env, repo, write: !options.dryRun, strict: options.strict, warn: options.warn });
@@ -145,8 +148,7 @@ async function stampFor(options: CaptureOptions, repo: RepoInfo, summary: Captur
     missingUuidReason = error.message;
     nodeId = machineNodeId();
   }
-  const branch = options.branch !== undefined ? options.branch : await currentBranch(repo.root, options.env);
-  return { context: { projectUuid, projectSlug, nodeId, teamSlug: LOCAL_TEAM_SLUG, branch }, missingUuidReason };
+  return { context: { projectUuid, projectSlug, nodeId, teamSlug: LOCAL_TEAM_SLUG, branch: await branch }, missingUuidReason };
 }
 
 /**
