@@ -156,6 +156,24 @@ describe('exactly once on real histories', () => {
     expect(await dryRun(repo)).toHaveLength(3);
   });
 
+  it('in the log era a tracked WP file is not read: broken or with an unknown lane, it neither warns nor moves; an untracked one still warns', async () => {
+    const repo = await newRepo();
+    logEra(repo);
+    repo.commit('mangle', {
+      files: {
+        [`${TASKS}/WP01-index.md`]: '---\nlane: [unclosed\nhistory: {\n---\n',
+        [`${TASKS}/WP02-other.md`]: '---\nlane: [unclosed\n---\n',
+      },
+    });
+    repo.commit('odd lane', { files: { [`${TASKS}/WP01-index.md`]: wp({ lane: 'parked' }) } });
+    const result = await repo.run(['derive', '--dry-run', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as Event[]).map((e) => e.event_id)).toEqual(ULIDS.slice(0, 3));
+    expect(result.stderr).toContain('WP02-other.md');
+    expect(result.stderr).not.toContain('WP01-index.md');
+    expect(result.stderr).not.toContain('parked');
+  });
+
   it('renaming doing to in_progress in the frontmatter is no move', async () => {
     const repo = await newRepo();
     repo.commit('add', { files: { [`${TASKS}/WP03.md`]: wp({ lane: 'planned' }) } });
