@@ -109,7 +109,9 @@ export class SqliteStore implements Store {
     const file = privateDataDir(dataDir);
     this.db = new Database(file, { timeout: 10_000 });
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // an ack tells the client it may forget the event: the commit before it must survive a power
+    // loss too, which in WAL mode only FULL promises (NORMAL may roll back the last commits)
+    this.db.pragma('synchronous = FULL');
     migrate(this.db);
     privateFiles(file);
     this.stmts = prepare(this.db);
