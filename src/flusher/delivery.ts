@@ -23,6 +23,11 @@ export interface DrainOptions {
   onProgress?: (summary: DrainSummary) => void;
   /** Force batch HTTP (the WebSocket is also left after 10 failed connects in a row). */
   httpOnly?: boolean;
+  /**
+   * Asked to stop (a background flusher `kitty sync flush` takes over): no new sends; the acks of
+   * what is in flight are awaited briefly and written, so the next flusher does not send it again.
+   */
+  stop?: AbortSignal;
 }
 
 type StopReason = 'drained' | 'timeout' | 'unreachable' | 'session';
@@ -91,6 +96,8 @@ export function emptySummary(): DrainSummary {
 export class Delivery {
   readonly summary = emptySummary();
   readonly timedOut: AbortSignal;
+  /** The stop asked of this drain; never aborted when nobody can ask. */
+  readonly stopped: AbortSignal;
   /** The server's per-batch limit once it named one: every later batch of this drain fits it. */
   readonly batchLimits = { maxEvents: MAX_BATCH_EVENTS };
   /** Failed attempts in a row (connect or request); an answered request starts the count again. */
@@ -105,6 +112,7 @@ export class Delivery {
 
   constructor(readonly options: DrainOptions) {
     this.timedOut = AbortSignal.timeout(Math.max(options.deadline - Date.now(), 0));
+    this.stopped = options.stop ?? new AbortController().signal;
   }
 
   get queue(): EventQueue {
@@ -115,8 +123,9 @@ export class Delivery {
     this.options.log(line);
   }
 
+  /** Past the deadline, or asked to stop: nothing new is sent. */
   pastDeadline(): boolean {
-    return Date.now() > this.options.deadline;
+    return Date.now() > this.options.deadline || this.stopped.aborted;
   }
 
   /** Once per kind: a server that sends the same absurd clock with every ack is one problem. */
@@ -234,7 +243,7 @@ export class Delivery {
    */
   async waitForMore(cursor: number): Promise<boolean> {
     const until = Math.min(Date.now() + this.options.idleMs, this.options.deadline);
-    while (Date.now() < until) {
+    while (Date.now() < until && !this.stopped.aborted) {
       if (this.queue.nextPending(1, cursor).events.length > 0) return true;
       await sleep(100);
     }

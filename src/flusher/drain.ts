@@ -36,7 +36,8 @@ export async function drain(options: DrainOptions): Promise<DrainSummary> {
       summary.retryAfterMs = countFailure(delivery, error as Error);
     }
     if (delivery.failures >= options.maxFailures) return { ...summary, stoppedBecause: 'unreachable' };
-    await sleep(Math.min(Math.max(backoffMs(delivery.failures), summary.retryAfterMs), Math.max(options.deadline - Date.now(), 0)));
+    const wait = Math.min(Math.max(backoffMs(delivery.failures), summary.retryAfterMs), Math.max(options.deadline - Date.now(), 0));
+    await sleep(wait, undefined, { signal: delivery.stopped }).catch(() => undefined);
   }
 }
 

@@ -86,14 +86,17 @@ export async function runFlusher(options: {
   log: (line: string) => void;
   onProgress?: (summary: DrainSummary) => void;
   httpOnly?: boolean;
+  /** Ends the run early, as `stopOnSigterm` does for a background flusher. */
+  stop?: AbortSignal;
 }): Promise<FlushRun> {
   ensureStateDir(options.env);
   const deadline = Date.now() + options.timeoutMs;
   const background = options.mode === 'background';
   const running = background ? null : runningFlusher(options.env);
   if (running?.background) {
-    // a background flusher may sit in a long backoff: the user asked for a flush now, so take over;
-    // what it had in flight stays pending and its lock, left by a dead pid, is taken over at once
+    // a background flusher may sit in a long backoff: the user asked for a flush now, so take over.
+    // Asked to stop, it writes the acks it has (waiting up to a second for those in flight) and
+    // lets go of the lock; what stays unacked is pending and sent again from here
     try {
       process.kill(running.pid, 'SIGTERM');
     } catch {
@@ -164,20 +167,39 @@ async function attempts(queue: EventQueue, deadline: number, options: Parameters
       log: options.log,
       onProgress: options.onProgress,
       httpOnly: options.httpOnly ?? options.env.KITTY_TRANSPORT === 'http',
+      stop: options.stop,
     });
   let total = await drainOnce();
   record(options.env, queue, total);
   const failingSince = Date.now();
-  for (let failures = 1; background && total.stoppedBecause === 'unreachable'; failures++) {
+  for (let failures = 1; background && total.stoppedBecause === 'unreachable' && !options.stop?.aborted; failures++) {
     const wait = Math.max(retryDelayMs(schedule, failures), total.retryAfterMs);
     if (Date.now() + wait > Math.min(failingSince + schedule.forMs, deadline)) {
       options.log(`giving up for now after ${failures} attempts: ${total.lastError}; the next hook run or kitty command retries`);
       break;
     }
     options.log(`attempt ${failures} failed (${total.lastError}); retrying in ${wait} ms`);
-    await sleep(wait);
+    await sleep(wait, undefined, { signal: options.stop }).catch(() => undefined);
+    if (options.stop?.aborted) break;
     total = combine(total, await drainOnce());
     record(options.env, queue, total);
   }
   return total;
+}
+
+/** How long a background flusher asked to stop may take before it exits regardless. */
+const STOP_DEADLINE_MS = 5_000;
+
+/**
+ * SIGTERM (from `kitty sync flush` taking over) as a stop: the run ends its round and writes what
+ * the server acked, instead of dying with acks unwritten (their events would be sent again).
+ */
+export function stopOnSigterm(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onTerm = (): void => {
+    controller.abort();
+    setTimeout(() => process.exit(143), STOP_DEADLINE_MS).unref();
+  };
+  process.once('SIGTERM', onTerm);
+  return { signal: controller.signal, dispose: () => process.off('SIGTERM', onTerm) };
 }

@@ -13,6 +13,9 @@ type WsOutcome = 'drained' | 'timeout' | 'closed';
  */
 const APPLY_EVERY_EVENTS = MAX_IN_FLIGHT;
 
+/** Asked to stop, a round waits this long for the acks of what it has in flight. */
+const STOP_GRACE_MS = 1_000;
+
 /** Sends pending events over one WebSocket session until none is left, the deadline, or a close. */
 export async function deliverOverWebSocket(delivery: Delivery): Promise<WsOutcome> {
   const { wsToken, credentials } = await fetchWsToken(delivery.options.env, delivery.timedOut);
@@ -40,6 +43,11 @@ class WsRound {
   private idleSince: number | null = null;
   private session: WsSession | undefined;
   private readonly onDeadline = (): void => this.finish('timeout');
+  private stopTimer: NodeJS.Timeout | undefined;
+  private readonly onStop = (): void => {
+    this.stopTimer = setTimeout(() => this.finish('timeout'), STOP_GRACE_MS);
+    this.pump();
+  };
 
   constructor(
     private readonly delivery: Delivery,
@@ -50,6 +58,7 @@ class WsRound {
 
   start(serverUrl: string, wsToken: string): void {
     this.delivery.timedOut.addEventListener('abort', this.onDeadline, { once: true });
+    this.delivery.stopped.addEventListener('abort', this.onStop, { once: true });
     const connectMs = Math.min(10_000, Math.max(this.delivery.options.deadline - Date.now(), 1));
     const handlers = {
       onAck: (results: EventResult[], serverClock: number | null) => this.onAck(results, serverClock),
@@ -77,6 +86,11 @@ class WsRound {
   private pump(): void {
     if (this.settled || !this.session?.open) return;
     try {
+      if (this.delivery.stopped.aborted) {
+        // what is in flight is acked first: written, it is not sent again by the next flusher
+        if (this.inFlight.size === 0) this.finish('timeout');
+        return;
+      }
       if (this.delivery.pastDeadline()) {
         this.finish('timeout');
         return;
@@ -188,7 +202,9 @@ class WsRound {
     if (this.settled) return false;
     this.settled = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.stopTimer);
     this.delivery.timedOut.removeEventListener('abort', this.onDeadline);
+    this.delivery.stopped.removeEventListener('abort', this.onStop);
     this.session?.close();
     return true;
   }

@@ -20,6 +20,10 @@ export interface FakeSync {
   batches: Received[];
   /** Every event that reached the server, by id, as last sent. */
   received: Map<string, Envelope>;
+  /** How many times each event id was sent. */
+  sends: Map<string, number>;
+  /** Frames acked, counted from the first: one past it is kept unanswered (settable). */
+  ackFrames: number;
   requests: { method: string; path: string; authorization: string | undefined; body: string }[];
   close(): Promise<void>;
 }
@@ -31,6 +35,10 @@ export interface FakeSyncOptions {
   judge?: (event: Envelope) => string | null;
   /** Status and body for POST /api/v1/token/revoke/. */
   revoke?: { status: number; body?: unknown };
+  /** WebSocket frames past this many (over all connections) are kept but not acked, as by a server that hangs (`ackFrames` later). */
+  ackFrames?: number;
+  /** An event sent again is answered `duplicate`, as the reference server answers it. */
+  repeatsAreDuplicates?: boolean;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -49,12 +57,22 @@ function answer(res: ServerResponse, status: number, body: unknown): void {
  * access token is accepted.
  */
 export async function fakeSync(options: FakeSyncOptions = {}): Promise<FakeSync> {
-  const fake = { frames: [], batches: [], received: new Map(), requests: [] } as unknown as FakeSync;
+  const fake = {
+    frames: [],
+    batches: [],
+    received: new Map(),
+    sends: new Map(),
+    requests: [],
+    ackFrames: options.ackFrames ?? Number.POSITIVE_INFINITY,
+  } as unknown as FakeSync;
   const results = (events: Envelope[]) =>
     events.map((event) => {
+      const repeated = fake.received.has(event.event_id);
       fake.received.set(event.event_id, event);
+      fake.sends.set(event.event_id, (fake.sends.get(event.event_id) ?? 0) + 1);
       const error = options.judge?.(event) ?? null;
-      return error ? { event_id: event.event_id, status: 'rejected', error } : { event_id: event.event_id, status: 'success' };
+      if (error) return { event_id: event.event_id, status: 'rejected', error };
+      return { event_id: event.event_id, status: repeated && options.repeatsAreDuplicates ? 'duplicate' : 'success' };
     });
   const server = createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -81,7 +99,9 @@ export async function fakeSync(options: FakeSyncOptions = {}): Promise<FakeSync>
         const message = JSON.parse(data.toString('utf8')) as { type: string; events?: Envelope[] };
         if (message.type !== 'events' || !message.events) return;
         fake.frames.push({ events: message.events.length, bytes: data.length });
-        ws.send(JSON.stringify({ type: 'ack', results: results(message.events), server_clock: options.serverClock ?? 0 }));
+        const answered = results(message.events);
+        if (fake.frames.length > fake.ackFrames) return;
+        ws.send(JSON.stringify({ type: 'ack', results: answered, server_clock: options.serverClock ?? 0 }));
       });
     });
   });

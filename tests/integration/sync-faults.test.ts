@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,15 +6,22 @@ import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/queue/queue.js';
 import { draft } from '../helpers/events.js';
-import { CLI, runKittyAsync, runKittyHere, tempDir, wp } from '../helpers/gitdir.js';
+import { fakeSync, writeCredentials } from '../helpers/fake-sync.js';
+import { CLI, runKittyAsync, runKittyHere, tempDir, testEnv, wp } from '../helpers/gitdir.js';
 import { F, hookedRepo, waitFor } from '../helpers/hooks.js';
+import { closedPort } from '../helpers/net.js';
 import { login, startRestartableServer, startServer } from '../helpers/server.js';
-import { counts, loggedInWithQueue } from '../helpers/sync.js';
+import { counts, enqueue, loggedInWithQueue } from '../helpers/sync.js';
 
 /** The flusher's log, to explain a flush that did not finish. */
 function flusherLog(env: NodeJS.ProcessEnv): string {
   const log = join(env.KITTY_HOME!, 'logs', 'flusher.log');
   return existsSync(log) ? `\nflusher.log:\n${readFileSync(log, 'utf8').slice(-4000)}` : '';
+}
+
+/** How a child process ends: listened for at once, so an early exit is not missed. */
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 describe('delivery under faults', () => {
@@ -35,6 +42,51 @@ describe('delivery under faults', () => {
     const stored = server.events();
     expect(stored).toHaveLength(2000);
     expect(new Set(stored.map((e) => e.event_id)).size).toBe(2000);
+  });
+
+  it('`sync flush` taking over a busy background flusher: the acks it had are written first, so no acked event is sent twice', async () => {
+    // 3 frames acked, then none: the flusher sends 13 frames of 100 (10 in flight at most) and waits
+    const fake = await fakeSync({ ackFrames: 3, repeatsAreDuplicates: true });
+    const home = tempDir();
+    writeCredentials(home, fake.url);
+    enqueue(home, 1300);
+    const env = testEnv(home);
+    const background = spawn(process.execPath, [CLI, 'sync', 'run'], { env, stdio: 'ignore' });
+    const exited = exitOf(background);
+    // frames 11 to 13 go out only once the 3 acks freed their room: the flusher holds 300 acked events
+    await waitFor(
+      () => fake.frames.length,
+      (frames) => frames >= 13,
+    );
+    fake.ackFrames = Number.POSITIVE_INFINITY;
+    const flush = await runKittyAsync(['sync', 'flush', '--json', '--timeout', '30'], tempDir(), env);
+    expect(flush.code, flush.stderr + flusherLog(env)).toBe(0);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    // the 1,000 sent and never acked are sent again (the server has them: duplicate); the 300 acked are not
+    expect(JSON.parse(flush.stdout)).toMatchObject({ delivered: 0, duplicate: 1000, pending: 0 });
+    expect([...fake.sends.values()].filter((sends) => sends === 1)).toHaveLength(300);
+    expect(fake.received.size).toBe(1300);
+    expect(counts(env)).toEqual({ pending: 0, delivered: 1300, dead: 0 });
+  });
+
+  it('`sync flush` wakes a background flusher from its backoff: it stops at once, of itself, and lets go of the lock', async () => {
+    const home = tempDir();
+    writeCredentials(home, `http://127.0.0.1:${await closedPort()}`);
+    enqueue(home, 5);
+    const env = testEnv(home, { KITTY_SYNC_BACKOFF: '60000:60000:600000' });
+    const background = spawn(process.execPath, [CLI, 'sync', 'run'], { env, stdio: 'ignore' });
+    const exited = exitOf(background);
+    const log = join(home, 'logs', 'flusher.log');
+    await waitFor(
+      () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
+      (text) => text.includes('retrying in'),
+    );
+    const flush = await runKittyAsync(['sync', 'flush', '--json', '--timeout', '3'], tempDir(), env);
+    // the server is still down: this flush times out, but it got the lock, which a sleeping flusher would hold for a minute
+    expect(JSON.parse(flush.stdout)).toMatchObject({ pending: 5, why_pending: expect.stringMatching(/refused|unreachable|ECONNREFUSED/i) });
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(readFileSync(log, 'utf8')).toContain('stopped: another flusher took over');
+    expect(counts(env)).toEqual({ pending: 5, delivered: 0, dead: 0 });
   });
 
   it('a connection that goes silent mid-flush is declared dead (after 30 s, here 3 s); the unacked events are resent, none twice', {

@@ -1,4 +1,4 @@
-import { runFlusher } from '../../flusher/runner.js';
+import { runFlusher, stopOnSigterm } from '../../flusher/runner.js';
 import { fileLogger } from '../../state/log.js';
 import type { Command } from '../command.js';
 import type { Io } from '../output.js';
@@ -10,10 +10,14 @@ Internal: the background flusher the hooks start. Drains the queue, exits when i
 $KITTY_HOME/logs/flusher.log.`,
   async run(_argv: string[], io: Io): Promise<number> {
     const log = fileLogger('flusher', io.env);
+    const stop = stopOnSigterm();
     try {
-      await runFlusher({ env: io.env, mode: 'background', timeoutMs: 10 * 60_000, log });
+      await runFlusher({ env: io.env, mode: 'background', timeoutMs: 10 * 60_000, log, stop: stop.signal });
+      if (stop.signal.aborted) log('stopped: another flusher took over');
     } catch (error) {
       log(`flusher failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    } finally {
+      stop.dispose();
     }
     return 0;
   },
