@@ -117,7 +117,8 @@ export class EventQueue {
           handle
             .transaction(() => {
               for (const ddl of EVENTS_DDL) handle.exec(ddl);
-              if (version >= 1) backfillLedger(handle);
+              // only a version-1 queue holds events the ledger has not seen
+              if (version === 1) backfillLedger(handle);
               handle.pragma(`user_version = ${QUEUE_SCHEMA_VERSION}`);
             })
             .immediate();
@@ -321,11 +322,17 @@ export class EventQueue {
   /** Age facts for `kitty sync status`. */
   stats(): { oldestPending: string | null; lastError: string | null; notSendable: number } {
     return this.guard(() => {
-      const oldest = this.db.prepare("SELECT MIN(created_at) AS at FROM events WHERE state = 'pending' AND sendable = 1").get() as { at: string | null };
+      // the first queued, by seq (the index's order): MIN(created_at) read every pending event
+      const oldest = (this.db.prepare("SELECT created_at AS at FROM events WHERE state = 'pending' AND sendable = 1 ORDER BY seq LIMIT 1").get() as
+        | { at: string }
+        | undefined) ?? { at: null };
       const last = this.db.prepare('SELECT last_error FROM events WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get() as
         | { last_error: string }
         | undefined;
-      const local = this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE state = 'pending' AND sendable = 0").get() as { n: number };
+      // named: without statistics the planner would rather walk every pending event by events_state
+      const local = this.db.prepare("SELECT COUNT(*) AS n FROM events INDEXED BY events_local WHERE state = 'pending' AND sendable = 0").get() as {
+        n: number;
+      };
       return { oldestPending: oldest.at, lastError: last?.last_error ?? null, notSendable: local.n };
     });
   }

@@ -1,8 +1,11 @@
 import { CLOCK_DDL } from '../clock/lamport.js';
 import { LEDGER_DDL } from './ledger-store.js';
 
-/** 1: events and clock; 2: the exactly-once ledger (transitions, feature_links). */
-export const QUEUE_SCHEMA_VERSION = 2;
+/**
+ * 1: events and clock; 2: the exactly-once ledger (transitions, feature_links); 3: indexes for what
+ * `kitty sync status` asks (the last error, local-only events), which scanned every pending event.
+ */
+export const QUEUE_SCHEMA_VERSION = 3;
 
 export const EVENTS_DDL = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -21,6 +24,8 @@ export const EVENTS_DDL = [
   )`,
   'CREATE INDEX IF NOT EXISTS events_state ON events(state, seq)',
   'CREATE INDEX IF NOT EXISTS events_node_clock ON events(node_id, lamport_clock)',
+  'CREATE INDEX IF NOT EXISTS events_error ON events(updated_at) WHERE last_error IS NOT NULL',
+  "CREATE INDEX IF NOT EXISTS events_local ON events(seq) WHERE state = 'pending' AND sendable = 0",
   CLOCK_DDL,
   ...LEDGER_DDL,
 ];

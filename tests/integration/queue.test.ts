@@ -113,6 +113,33 @@ describe('event queue and Lamport clock', () => {
     }
   });
 
+  it('a queue from before version 3 gets the status indexes when opened; status reads them, not every pending event', () => {
+    const env = testEnv(tempDir());
+    const path = join(env.KITTY_HOME!, 'queue.db');
+    const first = EventQueue.open({ env });
+    first.enqueue([draft('E1'), draft('E2', { project_uuid: null }), draft('E3'), draft('E4', { project_uuid: null })]);
+    first.applyResults([{ event_id: 'E3', status: 'rejected', error: 'bad lane' }]);
+    first.close();
+    const old = new Database(path);
+    old.exec('DROP INDEX events_error');
+    old.exec('DROP INDEX events_local');
+    old.pragma('user_version = 2');
+    old.close();
+
+    const queue = EventQueue.open({ env });
+    try {
+      expect(queue.stats()).toMatchObject({ lastError: 'rejected by server: bad lane', notSendable: 2, oldestPending: expect.any(String) });
+    } finally {
+      queue.close();
+    }
+    const db = new Database(path, { readonly: true });
+    const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('; ');
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(plan('SELECT last_error FROM events WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1')).toContain('events_error');
+    expect(plan("SELECT created_at FROM events WHERE state = 'pending' AND sendable = 1 ORDER BY seq LIMIT 1")).not.toContain('TEMP B-TREE');
+    db.close();
+  });
+
   it('warns of a backlog at 100,000 pending events and keeps every one of them', async () => {
     const home = tempDir();
     const env = testEnv(home);
