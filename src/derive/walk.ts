@@ -116,11 +116,15 @@ async function readCommit(commit: LogCommit, reader: BlobReader, options: WalkOp
   const logs = await readLogs(commit, logChanges, reader, options);
   const wps: WpCandidate[] = [];
   for (const group of groups.values()) {
-    // its file only mirrors the log: nothing in it can be a move, so it is not parsed
-    if (await logTracks(group, commit, logs, reader, logKnown.has(group.feature))) continue;
+    const tracked = (): Promise<boolean> => logTracks(group, commit, logs, reader, logKnown.has(group.feature));
+    // a tracked WP's file only mirrors the log: nothing in it can be a move. A complete walk knows
+    // which features have a log, so such a file is not even parsed; a hook's few commits do not,
+    // and ask (a tree read) only of a change that shows a move
+    if (seen && (await tracked())) continue;
     const candidate = await readWp(group, commit, reader, options);
     candidate.added = candidate.after ? newEntries(candidate.after, [candidate.before, ...candidate.otherParents]) : [];
     candidate.moves = deriveWpTransitions(candidate, { authorDate, authorName: commit.authorName }, candidate.added);
+    if (!seen && candidate.moves.length > 0 && (await tracked())) continue;
     wps.push(candidate);
   }
   return { commit, authorDate, wps, logs: logs.map(({ tracked: _tracked, ...log }) => log), renames };
