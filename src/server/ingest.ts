@@ -1,7 +1,7 @@
 import { LOCAL_TEAM_SLUG } from '../constants.js';
 import type { Limits } from './limits.js';
 import type { Accepted, EventResult, Store, StoredEvent, User } from './store/types.js';
-import { validateEnvelope } from './validate.js';
+import { validatedJson } from './validate.js';
 
 function eventIdOf(event: unknown): string {
   const id = (event as { event_id?: unknown } | null)?.event_id;
@@ -44,9 +44,9 @@ export async function ingestBatches(
     const results: (EventResult | null)[] = [];
     for (const [index, event] of events.entries()) {
       const id = eventIdOf(event);
-      const problem = validateEnvelope(event, limits, now);
-      if (problem) {
-        results.push({ event_id: id, status: 'rejected', error: problem.message, code: problem.code });
+      const json = validatedJson(event, limits, now);
+      if (typeof json !== 'string') {
+        results.push({ event_id: id, status: 'rejected', error: json.message, code: json.code });
         continue;
       }
       const envelope = event as StoredEvent;
@@ -69,9 +69,9 @@ export async function ingestBatches(
         continue;
       }
       clock = Math.max(clock, envelope.lamport_clock);
-      // the client names its team already (it replaces "local" before sending): no copy needed then
+      // the client names its team already (it replaces "local" before sending): its JSON is stored as it came
       const stored = envelope.team_slug === user.teamSlug ? envelope : { ...envelope, team_slug: user.teamSlug };
-      accepted.push({ answer: answers.length, index, envelope: stored, raw: JSON.stringify(stored) });
+      accepted.push({ answer: answers.length, index, envelope: stored, raw: stored === envelope ? json : JSON.stringify(stored) });
       results.push(null);
     }
     answers.push({ results, clock });

@@ -103,23 +103,22 @@ export function checkShape(event: unknown, limits: Pick<Limits, 'envelopeBytes' 
   return null;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
 /** A real calendar instant (2024-02-30 is not), at most `futureSkewMs` past `now`. */
 export function checkTimestamp(value: unknown, now: number, futureSkewMs: number): Rejection | null {
   const match = typeof value === 'string' ? ISO_UTC.exec(value) : null;
   if (!match) return reject('timestamp_invalid', `timestamp must be ISO 8601 UTC (…Z), got ${JSON.stringify(value)}`);
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  const real =
-    date.getUTCFullYear() === year &&
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    date.getUTCHours() === hour &&
-    date.getUTCMinutes() === minute &&
-    date.getUTCSeconds() === second;
+  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour < 24 && minute < 60 && second < 60;
   if (!real) return reject('timestamp_invalid', `timestamp ${JSON.stringify(value)} is not a real date and time`);
-  if (date.getTime() > now + futureSkewMs) {
+  // Date.UTC reads years 0-99 as 1900-1999: either way such an instant is long past
+  if (Date.UTC(year, month - 1, day, hour, minute, second) > now + futureSkewMs) {
     return reject(
       'timestamp_in_future',
       `timestamp ${value} is more than ${Math.round(futureSkewMs / 3600_000)} h ahead of the server's clock (${new Date(now).toISOString()})`,
@@ -128,10 +127,10 @@ export function checkTimestamp(value: unknown, now: number, futureSkewMs: number
   return null;
 }
 
-/** Sorts like the instant it names, to the nanosecond: the board orders events by it. */
+/** Sorts like the instant it names, to the nanosecond: the board orders events by it. Only for a timestamp checkTimestamp passed. */
 export function timestampKey(timestamp: string): string {
-  const match = ISO_UTC.exec(timestamp)!;
-  return `${timestamp.slice(0, 19)}.${(match[7] ?? '').padEnd(9, '0')}Z`;
+  // "YYYY-MM-DDTHH:MM:SS" is 19 characters; a fraction follows its dot, up to the closing Z
+  return `${timestamp.slice(0, 19)}.${timestamp.slice(20, -1).padEnd(9, '0')}Z`;
 }
 
 function checkFields(event: Record<string, unknown>): Rejection | null {
@@ -165,8 +164,45 @@ function checkStatusPayload(p: Record<string, unknown>, aggregateId: unknown): R
   return null;
 }
 
-/** Shape and size first: the field checks (and anything that serializes the event later) may then recurse safely. */
-export function validateEnvelope(event: unknown, limits: ValidationLimits, now = Date.now()): Rejection | null {
+/** Whether an object or array in the event sits `maxDepth` levels deep or more (as checkShape counts), found without recursion. */
+function tooDeep(event: object, maxDepth: number): boolean {
+  const stack: [object, number][] = [[event, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth >= maxDepth) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * checkShape's answer for an event whose JSON is `json`, without walking its strings: when that
+ * JSON escapes nothing as \u (so no string holds a NUL or a lone surrogate, which JSON.stringify
+ * writes as \u escapes) and fits, the walk would find nothing. Anything else takes the walk, which
+ * names the problem. Depth is checked first: stringifying a deeper event would recurse into it.
+ */
+function shapeOf(event: Record<string, unknown>, limits: ValidationLimits): Rejection | string {
+  if (tooDeep(event, limits.envelopeDepth)) return checkShape(event, limits)!;
+  const json = JSON.stringify(event);
+  if (json.length <= limits.envelopeBytes && !json.includes('\\u') && Buffer.byteLength(json) <= limits.envelopeBytes) return json;
+  return checkShape(event, limits) ?? json;
+}
+
+/**
+ * Why an event is rejected, or its JSON (the text the store keeps). Shape and size first: the
+ * field checks (and anything that serializes the event later) may then recurse safely.
+ */
+export function validatedJson(event: unknown, limits: ValidationLimits, now = Date.now()): Rejection | string {
   if (!isObject(event)) return invalid('event is not a JSON object');
-  return checkShape(event, limits) ?? checkFields(event) ?? checkTimestamp(event.timestamp, now, limits.futureSkewMs);
+  const shape = shapeOf(event, limits);
+  if (typeof shape !== 'string') return shape;
+  return checkFields(event) ?? checkTimestamp(event.timestamp, now, limits.futureSkewMs) ?? shape;
+}
+
+/** validatedJson without the JSON: why an event is rejected, or null. */
+export function validateEnvelope(event: unknown, limits: ValidationLimits, now = Date.now()): Rejection | null {
+  const result = validatedJson(event, limits, now);
+  return typeof result === 'string' ? null : result;
 }

@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { migrateDatabase } from '../../src/server/store/open.js';
+import { migrateDatabase } from '../../src/server/store/pg-open.js';
 import { closedPort } from './net.js';
 
 export interface PostgresCluster {

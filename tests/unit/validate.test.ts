@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/server/limits.js';
-import { checkShape, checkTimestamp, timestampKey, validateEnvelope } from '../../src/server/validate.js';
+import { checkShape, checkTimestamp, timestampKey, validatedJson, validateEnvelope } from '../../src/server/validate.js';
 import { draft } from '../helpers/events.js';
 
 const ID = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
@@ -152,7 +152,96 @@ describe('checkShape', () => {
   });
 });
 
+describe('validatedJson', () => {
+  const limits = DEFAULT_LIMITS;
+
+  /** A seeded generator, so a failure names an event that can be made again. */
+  function random(seed: number): () => number {
+    let state = seed;
+    // mulberry32
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+  }
+
+  const ODD_STRINGS = ['plain', 'a\u0000b', '\uD800', 'x\uDC00y', '\uD83D\uDE00', 'back\\u0041slash', '\u0001', 'tab\t', 'é', '"quoted"', '\\', ''];
+
+  /** A valid event with odd strings, keys, nesting and sizes in its payload. */
+  function fuzzed(next: () => number): Record<string, unknown> {
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+    const extra: Record<string, unknown> = {};
+    for (let i = 0; i < 1 + Math.floor(next() * 4); i++) {
+      const kind = next();
+      const key = next() < 0.2 ? pick(ODD_STRINGS) : `k${i}`;
+      if (kind < 0.4) extra[key] = pick(ODD_STRINGS);
+      else if (kind < 0.55) extra[key] = 'x'.repeat(Math.floor(next() * 70_000));
+      else if (kind < 0.75) {
+        let deep: unknown = pick(ODD_STRINGS);
+        for (let d = Math.floor(next() * 40); d > 0; d--) deep = next() < 0.5 ? [deep] : { [pick(ODD_STRINGS)]: deep };
+        extra[key] = deep;
+      } else extra[key] = [next() * 1e6, null, true, -0, 1e21];
+    }
+    return event({ payload: payload({ extra }) });
+  }
+
+  it('agrees with the full walk on 3,000 odd events: its rejection, or the JSON the store keeps', () => {
+    const next = random(7);
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 3_000; i++) {
+      const value = fuzzed(next);
+      const shape = checkShape(value, limits);
+      const result = validatedJson(value, limits, NOW);
+      if (shape) expect(result).toEqual(shape);
+      else expect(result).toBe(JSON.stringify(value));
+      outcomes.add(typeof result === 'string' ? 'stored' : result.code);
+    }
+    // every path was taken
+    expect([...outcomes].sort()).toEqual(['envelope_too_deep', 'envelope_too_large', 'stored', 'string_lone_surrogate', 'string_nul']);
+  });
+
+  it('checks fields and the timestamp only of an event whose shape passes', () => {
+    expect(validatedJson(event({ event_id: 'bad' }), limits, NOW)).toMatchObject({ code: 'invalid_envelope' });
+    expect(validatedJson(event({ timestamp: '2026-02-30T00:00:00Z' }), limits, NOW)).toMatchObject({ code: 'timestamp_invalid' });
+    expect(validatedJson(event({ event_id: 'bad', note: '\uD800' }), limits, NOW)).toMatchObject({ code: 'string_lone_surrogate' });
+  });
+});
+
 describe('checkTimestamp', () => {
+  /** What a Date makes of the fields: a date and time that roll over are not real. */
+  function realByDate(value: string): boolean {
+    const [year, month, day, hour, minute, second] = value.match(/\d+/g)!.slice(0, 6).map(Number) as [number, number, number, number, number, number];
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    date.setUTCHours(hour, minute, second, 0);
+    return (
+      date.getUTCFullYear() === year &&
+      date.getUTCMonth() === month - 1 &&
+      date.getUTCDate() === day &&
+      date.getUTCHours() === hour &&
+      date.getUTCMinutes() === minute &&
+      date.getUTCSeconds() === second
+    );
+  }
+
+  it('agrees with the calendar of Date on every day of 0000-0003, 1900, 2000 and 2023-2025, and on times that roll over', () => {
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    let refused = 0;
+    for (const year of [0, 1, 2, 3, 1900, 2000, 2023, 2024, 2025]) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const value = `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(day % 25)}:${pad((day * 7) % 61)}:${pad((day * 13) % 61)}Z`;
+          const real = checkTimestamp(value, NOW, HOUR) === null;
+          expect(real, value).toBe(realByDate(value));
+          if (!real) refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(1_000);
+  });
+
   it('accepts real UTC instants up to the skew past now, fractions to the nanosecond', () => {
     expect(checkTimestamp('2024-02-29T23:59:59Z', NOW, HOUR)).toBeNull();
     expect(checkTimestamp('2026-01-01T01:00:00Z', NOW, HOUR)).toBeNull();

@@ -1,5 +1,5 @@
 import { ErrorCode, KittyError } from '../../errors/index.js';
-import { migrateDatabase, redactUrl } from '../../server/store/open.js';
+import { redactUrl } from '../../server/store/database-url.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../output.js';
@@ -61,8 +61,10 @@ Options:
         hint: 'e.g. `kitty server migrate --database postgres://kitty:PASSWORD@db.internal:5432/kitty`',
       });
     }
-    let versions: Awaited<ReturnType<typeof migrateDatabase>>;
+    let versions: { from: number; to: number };
     try {
+      // the driver is loaded here, not by `kitty server` on SQLite (which imports this module's helpers)
+      const { migrateDatabase } = await import('../../server/store/pg-open.js');
       versions = await migrateDatabase(url, (line) => io.stderr.write(`kitty server: ${line}\n`));
     } catch (cause) {
       throw databaseError(cause, 'cannot migrate') ?? cause;

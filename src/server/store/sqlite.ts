@@ -250,7 +250,8 @@ export class SqliteStore implements Store {
       }
       if (row.event_type !== 'WPStatusChanged') continue;
       const { feature_slug: feature, wp_id: wp } = row.payload as { feature_slug: string; wp_id: string };
-      const key = JSON.stringify([row.project_uuid, feature, wp]);
+      // no string of a validated event holds a NUL: the key is unambiguous
+      const key = `${row.project_uuid}\0${feature}\0${wp}`;
       const current = cards.get(key);
       if (!current || later(row, current)) cards.set(key, row);
     }
