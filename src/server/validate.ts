@@ -164,27 +164,33 @@ function checkStatusPayload(p: Record<string, unknown>, aggregateId: unknown): R
   return null;
 }
 
-/** Whether an object or array in the event sits `maxDepth` levels deep or more (as checkShape counts), found without recursion. */
-function tooDeep(event: object, maxDepth: number): boolean {
+/**
+ * Whether the event's objects and arrays stay shallower than `envelopeDepth` (as checkShape counts)
+ * and few enough to fit `envelopeBytes` (each takes at least 2 bytes of JSON), found without recursion. The
+ * count bounds this walk for a huge event, which checkShape then refuses early.
+ */
+function shallowAndFew(event: object, { envelopeDepth, envelopeBytes }: ValidationLimits): boolean {
   const stack: [object, number][] = [[event, 0]];
-  while (stack.length > 0) {
+  for (let containers = 1; stack.length > 0; ) {
     const [value, depth] = stack.pop()!;
-    if (depth >= maxDepth) return true;
+    if (depth >= envelopeDepth) return false;
     for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+      if (typeof child !== 'object' || child === null) continue;
+      if (++containers * 2 > envelopeBytes) return false;
+      stack.push([child, depth + 1]);
     }
   }
-  return false;
+  return true;
 }
 
 /**
- * checkShape's answer for an event whose JSON is `json`, without walking its strings: when that
- * JSON escapes nothing as \u (so no string holds a NUL or a lone surrogate, which JSON.stringify
- * writes as \u escapes) and fits, the walk would find nothing. Anything else takes the walk, which
- * names the problem. Depth is checked first: stringifying a deeper event would recurse into it.
+ * checkShape's answer for an event, with its JSON when it passes. The JSON is made once and, when it
+ * escapes nothing as \u (so no string holds a NUL or a lone surrogate, which JSON.stringify writes as
+ * \u escapes) and fits, the walk over every string is skipped: it would find nothing. Anything else
+ * takes the walk, which names the problem. Stringifying waits for the depth check: it recurses.
  */
 function shapeOf(event: Record<string, unknown>, limits: ValidationLimits): Rejection | string {
-  if (tooDeep(event, limits.envelopeDepth)) return checkShape(event, limits)!;
+  if (!shallowAndFew(event, limits)) return checkShape(event, limits) ?? JSON.stringify(event);
   const json = JSON.stringify(event);
   if (json.length <= limits.envelopeBytes && !json.includes('\\u') && Buffer.byteLength(json) <= limits.envelopeBytes) return json;
   return checkShape(event, limits) ?? json;

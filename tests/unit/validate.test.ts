@@ -177,7 +177,8 @@ describe('validatedJson', () => {
       const kind = next();
       const key = next() < 0.2 ? pick(ODD_STRINGS) : `k${i}`;
       if (kind < 0.4) extra[key] = pick(ODD_STRINGS);
-      else if (kind < 0.55) extra[key] = 'x'.repeat(Math.floor(next() * 70_000));
+      else if (kind < 0.5) extra[key] = 'x'.repeat(Math.floor(next() * 70_000));
+      else if (kind < 0.55) extra[key] = Array.from({ length: Math.floor(next() * 40_000) }, () => (next() < 0.5 ? {} : []));
       else if (kind < 0.75) {
         let deep: unknown = pick(ODD_STRINGS);
         for (let d = Math.floor(next() * 40); d > 0; d--) deep = next() < 0.5 ? [deep] : { [pick(ODD_STRINGS)]: deep };
