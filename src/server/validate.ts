@@ -133,6 +133,12 @@ export function timestampKey(timestamp: string): string {
   return `${timestamp.slice(0, 19)}.${timestamp.slice(20, -1).padEnd(9, '0')}Z`;
 }
 
+/** timestampKey in SQL (SQLite and PostgreSQL alike), for a column of timestamps checkTimestamp passed. */
+export function timestampKeySql(column: string): string {
+  const fraction = `CASE WHEN length(${column}) > 20 THEN substr(${column}, 21, length(${column}) - 21) ELSE '' END`;
+  return `substr(${column}, 1, 19) || '.' || substr(${fraction} || '000000000', 1, 9) || 'Z'`;
+}
+
 function checkFields(event: Record<string, unknown>): Rejection | null {
   if (!str(event.event_id) || !ULID.test(event.event_id)) return invalid(`event_id must be a 26-char ULID, got ${JSON.stringify(event.event_id)}`);
   if (!str(event.event_type) || !KNOWN_EVENT_TYPES.has(event.event_type)) return invalid(`unknown event_type ${JSON.stringify(event.event_type)}`);

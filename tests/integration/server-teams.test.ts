@@ -160,6 +160,9 @@ describe.each(eachStore())('teams are apart ($name)', (store) => {
     await batch(server.url, access, [at('2026-01-02T12:00:00Z', 'zzz-older')]);
     await batch(server.url, access, [at('2026-01-04T00:00:00Z', null)]);
     expect(await slug()).toBe('alpha-new');
+    // an event that names no slug hides none: a slug from between it and the last named one still renames the project
+    await batch(server.url, access, [at('2026-01-03T12:00:00Z', 'gamma')]);
+    expect(await slug()).toBe('gamma');
     // a later event renames it; of two at one time, the greater name wins
     await batch(server.url, access, [at('2026-01-05T00:00:00Z', 'beta')]);
     expect(await slug()).toBe('beta');
@@ -177,6 +180,30 @@ const VERSION_0 = `
   CREATE INDEX events_project ON events(team_slug, project_uuid, seq);`;
 
 describe('an existing server.db', () => {
+  it('is migrated to the exact slug rule: the latest event that names a slug names the project, though one naming none came later', async () => {
+    const data = tempDir('kitty-server-');
+    const db = new Database(join(data, 'server.db'));
+    db.exec(VERSION_0);
+    const insert =
+      db.prepare(`INSERT INTO events (event_id, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, envelope, received_at)
+      VALUES (?, 'acme', ?, ?, 'WPStatusChanged', ?, 1, 'abcdefabcdef', ?, '2026-01-01T00:00:00Z')`);
+    // in this order version 1's rule kept "old": the event with no slug hid the later "new"
+    for (const [timestamp, slug] of [
+      ['2026-01-01T00:00:00Z', 'old'],
+      ['2026-01-03T00:00:00Z', null],
+      ['2026-01-02T00:00:00Z', 'new'],
+    ] as const) {
+      const event = move('WP01', 'f', 'doing', { timestamp, project_slug: slug, team_slug: 'acme' });
+      insert.run(event.event_id, PROJECT, slug, timestamp, JSON.stringify(event));
+    }
+    db.close();
+    const server = await startHostileServer({ data });
+    const { access } = await login(server.url);
+    expect((await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json).toEqual([
+      { project_uuid: PROJECT, project_slug: 'new', event_count: 3, last_event_at: '2026-01-03T00:00:00Z' },
+    ]);
+  });
+
   it('is migrated in place: events, users and sessions kept, board and team-scoped ids added, version recorded', async () => {
     const data = tempDir('kitty-server-');
     const db = new Database(join(data, 'server.db'));
@@ -202,7 +229,7 @@ describe('an existing server.db', () => {
     const server = await startHostileServer({ data });
     const check = new Database(join(data, 'server.db'), { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(1);
+      expect(check.pragma('user_version', { simple: true })).toBe(2);
     } finally {
       check.close();
     }

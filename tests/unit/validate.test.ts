@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import Database from '../../src/deps/better-sqlite3.js';
 import { DEFAULT_LIMITS } from '../../src/server/limits.js';
-import { checkShape, checkTimestamp, timestampKey, validatedJson, validateEnvelope } from '../../src/server/validate.js';
+import { checkShape, checkTimestamp, timestampKey, timestampKeySql, validatedJson, validateEnvelope } from '../../src/server/validate.js';
 import { draft } from '../helpers/events.js';
 
 const ID = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
@@ -285,5 +286,18 @@ describe('timestampKey', () => {
     expect(timestampKey('2026-01-01T00:00:00.123456789Z')).toBe('2026-01-01T00:00:00.123456789Z');
     const sorted = ['2026-01-01T00:00:00.5Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.05Z'].map(timestampKey).sort();
     expect(sorted).toEqual(['2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.050000000Z', '2026-01-01T00:00:00.500000000Z']);
+  });
+
+  it('is the same in SQL as in TypeScript, for every length of fraction', () => {
+    const db = new Database(':memory:');
+    try {
+      const key = db.prepare(`SELECT ${timestampKeySql('?')} AS k`).pluck();
+      for (const fraction of ['', '.1', '.12', '.123', '.1234', '.12345', '.123456', '.1234567', '.12345678', '.123456789']) {
+        const value = `2026-03-04T05:06:07${fraction}Z`;
+        expect(key.get(value, value, value, value), value).toBe(timestampKey(value));
+      }
+    } finally {
+      db.close();
+    }
   });
 });

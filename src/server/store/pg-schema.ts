@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { timestampKeySql } from '../validate.js';
 import { SchemaError } from './schema-error.js';
 
 /**
@@ -63,6 +64,17 @@ const MIGRATIONS: string[][] = [
       last_ts_key TEXT COLLATE "C" NOT NULL,
       PRIMARY KEY (team_slug, project_uuid)
     )`,
+  ],
+  // 2: the time of the event a project's slug comes from (the rule in pg-sql.ts), every slug worked out again from the events
+  [
+    'ALTER TABLE projects ADD COLUMN slug_ts_key TEXT COLLATE "C"',
+    `UPDATE projects p SET project_slug = s.project_slug, slug_ts_key = s.slug_ts_key
+    FROM (
+      SELECT DISTINCT ON (team_slug, project_uuid) team_slug, project_uuid, project_slug, (${timestampKeySql('timestamp')}) COLLATE "C" AS slug_ts_key
+      FROM events WHERE project_slug IS NOT NULL
+      ORDER BY team_slug, project_uuid, slug_ts_key DESC, project_slug DESC
+    ) s
+    WHERE p.team_slug = s.team_slug AND p.project_uuid = s.project_uuid`,
   ],
 ];
 

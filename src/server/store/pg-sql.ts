@@ -15,6 +15,13 @@
  * - `notified`: one notification per project touched, sent by PostgreSQL at commit to every
  *   instance listening (this one too), for the dashboards they serve and the team clock they keep.
  */
+/**
+ * A project's slug is that of its latest event that names one (of such events at one time, the
+ * greatest slug), whatever order they arrive in; `slug_ts_key` is that event's time (SQLite: PROJECT_UPSERT).
+ */
+const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (p.project_slug IS NULL OR excluded.slug_ts_key > COALESCE(p.slug_ts_key, '')
+      OR (excluded.slug_ts_key = p.slug_ts_key AND excluded.project_slug > p.project_slug))`;
+
 export const INGEST = `
 WITH team_lock AS (SELECT pg_advisory_xact_lock(hashtextextended('kitty team ' || $1::text, 0))),
 input AS (
@@ -47,15 +54,13 @@ slugs AS (
   FROM fresh WHERE project_slug IS NOT NULL GROUP BY project_uuid
 ),
 summary AS (
-  INSERT INTO projects AS p (team_slug, project_uuid, project_slug, event_count, last_event_at, last_ts_key)
-  SELECT $1, fresh.project_uuid, MAX(slugs.slug), COUNT(*), (ARRAY_AGG(fresh.timestamp ORDER BY fresh.ts_key DESC))[1], MAX(fresh.ts_key)
+  INSERT INTO projects AS p (team_slug, project_uuid, project_slug, slug_ts_key, event_count, last_event_at, last_ts_key)
+  SELECT $1, fresh.project_uuid, MAX(slugs.slug), MAX(slugs.slug_ts_key), COUNT(*), (ARRAY_AGG(fresh.timestamp ORDER BY fresh.ts_key DESC))[1], MAX(fresh.ts_key)
   FROM fresh LEFT JOIN slugs USING (project_uuid) GROUP BY fresh.project_uuid
   ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
     event_count = p.event_count + excluded.event_count,
-    project_slug = CASE WHEN excluded.project_slug IS NOT NULL AND (p.project_slug IS NULL
-      OR (SELECT slug_ts_key FROM slugs WHERE slugs.project_uuid = excluded.project_uuid) > p.last_ts_key
-      OR ((SELECT slug_ts_key FROM slugs WHERE slugs.project_uuid = excluded.project_uuid) = p.last_ts_key AND excluded.project_slug > p.project_slug))
-      THEN excluded.project_slug ELSE p.project_slug END,
+    project_slug = CASE WHEN ${NEWER_SLUG} THEN excluded.project_slug ELSE p.project_slug END,
+    slug_ts_key = CASE WHEN ${NEWER_SLUG} THEN excluded.slug_ts_key ELSE p.slug_ts_key END,
     last_event_at = CASE WHEN excluded.last_ts_key > p.last_ts_key THEN excluded.last_event_at ELSE p.last_event_at END,
     last_ts_key = GREATEST(excluded.last_ts_key, p.last_ts_key)
 ),

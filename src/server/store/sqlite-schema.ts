@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import { timestampKey } from '../validate.js';
+import { timestampKey, timestampKeySql } from '../validate.js';
 import { SchemaError } from './schema-error.js';
 
 /**
@@ -97,6 +97,16 @@ function toVersion1(db: Db): void {
   backfill(db);
 }
 
+/** The project upsert as version 1 ran it: its table has no slug_ts_key yet (version 2 works the slugs out again). */
+const PROJECT_UPSERT_V1 = `INSERT INTO projects (team_slug, project_uuid, project_slug, event_count, last_event_at, last_ts_key)
+  VALUES (@team_slug, @project_uuid, @project_slug, @event_count, @timestamp, @ts_key)
+  ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
+    event_count = projects.event_count + excluded.event_count,
+    project_slug = CASE WHEN excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL OR excluded.last_ts_key > projects.last_ts_key
+      OR (excluded.last_ts_key = projects.last_ts_key AND excluded.project_slug > projects.project_slug)) THEN excluded.project_slug ELSE projects.project_slug END,
+    last_event_at = CASE WHEN excluded.last_ts_key > projects.last_ts_key THEN excluded.last_event_at ELSE projects.last_event_at END,
+    last_ts_key = MAX(excluded.last_ts_key, projects.last_ts_key)`;
+
 type Row = {
   seq: number;
   team_slug: string;
@@ -116,14 +126,14 @@ type Row = {
  */
 function backfill(db: Db): void {
   const board = db.prepare(BOARD_UPSERT);
-  const project = db.prepare(PROJECT_UPSERT);
+  const project = db.prepare(PROJECT_UPSERT_V1);
   const rows = db.prepare(
     'SELECT seq, team_slug, project_uuid, project_slug, event_type, timestamp, lamport_clock, node_id, event_id, envelope FROM events WHERE seq > ? ORDER BY seq LIMIT 1000',
   );
   for (let after = 0, page = rows.all(after) as Row[]; page.length > 0; after = page.at(-1)!.seq, page = rows.all(after) as Row[]) {
     for (const row of page) {
       const tsKey = timestampKey(row.timestamp);
-      project.run({ ...row, ts_key: tsKey, slug_ts_key: tsKey, event_count: 1 });
+      project.run({ ...row, ts_key: tsKey, event_count: 1 });
       if (row.event_type !== 'WPStatusChanged') continue;
       const payload = (JSON.parse(row.envelope) as { payload: { feature_slug: string; wp_id: string; to_lane: string } }).payload;
       board.run({ ...row, feature_slug: payload.feature_slug, wp_id: payload.wp_id, lane: payload.to_lane, ts_key: tsKey });
@@ -140,19 +150,36 @@ export const BOARD_UPSERT = `INSERT INTO board (team_slug, project_uuid, feature
   WHERE (excluded.ts_key, excluded.lamport_clock, excluded.node_id, excluded.last_event_id) > (board.ts_key, board.lamport_clock, board.node_id, board.last_event_id)`;
 
 /**
- * A project's slug is that of its latest event (of events at one time, the greatest slug), so a
- * renamed repository shows its new name; `slug_ts_key` is the time of the event the slug comes from.
+ * A project's slug is that of its latest event that names one (of such events at one time, the
+ * greatest slug), so a renamed repository shows its new name whatever order its events arrive in;
+ * `slug_ts_key` is the time of the event the slug comes from (null: none named one yet).
  */
-export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, project_slug, event_count, last_event_at, last_ts_key)
-  VALUES (@team_slug, @project_uuid, @project_slug, @event_count, @timestamp, @ts_key)
+const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL OR excluded.slug_ts_key > COALESCE(projects.slug_ts_key, '')
+      OR (excluded.slug_ts_key = projects.slug_ts_key AND excluded.project_slug > projects.project_slug))`;
+
+export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, project_slug, slug_ts_key, event_count, last_event_at, last_ts_key)
+  VALUES (@team_slug, @project_uuid, @project_slug, @slug_ts_key, @event_count, @timestamp, @ts_key)
   ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
     event_count = projects.event_count + excluded.event_count,
-    project_slug = CASE WHEN excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL OR @slug_ts_key > projects.last_ts_key
-      OR (@slug_ts_key = projects.last_ts_key AND excluded.project_slug > projects.project_slug)) THEN excluded.project_slug ELSE projects.project_slug END,
+    project_slug = CASE WHEN ${NEWER_SLUG} THEN excluded.project_slug ELSE projects.project_slug END,
+    slug_ts_key = CASE WHEN ${NEWER_SLUG} THEN excluded.slug_ts_key ELSE projects.slug_ts_key END,
     last_event_at = CASE WHEN excluded.last_ts_key > projects.last_ts_key THEN excluded.last_event_at ELSE projects.last_event_at END,
     last_ts_key = MAX(excluded.last_ts_key, projects.last_ts_key)`;
 
-const MIGRATIONS: ((db: Db) => void)[] = [toVersion1];
+/**
+ * 2: the time of the event a project's slug comes from, so an event that names no slug no longer
+ * hides a slug named by an earlier event arriving after it; every project's slug is worked out again
+ * from its events by that rule.
+ */
+function toVersion2(db: Db): void {
+  db.exec('ALTER TABLE projects ADD COLUMN slug_ts_key TEXT');
+  db.exec(`UPDATE projects SET (project_slug, slug_ts_key) = (
+    SELECT e.project_slug, ${timestampKeySql('e.timestamp')} FROM events e
+    WHERE e.team_slug = projects.team_slug AND e.project_uuid = projects.project_uuid AND e.project_slug IS NOT NULL
+    ORDER BY 2 DESC, 1 DESC LIMIT 1)`);
+}
+
+const MIGRATIONS: ((db: Db) => void)[] = [toVersion1, toVersion2];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**

@@ -257,7 +257,8 @@ export class SqliteStore implements Store {
     }
     for (const project of projects.values()) {
       const { project_uuid, project_slug, timestamp, ts_key, slugTsKey } = project;
-      this.stmts.projectUpsert!.run({ team_slug: team, project_uuid, project_slug, event_count: project.count, timestamp, ts_key, slug_ts_key: slugTsKey });
+      const slug_ts_key = project_slug === null ? null : slugTsKey;
+      this.stmts.projectUpsert!.run({ team_slug: team, project_uuid, project_slug, event_count: project.count, timestamp, ts_key, slug_ts_key });
     }
     for (const row of cards.values()) {
       const { feature_slug, wp_id, to_lane: lane } = row.payload as { feature_slug: string; wp_id: string; to_lane: string };
