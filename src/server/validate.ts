@@ -96,7 +96,8 @@ export function checkShape(event: unknown, limits: Pick<Limits, 'envelopeBytes' 
         stack.push({ value: list ? list[i] : (value as Record<string, unknown>)[key], depth: depth + 1, parent: step, key });
       }
     } else {
-      bytes += String(value).length;
+      // JSON.parse reads 1e400 as Infinity, which JSON (and so the stored event) writes as null
+      bytes += typeof value === 'number' && !Number.isFinite(value) ? 4 : String(value).length;
     }
     if (bytes > limits.envelopeBytes) return tooLarge();
   }

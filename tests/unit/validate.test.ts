@@ -99,6 +99,7 @@ describe('checkShape', () => {
     ['scalars of every kind', { n: -12.5, t: true, f: false, z: null, list: [1, 'two', null, [], {}] }],
     ['escapes and non-ASCII', { 'quote"key': 'tab\there, new\nline, back\\slash, é, 😀, \u0001' }],
     ['a string alone', 'plain'],
+    ['numbers JSON.parse reads as Infinity (written back as null)', JSON.parse('{"big":1e400,"small":-1e400,"zero":-0}')],
   ])('counts %s to the byte: it passes at its JSON size and is refused one byte below', (_name, value) => {
     const bytes = Buffer.byteLength(JSON.stringify(value));
     expect(checkShape(value, { ...limits, envelopeBytes: bytes })).toBeNull();
@@ -184,7 +185,7 @@ describe('validatedJson', () => {
         let deep: unknown = pick(ODD_STRINGS);
         for (let d = Math.floor(next() * 40); d > 0; d--) deep = next() < 0.5 ? [deep] : { [pick(ODD_STRINGS)]: deep };
         extra[key] = deep;
-      } else extra[key] = [next() * 1e6, null, true, -0, 1e21];
+      } else extra[key] = [next() * 1e6, null, true, -0, 1e21, Number.POSITIVE_INFINITY];
     }
     return event({ payload: payload({ extra }) });
   }
