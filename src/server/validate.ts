@@ -173,19 +173,30 @@ function checkStatusPayload(p: Record<string, unknown>, aggregateId: unknown): R
 
 /**
  * Whether the event's objects and arrays stay shallower than `envelopeDepth` (as checkShape counts)
- * and few enough to fit `envelopeBytes` (each takes at least 2 bytes of JSON), found without recursion. The
- * count bounds this walk for a huge event, which checkShape then refuses early.
+ * and a lower bound of its JSON's bytes fits `envelopeBytes`, found without recursion: a string
+ * takes at least its length and two quotes, a key its length, quotes and a colon, a container its
+ * brackets and commas, anything else a byte. An event past either bound goes to checkShape, which
+ * refuses it early; without the bound, it would be stringified whole first.
  */
-function shallowAndFew(event: object, { envelopeDepth, envelopeBytes }: ValidationLimits): boolean {
+function withinBounds(event: object, { envelopeDepth, envelopeBytes }: ValidationLimits): boolean {
   const stack: [object, number][] = [[event, 0]];
-  for (let containers = 1; stack.length > 0; ) {
+  let bytes = 0;
+  while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     if (depth >= envelopeDepth) return false;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (typeof child !== 'object' || child === null) continue;
-      if (++containers * 2 > envelopeBytes) return false;
-      stack.push([child, depth + 1]);
+    const list = Array.isArray(value) ? (value as unknown[]) : null;
+    const keys = list ? null : Object.keys(value);
+    const count = list ? list.length : keys!.length;
+    bytes += 2 + Math.max(0, count - 1);
+    for (let i = 0; i < count && bytes <= envelopeBytes; i++) {
+      const key = keys?.[i];
+      if (key !== undefined) bytes += key.length + 3;
+      const child = key === undefined ? list![i] : (value as Record<string, unknown>)[key];
+      if (typeof child === 'string') bytes += child.length + 2;
+      else if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+      else bytes += 1;
     }
+    if (bytes > envelopeBytes) return false;
   }
   return true;
 }
@@ -197,7 +208,7 @@ function shallowAndFew(event: object, { envelopeDepth, envelopeBytes }: Validati
  * takes the walk, which names the problem. Stringifying waits for the depth check: it recurses.
  */
 function shapeOf(event: Record<string, unknown>, limits: ValidationLimits): Rejection | string {
-  if (!shallowAndFew(event, limits)) return checkShape(event, limits) ?? JSON.stringify(event);
+  if (!withinBounds(event, limits)) return checkShape(event, limits) ?? JSON.stringify(event);
   const json = JSON.stringify(event);
   if (json.length <= limits.envelopeBytes && !json.includes('\\u') && Buffer.byteLength(json) <= limits.envelopeBytes) return json;
   return checkShape(event, limits) ?? json;

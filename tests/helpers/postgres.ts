@@ -14,7 +14,8 @@ import { closedPort } from './net.js';
 export interface PostgresCluster {
   port: number;
   /** A new, empty database; migrated to kitty's schema unless `migrated` is false. Its URL. */
-  createDatabase(options?: { migrated?: boolean }): Promise<string>;
+  /** `icuLocale`: the database's default collation, an ICU locale (e.g. one that ignores punctuation). */
+  createDatabase(options?: { migrated?: boolean; icuLocale?: string }): Promise<string>;
   stop(): void;
 }
 
@@ -161,12 +162,13 @@ function clusterAt(port: number, stop: () => void): PostgresCluster {
   const url = (database: string): string => `postgres://kitty@127.0.0.1:${port}/${database}`;
   return {
     port,
-    async createDatabase({ migrated = true } = {}) {
+    async createDatabase({ migrated = true, icuLocale }: { migrated?: boolean; icuLocale?: string } = {}) {
       const name = `kitty_${process.pid}_${++databases}`;
       const admin = new pg.Client({ connectionString: url('postgres') });
       await admin.connect();
       try {
-        await admin.query(`CREATE DATABASE ${name}`);
+        const collation = icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale}'` : '';
+        await admin.query(`CREATE DATABASE ${name}${collation}`);
       } finally {
         await admin.end();
       }

@@ -66,6 +66,17 @@ describe('kitty server on PostgreSQL: migrate, refusals, users', () => {
     expect(psql(url, "SELECT project_slug || ' ' || slug_ts_key FROM projects")).toEqual(['new 2026-01-02T00:00:00.500000000Z']);
   });
 
+  it('orders slugs, times and ids byte by byte whatever the database collation (one that ignores hyphens puts "a-b" after "aa")', async () => {
+    const url = await cluster.createDatabase({ icuLocale: 'en-US-u-ka-shifted' });
+    const server = await startServer({ database: url });
+    const { access } = await login(server.url);
+    const at = (slug: string) => ({ ...envelope(), event_type: 'FeatureCreated', payload: {}, timestamp: '2026-01-01T00:00:00Z', project_slug: slug });
+    const sent = await call(server.url, 'POST', '/api/v1/events/batch/', { body: { events: [at('a-b'), at('aa')] }, token: access });
+    expect(sent.status, sent.text).toBe(200);
+    // of two slugs at one time the greater in byte order, as SQLite picks
+    expect((await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json[0].project_slug).toBe('aa');
+  });
+
   it('refuses a schema newer than it knows, naming both versions; an older kitty never touches it', async () => {
     const url = await cluster.createDatabase();
     psql(url, 'UPDATE kitty_schema SET version = 99');

@@ -180,6 +180,24 @@ const VERSION_0 = `
   CREATE INDEX events_project ON events(team_slug, project_uuid, seq);`;
 
 describe('an existing server.db', () => {
+  it('keeps a slug an older kitty wrote without its time against older events, and takes a newer one', async () => {
+    const data = tempDir('kitty-server-');
+    const first = await startHostileServer({ data });
+    const { access } = await login(first.url);
+    const at = (timestamp: string, slug: string) => move('WP01', 'f', 'doing', { timestamp, project_slug: slug });
+    await batch(first.url, access, [at('2026-01-02T00:00:00Z', 'current')]);
+    await first.stop();
+    const db = new Database(join(data, 'server.db'));
+    db.prepare('UPDATE projects SET slug_ts_key = NULL').run();
+    db.close();
+    const server = await startHostileServer({ data });
+    const slug = async () => (await call(server.url, 'GET', '/api/v1/projects/', { token: access })).json[0].project_slug;
+    await batch(server.url, access, [at('2026-01-01T00:00:00Z', 'older')]);
+    expect(await slug()).toBe('current');
+    await batch(server.url, access, [at('2026-01-03T00:00:00Z', 'newer')]);
+    expect(await slug()).toBe('newer');
+  });
+
   it('is migrated to the exact slug rule: the latest event that names a slug names the project, though one naming none came later', async () => {
     const data = tempDir('kitty-server-');
     const db = new Database(join(data, 'server.db'));

@@ -10,6 +10,8 @@
  *   commits later with a smaller seq, and the board and project rows are never fought over.
  * - `stored`: dedup is the unique constraint (ON CONFLICT DO NOTHING), never a read before the
  *   write; an id twice in the batch is inserted once.
+ * - Orders are byte orders (COLLATE "C", as the columns and SQLite compare): the arrays bound here
+ *   carry the database's default collation, under which en_US puts "a-b" after "aa".
  * - `cards`: the latest stored event per WP in board order (timestamp key, lamport_clock, node_id,
  *   event_id) moves the card only when it is later than the card's, the rule SQLite applies.
  * - `notified`: one notification per project touched, sent by PostgreSQL at commit to every
@@ -18,9 +20,11 @@
 /**
  * A project's slug is that of its latest event that names one (of such events at one time, the
  * greatest slug), whatever order they arrive in; `slug_ts_key` is that event's time (SQLite: PROJECT_UPSERT).
+ * A slug without one was written by a kitty before schema 2 (an instance left running across the
+ * migration): the project's latest time stands in for it, that kitty's rule.
  */
-const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (p.project_slug IS NULL OR excluded.slug_ts_key > COALESCE(p.slug_ts_key, '')
-      OR (excluded.slug_ts_key = p.slug_ts_key AND excluded.project_slug > p.project_slug))`;
+const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (p.project_slug IS NULL OR excluded.slug_ts_key > COALESCE(p.slug_ts_key, p.last_ts_key)
+      OR (excluded.slug_ts_key = COALESCE(p.slug_ts_key, p.last_ts_key) AND excluded.project_slug > p.project_slug))`;
 
 export const INGEST = `
 WITH team_lock AS (SELECT pg_advisory_xact_lock(hashtextextended('kitty team ' || $1::text, 0))),
@@ -43,19 +47,19 @@ cards AS (
   INSERT INTO board AS b (team_slug, project_uuid, feature_slug, wp_id, lane, last_event_id, updated_at, ts_key, lamport_clock, node_id)
   SELECT DISTINCT ON (project_uuid, feature_slug, wp_id) $1, project_uuid, feature_slug, wp_id, lane, event_id, timestamp, ts_key, lamport_clock, node_id
   FROM fresh WHERE event_type = 'WPStatusChanged'
-  ORDER BY project_uuid, feature_slug, wp_id, ts_key DESC, lamport_clock DESC, node_id DESC, event_id DESC
+  ORDER BY project_uuid, feature_slug, wp_id, ts_key COLLATE "C" DESC, lamport_clock DESC, node_id COLLATE "C" DESC, event_id COLLATE "C" DESC
   ON CONFLICT (team_slug, project_uuid, feature_slug, wp_id) DO UPDATE SET
     lane = excluded.lane, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at,
     ts_key = excluded.ts_key, lamport_clock = excluded.lamport_clock, node_id = excluded.node_id
   WHERE (excluded.ts_key, excluded.lamport_clock, excluded.node_id, excluded.last_event_id) > (b.ts_key, b.lamport_clock, b.node_id, b.last_event_id)
 ),
 slugs AS (
-  SELECT project_uuid, (ARRAY_AGG(project_slug ORDER BY ts_key DESC, project_slug DESC))[1] AS slug, MAX(ts_key) AS slug_ts_key
+  SELECT project_uuid, (ARRAY_AGG(project_slug ORDER BY ts_key COLLATE "C" DESC, project_slug COLLATE "C" DESC))[1] AS slug, MAX(ts_key COLLATE "C") AS slug_ts_key
   FROM fresh WHERE project_slug IS NOT NULL GROUP BY project_uuid
 ),
 summary AS (
   INSERT INTO projects AS p (team_slug, project_uuid, project_slug, slug_ts_key, event_count, last_event_at, last_ts_key)
-  SELECT $1, fresh.project_uuid, MAX(slugs.slug), MAX(slugs.slug_ts_key), COUNT(*), (ARRAY_AGG(fresh.timestamp ORDER BY fresh.ts_key DESC))[1], MAX(fresh.ts_key)
+  SELECT $1, fresh.project_uuid, MAX(slugs.slug), MAX(slugs.slug_ts_key), COUNT(*), (ARRAY_AGG(fresh.timestamp ORDER BY fresh.ts_key COLLATE "C" DESC))[1], MAX(fresh.ts_key COLLATE "C")
   FROM fresh LEFT JOIN slugs USING (project_uuid) GROUP BY fresh.project_uuid
   ON CONFLICT (team_slug, project_uuid) DO UPDATE SET
     event_count = p.event_count + excluded.event_count,

@@ -152,10 +152,12 @@ export const BOARD_UPSERT = `INSERT INTO board (team_slug, project_uuid, feature
 /**
  * A project's slug is that of its latest event that names one (of such events at one time, the
  * greatest slug), so a renamed repository shows its new name whatever order its events arrive in;
- * `slug_ts_key` is the time of the event the slug comes from (null: none named one yet).
+ * `slug_ts_key` is the time of the event the slug comes from (null: none named one yet, or a kitty
+ * before schema 2 wrote the slug, when the project's latest time stands in for it).
  */
-const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL OR excluded.slug_ts_key > COALESCE(projects.slug_ts_key, '')
-      OR (excluded.slug_ts_key = projects.slug_ts_key AND excluded.project_slug > projects.project_slug))`;
+const NEWER_SLUG = `excluded.project_slug IS NOT NULL AND (projects.project_slug IS NULL
+      OR excluded.slug_ts_key > COALESCE(projects.slug_ts_key, projects.last_ts_key)
+      OR (excluded.slug_ts_key = COALESCE(projects.slug_ts_key, projects.last_ts_key) AND excluded.project_slug > projects.project_slug))`;
 
 export const PROJECT_UPSERT = `INSERT INTO projects (team_slug, project_uuid, project_slug, slug_ts_key, event_count, last_event_at, last_ts_key)
   VALUES (@team_slug, @project_uuid, @project_slug, @slug_ts_key, @event_count, @timestamp, @ts_key)
