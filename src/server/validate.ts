@@ -224,9 +224,3 @@ export function validatedJson(event: unknown, limits: ValidationLimits, now = Da
   if (typeof shape !== 'string') return shape;
   return checkFields(event) ?? checkTimestamp(event.timestamp, now, limits.futureSkewMs) ?? shape;
 }
-
-/** validatedJson without the JSON: why an event is rejected, or null. */
-export function validateEnvelope(event: unknown, limits: ValidationLimits, now = Date.now()): Rejection | null {
-  const result = validatedJson(event, limits, now);
-  return typeof result === 'string' ? null : result;
-}
