@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import Database from '../../src/deps/better-sqlite3.js';
 import { DEFAULT_LIMITS } from '../../src/server/limits.js';
 import { checkShape, checkTimestamp, timestampKey, timestampKeySql, validatedJson } from '../../src/server/validate.js';
@@ -207,6 +207,22 @@ describe('validatedJson', () => {
     }
     // every path was taken
     expect([...outcomes].sort()).toEqual(['envelope_too_deep', 'envelope_too_large', 'stored', 'string_lone_surrogate', 'string_nul']);
+  });
+
+  it('refuses an oversized event without stringifying it: a hostile 8 MiB body costs no more than its parse', () => {
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      for (const huge of [
+        { a: new Array(400_000).fill(1e20) },
+        { s: 'x'.repeat(8 << 20) },
+        Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 1])),
+      ]) {
+        expect(validatedJson(event({ payload: payload(huge) }), limits, NOW)).toMatchObject({ code: 'envelope_too_large' });
+      }
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
   });
 
   it('checks fields and the timestamp only of an event whose shape passes', () => {
